@@ -1,0 +1,49 @@
+"""Block functions for testing the fan-out: importable by worker processes under any start
+method (they live in a module, not in a test function)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import warnings
+
+import numpy as np
+
+from xr_spdc.methods import quad_block
+
+
+def fail_at(phi, xi, mu, *, bad_xi):
+    """Like the seed's quadpack.error: raise an exception that cannot be pickled."""
+
+    class QuadpackLikeError(Exception):  # local class: pickling it fails
+        pass
+
+    if np.any(xi == bad_xi):
+        raise QuadpackLikeError("Supplied function does not return a valid float.")
+    return (phi + 1j * xi,)
+
+
+def die_at(phi, xi, mu, *, bad_xi):
+    """A worker killed by the OS (SIGKILL, as the out-of-memory killer sends)."""
+    if np.any(xi == bad_xi):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return (phi + 1j * xi,)
+
+
+def warn_always(phi, xi, mu):
+    """Every block warns once."""
+    warnings.warn("a warning from the block", UserWarning, stacklevel=1)
+    return (phi + 1j * xi,)
+
+
+def sleepy(phi, xi, mu, *, seconds):
+    """A slow block, for interrupt tests."""
+    time.sleep(seconds)
+    return (phi + 1j * xi,)
+
+
+def fail_quad_at(phi, xi, mu, *, epsabs, epsrel, limit, bad_xi=0.5):
+    """The quad method, failing (unpicklably) at one xi."""
+    fail_at(phi, xi, mu, bad_xi=bad_xi)
+    return quad_block(phi, xi, mu, epsabs=epsabs, epsrel=epsrel, limit=limit)

@@ -1,0 +1,136 @@
+"""ds.spdc.overlap: inputs found and broadcast the xarray way, results labelled for netCDF."""
+
+from __future__ import annotations
+
+import numbers
+import pickle
+
+import numpy as np
+import pytest
+import xarray as xr
+from blockfuncs import fail_quad_at
+
+import xr_spdc
+from xr_spdc import methods
+from xr_spdc.methods import Method
+
+QUAD = {"method": "quad", "workers": 1}
+
+
+def test_grid_gives_labelled_complex_overlap(small_grid):
+    o = small_grid.spdc.overlap(**QUAD)
+    assert o.name == "overlap"
+    assert o.dtype == np.complex128
+    assert o.dims == ("phi", "xi") and o.shape == (7, 6)
+    xr.testing.assert_identical(o.phi.reset_coords(drop=True).drop_attrs(), small_grid.phi)
+    assert o.attrs["long_name"] == "spatial-mode overlap" and o.attrs["units"] == "1"
+    assert o.attrs["method"] == "quad" and o.attrs["xr_spdc_version"] == xr_spdc.__version__
+    assert "exp(i*phi*l/2)" in o.attrs["formula"]
+    assert (o.attrs["epsabs"], o.attrs["epsrel"], o.attrs["limit"]) == (1e-10, 1e-10, 200)
+
+
+def test_attrs_are_netcdf_safe_values(small_grid):
+    o = small_grid.spdc.overlap(**QUAD)
+    for obj in [o, o.phi, o.xi]:
+        for key, value in obj.attrs.items():
+            assert isinstance(value, (str, numbers.Number)) and not isinstance(value, bool), key
+
+
+def test_dims_follow_xarray_broadcasting_order():
+    ds = xr.Dataset(coords={"xi": [1.0, 2.0], "phi": [0.0, 1.0, 2.0]})
+    o = ds.spdc.overlap(**QUAD)
+    assert o.dims == xr.broadcast(ds.phi, ds.xi)[0].dims == ("phi", "xi")
+    swapped = ds.spdc.overlap(phi="phi", xi="xi", **QUAD)
+    np.testing.assert_array_equal(swapped.values, o.values)
+
+
+def test_input_coords_gain_long_name_and_units_without_touching_the_dataset(small_grid):
+    o = small_grid.spdc.overlap(**QUAD)
+    assert o.phi.attrs == {"long_name": "phase mismatch", "units": "rad"}
+    assert o.xi.attrs == {"long_name": "aggregate focus", "units": "1"}
+    assert small_grid.phi.attrs == {} and small_grid.xi.attrs == {}
+
+
+def test_existing_coord_attrs_are_kept(small_grid):
+    ds = small_grid.assign_coords(phi=small_grid.phi.assign_attrs(long_name="Φ"))
+    o = ds.spdc.overlap(**QUAD)
+    assert o.phi.attrs == {"long_name": "Φ", "units": "rad"}
+
+
+def test_points_along_one_dim_are_scattered_points():
+    ds = xr.Dataset({"phi": ("point", [0.0, -np.pi, 2 * np.pi]),
+                     "xi": ("point", [1.0, 1.0, 2.84])}, coords={"point": [10, 11, 12]})
+    o = ds.spdc.overlap(**QUAD)
+    assert o.dims == ("point",)
+    assert list(o.point.values) == [10, 11, 12]
+    np.testing.assert_array_equal(o.phi.values, ds.phi.values)  # the inputs ride along
+    np.testing.assert_allclose(o.values.real, [np.pi / 2, 1.6314352236527800,
+                                               -0.26631083505093987], rtol=1e-12)
+
+
+def test_extra_dims_are_kept(small_grid):
+    ds = small_grid.assign(xi_per_crystal=small_grid.xi * xr.DataArray([1.0, 2.0],
+                                                                       dims="crystal"))
+    o = ds.spdc.overlap(xi="xi_per_crystal", **QUAD)
+    assert set(o.dims) == {"phi", "xi", "crystal"}
+    assert o.sizes == {"phi": 7, "xi": 6, "crystal": 2}
+    expected = ds.spdc.overlap(xi=ds.xi_per_crystal.isel(crystal=1), **QUAD)
+    np.testing.assert_array_equal(o.isel(crystal=1).values, expected.values)
+
+
+def test_names_can_be_overridden():
+    ds = xr.Dataset(coords={"dk_L": [0.0, -np.pi], "focus": [1.0]})
+    o = ds.spdc.overlap(phi="dk_L", xi="focus", **QUAD)
+    assert o.dims == ("dk_L", "focus")
+    assert o.dk_L.attrs["units"] == "rad"
+    np.testing.assert_allclose(o.values.real.ravel(), [np.pi / 2, 1.6314352236527800],
+                               rtol=1e-12)
+
+
+def test_scalar_input_becomes_a_scalar_coordinate(small_grid):
+    o = xr_spdc.overlap(small_grid, xi=2.84, **QUAD)
+    assert o.dims == ("phi",)
+    assert float(o.xi) == 2.84 and o.xi.attrs["units"] == "1"
+
+
+def test_module_function_and_accessor_agree(small_grid):
+    xr.testing.assert_identical(xr_spdc.overlap(small_grid, **QUAD),
+                                small_grid.spdc.overlap(**QUAD))
+
+
+def test_dataset_with_accessor_still_pickles(small_grid):
+    small_grid.spdc.overlap(**QUAD)  # creates and caches the accessor
+    xr.testing.assert_identical(pickle.loads(pickle.dumps(small_grid)), small_grid)
+
+
+@pytest.mark.parametrize("method", ["quad", "auto"])
+def test_pool_results_bitwise_equal_to_serial(classic, method):
+    ds = classic.isel(phi=slice(0, 100, 3), xi=slice(0, 100, 2)) if method == "quad" else classic
+    serial = ds.spdc.overlap(method=method, workers=1)
+    pooled = ds.spdc.overlap(method=method, workers=2)
+    assert serial.values.tobytes() == pooled.values.tobytes()
+    xr.testing.assert_identical(serial, pooled)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_worker_failure_through_the_accessor_names_the_point(monkeypatch, workers):
+    monkeypatch.setitem(methods.METHODS, "failing", Method(
+        fail_quad_at, methods.METHODS["quad"].outputs, block_size=4, seconds_per_point=1e-4,
+        options=("epsabs", "epsrel", "limit")))
+    xi = np.linspace(0.1, 3.0, 40)
+    xi[30] = 0.5  # fail_quad_at fails here
+    ds = xr.Dataset({"phi": ("point", np.linspace(-5, 5, 40)), "xi": ("point", xi)})
+    with pytest.raises(xr_spdc.FanoutError) as info:
+        ds.spdc.overlap(method="failing", workers=workers)
+    err = info.value
+    assert err.point == {"phi": ds.phi.values[30], "xi": 0.5, "mu": 0.0}
+    assert err.index == 30
+    assert "xi=0.5" in str(err) and "Traceback in the worker" in str(err)
+    partial = err.partial[0]
+    assert partial.dims == ("point",) and partial.phi.attrs["units"] == "rad"
+    assert np.isnan(partial.values[28:32]).all()  # the failing block
+    finished = np.isfinite(partial.values)
+    expected = ds.spdc.overlap(method="quad", workers=1)
+    np.testing.assert_array_equal(partial.values[finished], expected.values[finished])
+    if workers == 1:  # in-process, blocks run in order: everything before the failure is kept
+        assert finished[:28].all() and not finished[28:].any()

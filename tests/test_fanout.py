@@ -1,0 +1,114 @@
+"""The fan-out engine: blocks, pools, failures and warnings, independent of the physics."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from blockfuncs import die_at, fail_at, warn_always
+
+from xr_spdc import fanout
+from xr_spdc.methods import quad_block
+
+
+def _inputs(n: int = 1000):
+    phi = np.linspace(-3.0, 3.0, n)
+    xi = np.linspace(0.1, 10.0, n)
+    return [phi, xi, np.zeros(n)]
+
+
+def test_block_slices_cover_every_point_once():
+    slices = list(fanout.block_slices(10, 4))
+    assert [(s.start, s.stop) for s in slices] == [(0, 4), (4, 8), (8, 10)]
+    assert list(fanout.block_slices(0, 4)) == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_run_blocks_reassembles_outputs_in_order(workers):
+    arrays = _inputs(1000)
+    (out,) = fanout.run_blocks(fail_at, arrays, names=["phi", "xi", "mu"],
+                               out_dtypes=[np.complex128], kwargs={"bad_xi": -1.0},
+                               workers=workers, block_size=64)
+    np.testing.assert_array_equal(out, arrays[0] + 1j * arrays[1])
+
+
+def test_fanout_error_pickles_with_all_its_fields():
+    err = fanout.FanoutError("failed at point 3", {"phi": 1.0, "xi": 2.0}, 3, "Traceback...")
+    back = pickle.loads(pickle.dumps(err))
+    assert (back.message, back.point, back.index, back.worker_traceback) == (
+        err.message, err.point, err.index, err.worker_traceback)
+    assert "Traceback in the worker" in str(back)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_unpicklable_worker_exception_names_the_point(workers):
+    arrays = _inputs(1000)
+    bad = arrays[1][737]
+    with pytest.raises(fanout.FanoutError) as info:
+        fanout.run_blocks(fail_at, arrays, names=["phi", "xi", "mu"],
+                          out_dtypes=[np.complex128], kwargs={"bad_xi": bad},
+                          workers=workers, block_size=100)
+    err = info.value
+    assert err.index == 737
+    assert err.point == {"phi": arrays[0][737], "xi": bad, "mu": 0.0}
+    assert f"xi={float(bad)!r}" in str(err)
+    assert "QuadpackLikeError: Supplied function does not return a valid float." in str(err)
+    assert "Traceback in the worker" in str(err) and "fail_at" in err.worker_traceback
+    assert "MaybeEncodingError" not in str(err)
+
+
+def test_failure_keeps_completed_blocks_in_partial():
+    arrays = _inputs(1000)
+    with pytest.raises(fanout.FanoutError) as info:
+        fanout.run_blocks(fail_at, arrays, names=["phi", "xi", "mu"],
+                          out_dtypes=[np.complex128], kwargs={"bad_xi": arrays[1][950]},
+                          workers=1, block_size=100)
+    (partial,) = info.value.partial
+    # Blocks before the failing one (in-process, in order) are kept; the rest are NaN.
+    np.testing.assert_array_equal(partial[:900], arrays[0][:900] + 1j * arrays[1][:900])
+    assert np.isnan(partial[900:]).all()
+
+
+def test_killed_worker_raises_quickly_without_hanging():
+    arrays = _inputs(400)
+    with pytest.raises(fanout.WorkerDiedError, match="worker process died") as info:
+        fanout.run_blocks(die_at, arrays, names=["phi", "xi", "mu"],
+                          out_dtypes=[np.complex128], kwargs={"bad_xi": arrays[1][250]},
+                          workers=2, block_size=50)
+    assert info.value.partial is not None
+
+
+def test_worker_warnings_reach_the_caller_once_with_a_count():
+    arrays = _inputs(400)
+    with pytest.warns(UserWarning, match=r"a warning from the block \(in 8 blocks\)") as rec:
+        fanout.run_blocks(warn_always, arrays, names=["phi", "xi", "mu"],
+                          out_dtypes=[np.complex128], workers=2, block_size=50)
+    assert len([w for w in rec if "a warning from the block" in str(w.message)]) == 1
+
+
+def test_unpicklable_function_is_refused_with_advice():
+    def local_block(phi, xi, mu):
+        return (phi + 0j,)
+
+    with pytest.raises(TypeError, match="top level of an importable module"):
+        fanout.run_blocks(local_block, _inputs(10), names=["phi", "xi", "mu"],
+                          out_dtypes=[np.complex128], workers=2, block_size=5)
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_pool_runs_under_spawn_and_forkserver_bitwise_equal_to_serial(start_method):
+    arrays = _inputs(200)
+    options = {"epsabs": 1e-10, "epsrel": 1e-10, "limit": 200}
+    dtypes = [np.complex128, np.float64, np.int8]
+    serial = fanout.run_blocks(quad_block, arrays, names=["phi", "xi", "mu"],
+                               out_dtypes=dtypes, kwargs=options, workers=1, block_size=50)
+    pooled = fanout.run_blocks(quad_block, arrays, names=["phi", "xi", "mu"],
+                               out_dtypes=dtypes, kwargs=options, workers=2, block_size=50,
+                               start_method=start_method)
+    for a, b in zip(serial, pooled):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_available_cpus_is_positive():
+    assert fanout.available_cpus() >= 1

@@ -1,0 +1,23 @@
+"""xr_spdc: the SPDC Gaussian-beam overlap over labelled xarray grids, exact and parallel.
+
+Importing the package registers the ``.spdc`` accessor on ``xarray.Dataset`` and
+``xarray.DataArray``::
+
+    import numpy as np, xarray as xr, xr_spdc
+    ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, 100) * np.pi,
+                            "xi": np.logspace(-1.5, 2.5, 100)})
+    o = ds.spdc.overlap()
+"""
+
+from ._version import __version__
+from .accessor import SpdcDataArrayAccessor, SpdcDatasetAccessor, overlap
+from .fanout import FanoutError, WorkerDiedError
+
+__all__ = [
+    "FanoutError",
+    "SpdcDataArrayAccessor",
+    "SpdcDatasetAccessor",
+    "WorkerDiedError",
+    "__version__",
+    "overlap",
+]

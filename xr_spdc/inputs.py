@@ -1,0 +1,187 @@
+"""Finding and checking the inputs of a labelled computation, with errors that say what and where.
+
+Every check raises ``TypeError`` (wrong kind of thing) or ``ValueError`` (right kind, bad
+value), names the argument, and shows a few of the offending values with their positions.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .fanout import START_METHODS
+
+# Beyond this many points an eager (numpy) evaluation would need tens of GB: refuse it
+# before allocating anything and point to dask, which streams block by block.
+MAX_EAGER_POINTS = 1 << 27
+
+# How many offending values an error message shows.
+SHOWN = 5
+
+
+def _listing(names) -> str:
+    names = [str(n) for n in names]
+    return ", ".join(repr(n) for n in names) if names else "none"
+
+
+def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = None
+         ) -> xr.DataArray:
+    """Turn an input argument into a named DataArray.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset or None
+        Where names are looked up (coordinates and data variables alike).
+    arg : str, DataArray or real number
+        A variable name in ``ds``, a DataArray, or a scalar.
+    role : str
+        The argument's name, for messages and as the name of an unnamed value.
+    default : str, optional
+        The name that was looked up by default (a missing default gets a hint to override).
+
+    Returns
+    -------
+    xarray.DataArray
+    """
+    if isinstance(arg, str):
+        if ds is None:
+            raise TypeError(f"{role}={arg!r} names a variable, but no Dataset was given; pass "
+                            f"a DataArray or a number as {role}")
+        if arg not in ds.variables:
+            hint = (f"; pass {role}='<name>' to use another variable" if arg == default
+                    else "")
+            raise ValueError(
+                f"{role}: the Dataset has no variable {arg!r}; it has coordinates "
+                f"[{_listing(ds.coords)}] and data variables [{_listing(ds.data_vars)}]{hint}")
+        return ds[arg]
+    if isinstance(arg, xr.DataArray):
+        return arg if arg.name is not None else arg.rename(role)
+    if isinstance(arg, (numbers.Real, np.number, np.bool_)) or (
+            isinstance(arg, np.ndarray) and arg.ndim == 0):
+        return xr.DataArray(np.asarray(arg), name=role)
+    if isinstance(arg, (xr.Dataset, np.ndarray, list, tuple)):
+        raise TypeError(f"{role} must be a variable name, a DataArray or a real number, not "
+                        f"{type(arg).__name__}; wrap arrays as xr.DataArray(values, dims=...) "
+                        "so their dimension is known")
+    raise TypeError(f"{role} must be a variable name, a DataArray or a real number, not "
+                    f"{type(arg).__name__} ({arg!r:.60})")
+
+
+def _positions(da: xr.DataArray, mask: np.ndarray) -> str:
+    """A few of the masked values, each with its position: ``-1 at xi[0]``."""
+    where = np.argwhere(mask)
+    shown = []
+    for index in where[:SHOWN]:
+        value = da.values[tuple(index)]
+        at = ", ".join(f"{d}[{i}]" for d, i in zip(da.dims, index))
+        shown.append(f"{value:.6g} at {at}" if at else f"{value:.6g}")
+    more = f" and {len(where) - SHOWN} more" if len(where) > SHOWN else ""
+    return "; ".join(shown) + more
+
+
+def check_real(da: xr.DataArray, role: str, *, positive: bool = False) -> xr.DataArray:
+    """Check that ``da`` holds real numbers (finite, and > 0 if ``positive``); return float64.
+
+    Dask-backed values are checked for dtype only (their values are checked as the blocks
+    are computed, by the block functions).
+    """
+    kind = da.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{role} must be real, but {da.name!r} is complex ({da.dtype}); pass "
+                        f"its real part if that is what you mean")
+    if kind not in "iuf":
+        sample = np.asarray(da.values).ravel()[:SHOWN] if da.chunks is None else "(dask)"
+        raise TypeError(f"{role} must hold real numbers, but {da.name!r} has dtype "
+                        f"{da.dtype} (values {sample!r})")
+    if da.size == 0:
+        raise ValueError(f"{role} ({da.name!r}) is empty (sizes {dict(da.sizes)}): there is "
+                         "nothing to compute")
+    da = da.astype(np.float64, copy=False)
+    if da.chunks is not None:
+        return da
+    values = da.values
+    bad = ~np.isfinite(values)
+    if positive:
+        bad |= ~(values > 0)
+    if bad.any():
+        need = "positive and finite" if positive else "finite"
+        raise ValueError(f"{role} must be {need}; {int(bad.sum())} of {bad.size} values of "
+                         f"{da.name!r} are not: {_positions(da, bad)}")
+    return da
+
+
+def check_distinct(named: Mapping[str, xr.DataArray]) -> None:
+    """Refuse two roles that name the same variable (e.g. ``phi="x", xi="x"``)."""
+    seen: dict[Hashable, str] = {}
+    for role, da in named.items():
+        if da.ndim and da.name in seen:
+            raise ValueError(f"{seen[da.name]} and {role} both name the variable {da.name!r}; "
+                             "they must be different variables")
+        seen[da.name] = role
+
+
+def broadcast(named: Mapping[str, xr.DataArray]) -> list[xr.DataArray]:
+    """Align exactly and broadcast, with a message naming the arguments on a conflict."""
+    arrays = list(named.values())
+    try:
+        xr.align(*arrays, join="exact")
+        out = list(xr.broadcast(*arrays))
+    except ValueError as exc:
+        shapes = "; ".join(f"{role} {da.name!r} has sizes {dict(da.sizes)}"
+                           for role, da in named.items())
+        raise ValueError(f"the inputs do not broadcast together: {shapes} ({exc})") from None
+    n_points = int(np.prod([s for s in out[0].shape], dtype=np.float64))
+    if n_points > MAX_EAGER_POINTS and not any(da.chunks for da in arrays):
+        raise ValueError(
+            f"the inputs broadcast to {n_points:.3g} points (sizes {dict(out[0].sizes)}), more "
+            f"than the {MAX_EAGER_POINTS:.3g} an in-memory evaluation allows; chunk them with "
+            "dask (ds.chunk(...)) to evaluate lazily, block by block")
+    return out
+
+
+def check_workers(workers: Any) -> int | None:
+    """``None`` or a positive int."""
+    if workers is None:
+        return None
+    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, numbers.Integral):
+        raise TypeError(f"workers must be a positive int or None, not {workers!r}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1 (or None for all available CPUs), not "
+                         f"{workers!r}")
+    return int(workers)
+
+
+def check_choice(value: Any, role: str, choices: Any) -> Any:
+    """``value`` must be one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{role} must be one of {_listing(choices)}, not {value!r}")
+    return value
+
+
+def check_flag(value: Any, role: str) -> bool | None:
+    """``None``, ``True`` or ``False``."""
+    if value is not None and not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{role} must be True, False or None (automatic), not {value!r}")
+    return value
+
+
+def check_start_method(start_method: Any) -> str | None:
+    """``None`` or one of the multiprocessing start methods."""
+    return None if start_method is None else check_choice(start_method, "start_method",
+                                                          START_METHODS)
+
+
+def check_tolerance(value: Any, role: str, *, integer: bool = False) -> float | int:
+    """A non-negative tolerance (``integer``: a positive whole number)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or (
+            integer and not isinstance(value, numbers.Integral)):
+        kind = "a positive int" if integer else "a non-negative real number"
+        raise TypeError(f"{role} must be {kind}, not {value!r}")
+    if integer and value < 1 or not integer and not (0 <= value < np.inf):
+        raise ValueError(f"{role} must be {'>= 1' if integer else 'finite and >= 0'}, not "
+                         f"{value!r}")
+    return int(value) if integer else float(value)

@@ -1,0 +1,53 @@
+"""Names, units and formulas that label results, in one place (netCDF-safe: str and numbers).
+
+CF has no standard names for these quantities, so ``long_name`` and ``units`` (UDUNITS:
+"rad", and "1" for dimensionless) carry the meaning; ``.plot()`` uses both for axis labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import xarray as xr
+
+from ._version import __version__
+
+#: Attributes given to each input coordinate that has none of its own.
+INPUT_ATTRS: dict[str, dict[str, str]] = {
+    "phi": {"long_name": "phase mismatch", "units": "rad"},
+    "xi": {"long_name": "aggregate focus", "units": "1"},
+    "mu": {"long_name": "focal displacement", "units": "1"},
+}
+
+OVERLAP_FORMULA = "O = sqrt(xi) * integral_{-1-mu}^{1-mu} exp(i*phi*l/2) / (1 - i*xi*l) dl"
+
+REFERENCES = ("R. S. Bennink, Phys. Rev. A 81, 053805 (2010); "
+              "G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968)")
+
+
+def overlap_attrs(method: str, options: Mapping[str, float]) -> dict[str, str | float | int]:
+    """DataArray attributes describing an overlap computed with ``method`` and ``options``."""
+    attrs: dict[str, str | float | int] = {
+        "long_name": "spatial-mode overlap",
+        "units": "1",
+        "formula": OVERLAP_FORMULA,
+        "method": method,
+        "references": REFERENCES,
+        "xr_spdc_version": __version__,
+    }
+    attrs.update(options)
+    return attrs
+
+
+def label_inputs(result: xr.DataArray, names: Mapping[str, str]) -> xr.DataArray:
+    """Give the input coordinates ``long_name`` and ``units`` where they have none.
+
+    ``names`` maps each role ("phi", "xi", "mu") to the coordinate that plays it.
+    """
+    for role, name in names.items():
+        if name in result.coords:
+            coord = result.coords[name]
+            # assign_attrs copies: the caller's Dataset keeps its own attrs untouched.
+            result = result.assign_coords({name: coord.assign_attrs(
+                {**INPUT_ATTRS[role], **coord.attrs})})
+    return result

@@ -1,0 +1,65 @@
+"""The integration methods: which kernel evaluates a block of points, and at what cost.
+
+Each method is a module-level block function (so worker processes can import it) taking
+1-D ``phi, xi, mu`` arrays and returning a tuple of equally long arrays, plus the facts
+:mod:`xr_spdc.fanout` needs to cut the work into blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import quad as _quad
+
+
+@dataclass(frozen=True)
+class Method:
+    """How one method evaluates a block.
+
+    Attributes
+    ----------
+    block : callable
+        ``block(phi, xi, mu, **options) -> tuple of arrays``.
+    outputs : tuple of (name, dtype)
+        What ``block`` returns, in order; the first is the overlap itself.
+    block_size : int
+        Points per task: a task should take tens of milliseconds, to amortise the ~60 µs a
+        task costs while keeping the load balanced and a progress bar moving.
+    seconds_per_point : float
+        Typical cost on one core (measured on Bennink's classic domain), used to decide
+        whether a process pool can pay for its start-up when ``workers=None``.
+    options : tuple of str
+        Keyword options ``block`` accepts.
+    """
+
+    block: object
+    outputs: tuple[tuple[str, type], ...]
+    block_size: int
+    seconds_per_point: float
+    options: tuple[str, ...] = ()
+
+
+def exact_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray]:
+    """The fast vectorised kernel (:func:`xr_spdc.kernels.overlap`) on one block."""
+    from .kernels import overlap
+
+    return (overlap(phi, xi, mu),)
+
+
+def quad_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray, *, epsabs: float,
+               epsrel: float, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-point QUADPACK (:func:`xr_spdc.quad.overlap_quad`) on one block."""
+    result = _quad.overlap_quad(phi, xi, mu, epsabs=epsabs, epsrel=epsrel, limit=limit)
+    return result.value, result.abserr, result.status
+
+
+METHODS: dict[str, Method] = {
+    "auto": Method(exact_block, (("overlap", np.complex128),), block_size=1 << 15,
+                   seconds_per_point=2e-6),
+    "quad": Method(quad_block, (("overlap", np.complex128), ("abserr", np.float64),
+                                ("status", np.int8)),
+                   block_size=256, seconds_per_point=6e-5,
+                   options=("epsabs", "epsrel", "limit")),
+}
