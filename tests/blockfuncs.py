@@ -47,3 +47,26 @@ def fail_quad_at(phi, xi, mu, *, epsabs, epsrel, limit, bad_xi=0.5):
     """The quad method, failing (unpicklably) at one xi."""
     fail_at(phi, xi, mu, bad_xi=bad_xi)
     return quad_block(phi, xi, mu, epsabs=epsabs, epsrel=epsrel, limit=limit)
+
+
+def _record_pid(folder: str | None = None) -> None:
+    # A forkserver keeps the environment it started with: tests in a running session pass
+    # the folder as an argument, fresh subprocesses may use the environment variable.
+    folder = folder or os.environ.get("XR_SPDC_TEST_PID_DIR")
+    if folder:
+        with open(os.path.join(folder, f"{os.getpid()}.pid"), "w") as f:
+            f.write(str(os.getpid()))
+
+
+def sleepy_recording(phi, xi, mu):
+    """Record this worker's pid in $XR_SPDC_TEST_PID_DIR, then compute slowly."""
+    _record_pid()
+    time.sleep(float(os.environ.get("XR_SPDC_TEST_SLEEP", "30")))
+    return (phi + 1j * xi,)
+
+
+def die_at_recording(phi, xi, mu, *, bad_xi, pid_dir):
+    """Record this worker's pid in pid_dir, then die (SIGKILL) at one xi."""
+    _record_pid(pid_dir)
+    time.sleep(0.05)
+    return die_at(phi, xi, mu, bad_xi=bad_xi)

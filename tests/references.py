@@ -18,7 +18,7 @@ import math
 import mpmath as mp
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def overlap_mpmath(phi: float, xi: float, mu: float = 0.0, dps: int = 30) -> complex:
     """O(phi, xi, mu) to about ``dps`` significant digits, rounded to complex128."""
     with mp.workdps(dps):
@@ -38,7 +38,7 @@ def overlap_mpmath(phi: float, xi: float, mu: float = 0.0, dps: int = 30) -> com
             return mp.expj(phi_ * sh / (2 * xi_)) * (1 + 1j * sh) / mp.cosh(s)
 
         total = mp.mpf(0)
-        for a, b in zip(ss[:-1], ss[1:]):
+        for a, b in zip(ss[:-1], ss[1:], strict=True):
             if b > a:
                 total += mp.quad(integrand, [a, b])
         value = total / mp.sqrt(xi_)

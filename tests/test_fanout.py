@@ -106,7 +106,7 @@ def test_pool_runs_under_spawn_and_forkserver_bitwise_equal_to_serial(start_meth
     pooled = fanout.run_blocks(quad_block, arrays, names=["phi", "xi", "mu"],
                                out_dtypes=dtypes, kwargs=options, workers=2, block_size=50,
                                start_method=start_method)
-    for a, b in zip(serial, pooled):
+    for a, b in zip(serial, pooled, strict=True):
         assert a.tobytes() == b.tobytes()
 
 

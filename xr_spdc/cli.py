@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                    metavar=("START", "STOP"),
                    help="aggregate focus range as log10(xi), stop excluded (default: -1.5 2.5)")
     p.add_argument("--points", nargs=2, type=int, default=(100, 100),
-                   metavar=("N_PHI", "N_XI"), help="grid points along phi and xi (default: 100 100)")
+                   metavar=("N_PHI", "N_XI"),
+                   help="grid points along phi and xi (default: 100 100)")
     p.add_argument("--mu", type=float, default=None,
                    help="focal displacement mu (default: 0, focus at the crystal's centre)")
     p.add_argument("--method", choices=sorted(METHODS), default="auto",

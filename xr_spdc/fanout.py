@@ -110,7 +110,7 @@ def _describe(point: Mapping[str, float]) -> str:
 
 
 def _point(names: Sequence[str], arrays: Sequence[np.ndarray], i: int) -> dict[str, float]:
-    return {name: float(array[i]) for name, array in zip(names, arrays)}
+    return {name: float(array[i]) for name, array in zip(names, arrays, strict=True)}
 
 
 def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
@@ -286,7 +286,7 @@ def run_blocks(
 
     def store(block: slice, result) -> None:
         values, block_warnings = result
-        for output, value in zip(outputs, values):
+        for output, value in zip(outputs, values, strict=True):
             output[block] = value
         for key in dict.fromkeys(block_warnings):
             caught[key] = caught.get(key, 0) + 1

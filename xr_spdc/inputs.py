@@ -77,7 +77,7 @@ def _positions(da: xr.DataArray, mask: np.ndarray) -> str:
     shown = []
     for index in where[:SHOWN]:
         value = da.values[tuple(index)]
-        at = ", ".join(f"{d}[{i}]" for d, i in zip(da.dims, index))
+        at = ", ".join(f"{d}[{i}]" for d, i in zip(da.dims, index, strict=True))
         shown.append(f"{value:.6g} at {at}" if at else f"{value:.6g}")
     more = f" and {len(where) - SHOWN} more" if len(where) > SHOWN else ""
     return "; ".join(shown) + more
@@ -185,3 +185,36 @@ def check_tolerance(value: Any, role: str, *, integer: bool = False) -> float | 
         raise ValueError(f"{role} must be {'>= 1' if integer else 'finite and >= 0'}, not "
                          f"{value!r}")
     return int(value) if integer else float(value)
+
+
+def require_dask() -> None:
+    """Raise a clear ImportError when dask is missing."""
+    try:
+        import dask.array  # noqa: F401
+    except ImportError:
+        raise ImportError("lazy evaluation (chunks= or dask-backed inputs) needs dask: "
+                          "pip install 'xr_spdc[dask]'") from None
+
+
+def chunk(named: Mapping[str, xr.DataArray], chunks: Any) -> dict[str, xr.DataArray]:
+    """Chunk every input with dask along the dims it has."""
+    require_dask()
+    dims = {d: n for da in named.values() for d, n in da.sizes.items()}
+    sizes = list(chunks.values()) if isinstance(chunks, Mapping) else [chunks]
+    if any(size != "auto" and (isinstance(size, (bool, np.bool_))
+                               or not isinstance(size, numbers.Integral)) for size in sizes):
+        raise TypeError(f"chunks must be a positive int, 'auto', or a dict of dim: positive "
+                        f"int, not {chunks!r}")
+    if any(size != "auto" and size < 1 for size in sizes):
+        raise ValueError(f"chunk sizes must be >= 1, not {chunks!r}")
+    if isinstance(chunks, Mapping):
+        unknown = [d for d in chunks if d not in dims]
+        if unknown:
+            raise ValueError(f"chunks names dims {_listing(unknown)} that the inputs do not "
+                             f"have; their dims are {dims}")
+    out = {}
+    for role, da in named.items():
+        per_array = ({d: c for d, c in chunks.items() if d in da.dims}
+                     if isinstance(chunks, Mapping) else chunks)
+        out[role] = da.chunk(per_array) if da.ndim else da
+    return out

@@ -41,16 +41,29 @@ class Method:
     options: tuple[str, ...] = ()
 
 
+def check_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> None:
+    """Refuse values the kernels are not defined for.
+
+    Eager inputs are checked (with positions) before any work starts; dask-backed ones can
+    only be checked here, as their blocks are computed.
+    """
+    if not (np.isfinite(phi).all() and np.isfinite(mu).all() and (xi > 0).all()
+            and np.isfinite(xi).all()):
+        raise ValueError("phi and mu must be finite and xi positive and finite")
+
+
 def exact_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray]:
     """The fast vectorised kernel (:func:`xr_spdc.kernels.overlap`) on one block."""
     from .kernels import overlap
 
+    check_block(phi, xi, mu)
     return (overlap(phi, xi, mu),)
 
 
 def quad_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray, *, epsabs: float,
                epsrel: float, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-point QUADPACK (:func:`xr_spdc.quad.overlap_quad`) on one block."""
+    check_block(phi, xi, mu)
     result = _quad.overlap_quad(phi, xi, mu, epsabs=epsabs, epsrel=epsrel, limit=limit)
     return result.value, result.abserr, result.status
 

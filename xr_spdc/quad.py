@@ -125,7 +125,7 @@ def integrate_points(
     value = np.empty(lower.size, dtype=np.complex128)
     abserr = np.empty(lower.size, dtype=np.float64)
     status = np.zeros(lower.size, dtype=np.int8)
-    for i, (a, b) in enumerate(zip(lower.tolist(), upper.tolist())):
+    for i, (a, b) in enumerate(zip(lower.tolist(), upper.tolist(), strict=True)):
         point = tuple(column[i] for column in columns)
         re, re_err, re_status = _quad_part(real_part, a, b, point, epsabs, epsrel, limit)
         im, im_err, im_status = _quad_part(imag_part, a, b, point, epsabs, epsrel, limit)

@@ -1,0 +1,111 @@
+"""Hypothesis drives the accessor with many kinds of bad input: each must give a clear
+exception of the right type naming the argument; valid input must never raise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
+
+import xr_spdc
+
+finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
+positive = st.floats(1e-6, 1e6, allow_nan=False, allow_infinity=False)
+
+
+def _grid(phi, xi) -> xr.Dataset:
+    return xr.Dataset(coords={"phi": ("phi", np.asarray(phi)), "xi": ("xi", np.asarray(xi))})
+
+
+def _call(ds=None, **kwargs):
+    return lambda: xr_spdc.overlap(ds, **kwargs)
+
+
+# Each entry: a strategy of (description, call, exception type, text the message must hold).
+BAD_INPUTS = [
+    st.builds(lambda v: ("string xi", _call(_grid([0.0], [v])), TypeError, "xi must hold real"),
+              st.text(min_size=1, max_size=5)),
+    st.builds(lambda v: ("bytes phi", _call(_grid([v], [1.0])), TypeError, "phi must hold real"),
+              st.binary(min_size=1, max_size=5)),
+    st.just(("object xi", _call(_grid([0.0], np.array([1.0, None], dtype=object))), TypeError,
+             "dtype object")),
+    st.just(("bool phi", _call(_grid([True], [1.0])), TypeError, "phi must hold real")),
+    st.builds(lambda v: ("complex phi", _call(_grid([complex(v, 1.0)], [1.0])), TypeError,
+                         "phi must be real"), finite),
+    st.builds(lambda v: ("nan/inf phi", _call(_grid([0.0, v], [1.0])), ValueError,
+                         "phi must be finite"), st.sampled_from([np.nan, np.inf, -np.inf])),
+    st.builds(lambda v: ("non-positive xi", _call(_grid([0.0], [1.0, v])), ValueError,
+                         "xi must be positive and finite"), st.floats(-1e6, 0.0)),
+    st.builds(lambda v: ("nan/inf xi", _call(_grid([0.0], [v])), ValueError,
+                         "xi must be positive"), st.sampled_from([np.nan, np.inf, -np.inf])),
+    st.builds(lambda v: ("nan mu", _call(_grid([0.0], [1.0]), mu=v), ValueError,
+                         "mu must be finite"), st.sampled_from([np.nan, np.inf])),
+    st.just(("empty phi", _call(_grid(np.array([], float), [1.0])), ValueError, "is empty")),
+    st.just(("empty xi", _call(_grid([0.0], np.array([], float))), ValueError, "is empty")),
+    st.builds(lambda n: ("mismatched dims", _call(
+        xr.Dataset({"phi": ("p", np.zeros(n)), "xi": ("x", np.ones(2))}),
+        xi=xr.DataArray(np.ones(n + 1), dims="p")), ValueError, "do not broadcast"),
+        st.integers(1, 5)),
+    st.just(("huge grid", _call(phi=xr.DataArray(np.zeros(1), dims="a").expand_dims(b=10**5),
+                                xi=xr.DataArray(np.ones(1), dims="c").expand_dims(d=10**5)),
+             ValueError, "chunk them with dask")),
+    st.just(("duplicate names", _call(xr.Dataset(coords={"x": [1.0]}), phi="x", xi="x"),
+             ValueError, "both name the variable")),
+    st.builds(lambda name: ("missing name", _call(_grid([0.0], [1.0]), phi=name), ValueError,
+                            "has no variable"),
+              st.text(min_size=1, max_size=8).filter(lambda s: s not in ("phi", "xi"))),
+    st.builds(lambda obj: ("non-Dataset", _call(obj), TypeError, "ds must be an xarray.Dataset"),
+              st.one_of(st.integers(), st.text(), st.lists(st.floats()),
+                        st.just(xr.DataArray([1.0])), st.just(np.zeros(3)))),
+    st.builds(lambda obj: ("bare array phi", _call(_grid([0.0], [1.0]), phi=obj), TypeError,
+                           "phi must be a variable name"),
+              st.one_of(st.lists(finite, min_size=1).map(np.array), st.lists(finite, min_size=1),
+                        st.just({"a": 1}))),
+    st.builds(lambda w: ("workers < 1", _call(_grid([0.0], [1.0]), workers=w), ValueError,
+                         "workers must be >= 1"), st.integers(-100, 0)),
+    st.builds(lambda w: ("workers not int", _call(_grid([0.0], [1.0]), workers=w), TypeError,
+                         "workers must be a positive int"),
+              st.one_of(st.floats(), st.text(), st.booleans())),
+    st.builds(lambda m: ("bad method", _call(_grid([0.0], [1.0]), method=m), ValueError,
+                         "method must be one of"),
+              st.text(max_size=8).filter(lambda s: s not in ("auto", "quad"))),
+    st.builds(lambda c: ("bad chunk value", _call(_grid([0.0], [1.0]), chunks=c), ValueError,
+                         "chunk sizes must be >= 1"), st.integers(-100, 0)),
+    st.builds(lambda c: ("bad chunk type", _call(_grid([0.0], [1.0]), chunks=c), TypeError,
+                         "chunks must be a positive int"),
+              st.one_of(st.floats(), st.booleans(), st.text().filter(lambda s: s != "auto"))),
+    st.just(("chunk dim unknown", _call(_grid([0.0], [1.0]), chunks={"nope": 2}), ValueError,
+             "chunks names dims 'nope'")),
+    st.builds(lambda e: ("negative epsabs", _call(_grid([0.0], [1.0]), method="quad",
+                                                  epsabs=e), ValueError, "epsabs"),
+              st.floats(max_value=-1e-300)),
+    st.builds(lambda s: ("bad start method", _call(_grid([0.0], [1.0]), start_method=s),
+                         ValueError, "start_method must be one of"),
+              st.text(max_size=10).filter(lambda s: s not in ("fork", "forkserver", "spawn"))),
+    st.builds(lambda p: ("bad progress", _call(_grid([0.0], [1.0]), progress=p), TypeError,
+                         "progress must be"), st.one_of(st.text(), st.integers())),
+]
+
+
+def test_there_are_at_least_20_kinds_of_bad_input():
+    assert len(BAD_INPUTS) >= 20
+
+
+@given(case=st.one_of(*BAD_INPUTS))
+def test_bad_input_raises_a_clear_exception_of_the_right_type(case):
+    description, call, exc_type, text = case
+    with pytest.raises(exc_type) as info:
+        call()
+    assert text in str(info.value), description
+
+
+@given(phi=st.lists(finite, min_size=1, max_size=5),
+       xi=st.lists(positive, min_size=1, max_size=5),
+       mu=st.one_of(st.none(), st.floats(-2, 2)),
+       method=st.sampled_from(["auto", "quad"]))
+def test_valid_input_never_raises(phi, xi, mu, method):
+    o = xr_spdc.overlap(_grid(phi, xi), mu=mu, method=method, workers=1)
+    assert o.shape == (len(phi), len(xi))
+    assert np.isfinite(o.values).all()
