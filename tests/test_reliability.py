@@ -73,7 +73,8 @@ def test_killed_worker_ends_the_call_within_5s_without_orphans(tmp_path):
     start = time.monotonic()
     with pytest.raises(fanout.WorkerDiedError, match="worker process died"):
         fanout.run_blocks(die_at_recording, arrays, names=["phi", "xi", "mu"],
-                          out_dtypes=[np.complex128], kwargs={"bad_xi": arrays[1][120], "pid_dir": str(tmp_path)},
+                          out_dtypes=[np.complex128],
+                          kwargs={"bad_xi": arrays[1][120], "pid_dir": str(tmp_path)},
                           workers=2, block_size=40)
     assert time.monotonic() - start < 5.0
     pids = [int(p.stem) for p in tmp_path.glob("*.pid")]

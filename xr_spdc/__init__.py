@@ -10,7 +10,7 @@ Importing the package registers the ``.spdc`` accessor on ``xarray.Dataset`` and
 """
 
 from ._version import __version__
-from .accessor import SpdcDataArrayAccessor, SpdcDatasetAccessor, overlap
+from .accessor import SpdcDataArrayAccessor, SpdcDatasetAccessor, integrate, overlap
 from .fanout import FanoutError, WorkerDiedError
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "SpdcDatasetAccessor",
     "WorkerDiedError",
     "__version__",
+    "integrate",
     "overlap",
 ]

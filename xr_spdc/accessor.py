@@ -6,7 +6,9 @@ accessors hold no state (they are cached on, and pickled with, their objects).
 
 from __future__ import annotations
 
+import inspect
 import warnings
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -14,7 +16,9 @@ import xarray as xr
 from scipy.integrate import IntegrationWarning
 
 from . import fanout, inputs, labels
-from .methods import METHODS
+from ._version import __version__
+from .methods import INTEGRAND as METHODS_INTEGRAND
+from .methods import METHODS, Method
 from .quad import EPSABS, EPSREL, LIMIT
 
 # A process pool costs ~0.1-0.5 s to start (more under spawn); with workers=None smaller
@@ -131,9 +135,8 @@ def overlap(
     workers = inputs.check_workers(workers)
     start_method = inputs.check_start_method(start_method)
     inputs.check_flag(progress, "progress")
-    tolerances = {"epsabs": epsabs, "epsrel": epsrel, "limit": limit}
-    options = {name: inputs.check_tolerance(tolerances[name], name, integer=name == "limit")
-               for name in spec.options}
+    tolerances = inputs.check_quad_options(epsabs, epsrel, limit)
+    options = {name: tolerances[name] for name in spec.options}
 
     named = {"phi": inputs.find(ds, phi, "phi", default="phi"),
              "xi": inputs.find(ds, xi, "xi", default="xi")}
@@ -142,11 +145,150 @@ def overlap(
     inputs.check_distinct(named)
     named = {role: inputs.check_real(da, role, positive=role == "xi")
              for role, da in named.items()}
-    broadcast = inputs.broadcast(named)
+    # The kernels always take mu; the centred default adds no coordinate to the result.
+    args: dict[str, xr.DataArray | float] = {"mu": 0.0, **named}
+    args = {role: args[role] for role in ("phi", "xi", "mu")}
+    result = _evaluate(args, spec, options, name="overlap", workers=workers,
+                       progress=progress, start_method=start_method, chunks=chunks)
+    result.attrs = {**labels.overlap_attrs(method, options), **result.attrs}
+    return result
+
+
+def integrate(
+    ds: xr.Dataset | None,
+    integrand: Callable[..., complex],
+    *,
+    lower: str | xr.DataArray | float = -1.0,
+    upper: str | xr.DataArray | float = 1.0,
+    params: Mapping[str, str | xr.DataArray | float] | None = None,
+    name: str = "integral",
+    workers: int | None = None,
+    epsabs: float = EPSABS,
+    epsrel: float = EPSREL,
+    limit: int = LIMIT,
+    progress: bool | None = None,
+    start_method: str | None = None,
+    chunks: int | str | dict[str, int] | None = None,
+) -> xr.DataArray:
+    """Integrate your own integrand over a labelled parameter grid, point by point.
+
+    The general form of what the seed blog post does by hand: for every point of the
+    broadcast parameters, ``∫ integrand(l, **params) dl`` from ``lower`` to ``upper`` by
+    scipy's QUADPACK (real and imaginary parts separately, so complex values are kept),
+    fanned out like :func:`overlap` (in-process, a process pool, or dask).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset or None
+        Where parameter and limit names are looked up.
+    integrand : callable
+        ``integrand(l, **params) -> complex or float``.  For ``workers > 1`` it must pickle:
+        define it with ``def`` at the top level of an importable module (a ``.py`` file, not
+        a lambda, a closure or a function defined in a notebook cell under spawn or
+        forkserver); a clear ``TypeError`` says so otherwise.  ``workers=1`` takes anything.
+    lower, upper : str, DataArray or float
+        Integration limits, constant or per point.
+    params : mapping, optional
+        ``{keyword: variable name, DataArray or number}`` passed to ``integrand``.  By
+        default each keyword parameter of ``integrand`` after the first is looked up in
+        ``ds`` by its own name.
+    name : str
+        Name of the result.
+    workers, epsabs, epsrel, limit, progress, start_method, chunks
+        As for :func:`overlap`.
+
+    Returns
+    -------
+    xarray.DataArray
+        complex128 over the broadcast dims of the parameters and limits, with the parameters
+        as coordinates; attrs name the integrand, limits, tolerances and QUADPACK's
+        diagnostics (``quad_max_abserr``, ``quad_failed_points``).
+
+    Raises
+    ------
+    TypeError
+        ``integrand`` is not callable, or cannot be pickled for ``workers > 1``.
+    ValueError
+        A parameter is missing or not finite, as for :func:`overlap`.
+    xr_spdc.fanout.FanoutError
+        ``integrand`` raised at some point: the message names it.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, xr_spdc
+    >>> def plane_wave(l, k):
+    ...     return np.exp(1j * k * l)
+    >>> ds = xr.Dataset(coords={"k": [1.0, 2.0]})
+    >>> out = ds.spdc.integrate(plane_wave, workers=1)  # 2 sin(k) / k
+    >>> bool(np.allclose(out.values, 2 * np.sin(ds.k.values) / ds.k.values, rtol=1e-12))
+    True
+    """
+    if ds is not None and not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset (or None), not {type(ds).__name__}")
+    if not callable(integrand):
+        raise TypeError(f"integrand must be callable, f(l, **params), not {integrand!r:.60}")
+    spec = METHODS_INTEGRAND
+    workers = inputs.check_workers(workers)
+    start_method = inputs.check_start_method(start_method)
+    inputs.check_flag(progress, "progress")
+    tolerances = inputs.check_quad_options(epsabs, epsrel, limit)
+    if params is None:
+        params = {p: p for p in _keyword_parameters(integrand)}
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a mapping of keyword: variable name, DataArray or "
+                        f"number, not {type(params).__name__}")
+    found = {key: inputs.check_real(inputs.find(ds, value, key, default=key), key)
+             for key, value in params.items()}
+    inputs.check_distinct(found)
+    args: dict[str, xr.DataArray | float] = dict(found)
+    # Limits may be infinite (QUADPACK maps them); a constant one adds no coordinate.
+    for role, value in (("lower", lower), ("upper", upper)):
+        if role in found:
+            raise ValueError(f"the integrand's parameter {role!r} clashes with the {role} "
+                             "limit; rename it")
+        da = inputs.check_real(inputs.find(ds, value, role), role, infinite=True)
+        args[role] = da if isinstance(value, (str, xr.DataArray)) else float(da)
+    options = {**tolerances, "integrand": integrand, "names": tuple(found)}
+    result = _evaluate(args, spec, options, name=name, workers=workers, progress=progress,
+                       start_method=start_method, chunks=chunks)
+    description = {"long_name": f"integral of {_qualified_name(integrand)}",
+                   "integrand": _qualified_name(integrand), "method": "quad",
+                   **tolerances, "xr_spdc_version": __version__}
+    for role in ("lower", "upper"):
+        if not isinstance(args[role], xr.DataArray):
+            description[role] = args[role]
+    result.attrs = {**description, **result.attrs}
+    return result
+
+
+def _keyword_parameters(func: Callable[..., Any]) -> list[str]:
+    """The names of ``func``'s parameters after the first (the integration variable)."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return []
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in list(signature.parameters.values())[1:] if p.kind in kinds
+            and p.default is inspect.Parameter.empty]
+
+
+def _qualified_name(func: Callable[..., Any]) -> str:
+    return f"{getattr(func, '__module__', None) or ''}.{getattr(func, '__qualname__', repr(func))}"
+
+
+def _evaluate(args: dict[str, xr.DataArray | float], spec: Method, options: dict[str, Any], *,
+              name: str, workers: int | None, progress: bool | None,
+              start_method: str | None, chunks: Any) -> xr.DataArray:
+    """Broadcast checked inputs, run ``spec.block`` over them (pool or dask), label the result.
+
+    ``args`` maps each block argument, in the block function's order, to a DataArray or to
+    a constant (which adds no coordinate).
+    """
+    named = {role: a for role, a in args.items() if isinstance(a, xr.DataArray)}
+    broadcast = dict(zip(named, inputs.broadcast(named), strict=True))
     if chunks is not None:
         named = inputs.chunk(named, chunks)
-    # The kernels always take mu; the centred default adds no coordinate to the result.
-    arg_names = [str(da.name) for da in named.values()] + ["mu"] * (3 - len(named))
+    arg_names = [str(a.name) if role in named else role for role, a in args.items()]
 
     if any(da.chunks is not None for da in named.values()):
         inputs.require_dask()
@@ -155,31 +297,32 @@ def overlap(
                 f"workers={workers} cannot be used with dask-backed inputs: dask's scheduler "
                 "runs the blocks (threads, processes or a dask.distributed cluster); drop "
                 "workers=, or .compute() the inputs first for a process pool")
-        lazy = fanout.map_dask(spec.block, [*named.values(), 0.0][:3], names=arg_names,
-                               out_dtype=np.complex128, kwargs=options)
-        # apply_ufunc copies the first input's attrs: the overlap's own are set below.
-        result = _with_inputs(lazy.rename("overlap"), named)
+        lazy = fanout.map_dask(spec.block, [named.get(role, a) for role, a in args.items()],
+                               names=arg_names, out_dtype=spec.outputs[0][1], kwargs=options)
+        # apply_ufunc copies the first input's attrs: the caller sets the result's own.
+        result = _with_inputs(lazy.rename(name), named)
         result.attrs = {}
-    else:
-        shape = broadcast[0].shape
-        flat = [np.ascontiguousarray(da.values).ravel() for da in broadcast]
-        flat += [np.zeros_like(flat[0])] * (3 - len(flat))
-        try:
-            outputs = fanout.run_blocks(
-                spec.block, flat, names=arg_names, out_dtypes=[dt for _, dt in spec.outputs],
-                kwargs=options, block_size=spec.block_size, progress=progress,
-                workers=_choose_workers(workers, flat[0].size, spec.seconds_per_point),
-                start_method=start_method)
-        except fanout.FanoutError as exc:
-            # Keep the finished blocks, labelled like the result would have been.
-            exc.partial = tuple(_as_result(broadcast, out.reshape(shape), named)
-                                for out in exc.partial or ())
-            raise
-        result = _as_result(broadcast, outputs[0].reshape(shape), named)
-        if len(outputs) == 3:  # (value, abserr, status): QUADPACK's diagnostics
-            _quad_report(result, outputs[1], outputs[2],
-                         dict(zip(arg_names[:len(named)], flat[:len(named)], strict=True)))
-    result.attrs = {**labels.overlap_attrs(method, options), **result.attrs}
+        return result
+
+    template = next(iter(broadcast.values()))
+    flat = [np.ascontiguousarray(broadcast[role].values).ravel() if role in named
+            else np.full(template.size, a, dtype=np.float64) for role, a in args.items()]
+    try:
+        outputs = fanout.run_blocks(
+            spec.block, flat, names=arg_names, out_dtypes=[dt for _, dt in spec.outputs],
+            kwargs=options, block_size=spec.block_size, progress=progress,
+            workers=_choose_workers(workers, template.size, spec.seconds_per_point),
+            start_method=start_method)
+    except fanout.FanoutError as exc:
+        # Keep the finished blocks, labelled like the result would have been.
+        exc.partial = tuple(_as_result(broadcast, out.reshape(template.shape), named, name)
+                            for out in exc.partial or ())
+        raise
+    result = _as_result(broadcast, outputs[0].reshape(template.shape), named, name)
+    if len(outputs) == 3:  # (value, abserr, status): QUADPACK's diagnostics
+        _quad_report(result, outputs[1], outputs[2],
+                     {str(named[role].name): flat[i] for i, role in enumerate(args)
+                      if role in named})
     return result
 
 
@@ -191,12 +334,12 @@ def _with_inputs(result: xr.DataArray, named: dict[str, xr.DataArray]) -> xr.Dat
     return labels.label_inputs(result, {role: str(da.name) for role, da in named.items()})
 
 
-def _as_result(broadcast: list[xr.DataArray], values: np.ndarray,
-               named: dict[str, xr.DataArray]) -> xr.DataArray:
-    coords = xr.merge([da.coords.to_dataset() for da in broadcast],
+def _as_result(broadcast: dict[str, xr.DataArray], values: np.ndarray,
+               named: dict[str, xr.DataArray], name: str) -> xr.DataArray:
+    coords = xr.merge([da.coords.to_dataset() for da in broadcast.values()],
                       compat="override").coords
-    result = xr.DataArray(values, dims=broadcast[0].dims, coords=coords, name="overlap")
-    return _with_inputs(result, named)
+    dims = next(iter(broadcast.values())).dims
+    return _with_inputs(xr.DataArray(values, dims=dims, coords=coords, name=name), named)
 
 
 @xr.register_dataset_accessor("spdc")
@@ -210,6 +353,10 @@ class SpdcDatasetAccessor:
                 ) -> xr.DataArray:
         """See :func:`xr_spdc.overlap`."""
         return overlap(self._ds, phi, xi, mu, **kwargs)
+
+    def integrate(self, integrand: Callable[..., complex], **kwargs: Any) -> xr.DataArray:
+        """See :func:`xr_spdc.integrate`."""
+        return integrate(self._ds, integrand, **kwargs)
 
 
 @xr.register_dataarray_accessor("spdc")

@@ -276,6 +276,10 @@ def run_blocks(
     outputs = tuple(np.full(n_points, np.nan if np.dtype(dt).kind in "fc" else 0, dtype=dt)
                     for dt in out_dtypes)
     slices = list(block_slices(n_points, block_size))
+    if workers > 1:
+        # Even if this call turns out to need one process, a function that cannot reach the
+        # workers should fail now, not on the next, larger grid.
+        _check_picklable(func, kwargs)
     if workers > 1 and multiprocessing.current_process().daemon:
         warnings.warn(f"workers={workers} ignored: this is a daemonic process (a pool or dask "
                       "worker), which cannot start processes; evaluating in-process",
@@ -299,7 +303,6 @@ def run_blocks(
                 store(block, run_block(func, names, [a[block] for a in arrays], kwargs,
                                        block.start))
         else:
-            _check_picklable(func, kwargs)
             _run_pool(func, names, arrays, kwargs, slices, workers, start_method, store)
     except FanoutError as exc:
         exc.partial = outputs

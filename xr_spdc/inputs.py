@@ -83,8 +83,10 @@ def _positions(da: xr.DataArray, mask: np.ndarray) -> str:
     return "; ".join(shown) + more
 
 
-def check_real(da: xr.DataArray, role: str, *, positive: bool = False) -> xr.DataArray:
-    """Check that ``da`` holds real numbers (finite, and > 0 if ``positive``); return float64.
+def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
+               infinite: bool = False) -> xr.DataArray:
+    """Check that ``da`` holds real numbers (finite unless ``infinite``, and > 0 if
+    ``positive``); return float64.
 
     Dask-backed values are checked for dtype only (their values are checked as the blocks
     are computed, by the block functions).
@@ -104,11 +106,12 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False) -> xr.Dat
     if da.chunks is not None:
         return da
     values = da.values
-    bad = ~np.isfinite(values)
+    bad = np.isnan(values) if infinite else ~np.isfinite(values)
     if positive:
         bad |= ~(values > 0)
     if bad.any():
-        need = "positive and finite" if positive else "finite"
+        need = "a number (not NaN)" if infinite else "finite"
+        need = f"positive and {need}" if positive else need
         raise ValueError(f"{role} must be {need}; {int(bad.sum())} of {bad.size} values of "
                          f"{da.name!r} are not: {_positions(da, bad)}")
     return da
@@ -173,6 +176,13 @@ def check_start_method(start_method: Any) -> str | None:
     """``None`` or one of the multiprocessing start methods."""
     return None if start_method is None else check_choice(start_method, "start_method",
                                                           START_METHODS)
+
+
+def check_quad_options(epsabs: Any, epsrel: Any, limit: Any) -> dict[str, float | int]:
+    """QUADPACK's tolerances and subdivision limit, checked."""
+    return {"epsabs": check_tolerance(epsabs, "epsabs"),
+            "epsrel": check_tolerance(epsrel, "epsrel"),
+            "limit": check_tolerance(limit, "limit", integer=True)}
 
 
 def check_tolerance(value: Any, role: str, *, integer: bool = False) -> float | int:

@@ -42,12 +42,13 @@ def overlap_attrs(method: str, options: Mapping[str, float]) -> dict[str, str | 
 def label_inputs(result: xr.DataArray, names: Mapping[str, str]) -> xr.DataArray:
     """Give the input coordinates ``long_name`` and ``units`` where they have none.
 
-    ``names`` maps each role ("phi", "xi", "mu") to the coordinate that plays it.
+    ``names`` maps each role ("phi", "xi", "mu") to the coordinate that plays it; other
+    roles (a user's integrand parameters) are left as they are.
     """
     for role, name in names.items():
         if name in result.coords:
             coord = result.coords[name]
             # assign_attrs copies: the caller's Dataset keeps its own attrs untouched.
             result = result.assign_coords({name: coord.assign_attrs(
-                {**INPUT_ATTRS[role], **coord.attrs})})
+                {**INPUT_ATTRS.get(role, {}), **coord.attrs})})
     return result

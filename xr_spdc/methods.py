@@ -7,6 +7,7 @@ Each method is a module-level block function (so worker processes can import it)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,25 @@ def quad_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray, *, epsabs: float
     result = _quad.overlap_quad(phi, xi, mu, epsabs=epsabs, epsrel=epsrel, limit=limit)
     return result.value, result.abserr, result.status
 
+
+def integrand_block(*arrays: np.ndarray, integrand: Callable[..., complex],
+                    names: tuple[str, ...], epsabs: float, epsrel: float, limit: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A user's integrand by per-point QUADPACK: ``arrays`` are its parameters (in the order
+    of ``names``), then the lower and upper limits."""
+    *params, lower, upper = arrays
+    result = _quad.integrate_points(
+        _quad.ComplexPart(integrand, names, imag=False),
+        _quad.ComplexPart(integrand, names, imag=True),
+        lower, upper, tuple(params), epsabs=epsabs, epsrel=epsrel, limit=limit)
+    return result.value, result.abserr, result.status
+
+
+#: ``ds.spdc.integrate``: a user's integrand costs more than the overlap's (two Python calls
+#: per node, one per part), so blocks are smaller.
+INTEGRAND = Method(integrand_block, (("integral", np.complex128), ("abserr", np.float64),
+                                     ("status", np.int8)),
+                   block_size=64, seconds_per_point=3e-4, options=("epsabs", "epsrel", "limit"))
 
 METHODS: dict[str, Method] = {
     "auto": Method(exact_block, (("overlap", np.complex128),), block_size=1 << 15,

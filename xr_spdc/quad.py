@@ -67,6 +67,21 @@ def _overlap_imag(l: float, phi: float, xi: float) -> float:
     return (math.sin(t) + xl * math.cos(t)) / (1.0 + xl * xl)
 
 
+class ComplexPart:
+    """The real or imaginary part of a user's integrand ``f(l, **params) -> complex``.
+
+    A class rather than a closure so that it pickles (by reference to ``func``) to worker
+    processes.
+    """
+
+    def __init__(self, func: Callable[..., complex], names: tuple[str, ...], imag: bool) -> None:
+        self.func, self.names, self.imag = func, names, imag
+
+    def __call__(self, l: float, *point: float) -> float:
+        value = complex(self.func(l, **dict(zip(self.names, point, strict=True))))
+        return value.imag if self.imag else value.real
+
+
 def _quad_part(
     func: Callable[..., float],
     lower: float,
