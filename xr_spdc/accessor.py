@@ -17,6 +17,7 @@ from scipy.integrate import IntegrationWarning
 
 from . import fanout, inputs, labels
 from ._version import __version__
+from .boyd_kleinman import boyd_kleinman
 from .methods import INTEGRAND as METHODS_INTEGRAND
 from .methods import METHODS, Method
 from .quad import EPSABS, EPSREL, LIMIT
@@ -365,3 +366,9 @@ class SpdcDataArrayAccessor:
 
     def __init__(self, da: xr.DataArray) -> None:
         self._da = da
+
+    def boyd_kleinman(self, *, phi: str = "phi", xi: str = "xi") -> xr.DataArray:
+        """See :func:`xr_spdc.boyd_kleinman.boyd_kleinman`: h = |O|²/4 with σ."""
+        return boyd_kleinman(self._da, phi=phi, xi=xi)
+
+    h = boyd_kleinman

@@ -1,0 +1,64 @@
+"""Boyd and Kleinman's focusing function h from a computed overlap.
+
+Boyd & Kleinman, J. Appl. Phys. 39, 3597 (1968), without walk-off (B = 0):
+
+    h(σ, ξ, μ) = 1/(4ξ) |∫_{−ξ(1−μ)}^{ξ(1+μ)} e^{iσt}/(1+it) dt|²  =  |O(φ, ξ, μ)|² / 4,
+
+with σ = −φ/(2ξ) (so φ < 0 means σ > 0), and μ the focal displacement with the same sign
+convention as :func:`xr_spdc.overlap` (limits −1−μ … 1−μ; |O| is even in μ).
+"""
+
+from __future__ import annotations
+
+import xarray as xr
+
+#: Boyd and Kleinman's optimum, h_mm = 1.068 at ξ = 2.84, σ = 0.57 (published); these are
+#: the digits refined with mpmath (see physics.md and :func:`xr_spdc.optimum.find_optimum`).
+H_MM = 1.0677249747653114
+SIGMA_M = 0.5735887545232851
+XI_M = 2.8375191194941384
+
+SIGMA_ATTRS = {"long_name": "Boyd-Kleinman phase parameter sigma = -phi/(2 xi)", "units": "1"}
+H_ATTRS = {"long_name": "Boyd-Kleinman focusing function h", "units": "1",
+           "formula": "h = |O|^2 / 4, sigma = -phi / (2 xi)",
+           "references": "G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968)"}
+
+
+def boyd_kleinman(overlap: xr.DataArray, *, phi: str = "phi", xi: str = "xi") -> xr.DataArray:
+    """Boyd and Kleinman's h = |O|²/4, with their σ = −φ/(2ξ) as a coordinate.
+
+    Parameters
+    ----------
+    overlap : xarray.DataArray
+        An overlap from :func:`xr_spdc.overlap` (complex; lazy dask input stays lazy).
+    phi, xi : str
+        Names of the coordinates holding φ and ξ.
+
+    Returns
+    -------
+    xarray.DataArray
+        Named "h", real, the same dims and coords as ``overlap`` plus ``sigma`` (over the
+        dims of φ and ξ), with long_name and units.
+
+    Raises
+    ------
+    KeyError
+        ``overlap`` has no coordinate ``phi`` or ``xi``.
+
+    Examples
+    --------
+    >>> import xarray as xr, xr_spdc
+    >>> from xr_spdc.boyd_kleinman import H_MM
+    >>> o = xr_spdc.overlap(phi=-3.2551381153733029, xi=2.8375191194941384)
+    >>> h = boyd_kleinman(o)
+    >>> round(float(h), 10), round(float(h.sigma), 10)
+    (1.0677249748, 0.5735887545)
+    """
+    missing = [name for name in (phi, xi) if name not in overlap.coords]
+    if missing:
+        raise KeyError(f"the overlap has no coordinate {missing[0]!r} (it has "
+                       f"{list(map(str, overlap.coords))}); pass phi=/xi= with the names used")
+    sigma = (-overlap[phi] / (2 * overlap[xi])).reset_coords(drop=True)
+    h = (abs(overlap) ** 2 / 4).rename("h")
+    h.attrs = dict(H_ATTRS)
+    return h.assign_coords(sigma=sigma.assign_attrs(SIGMA_ATTRS))
