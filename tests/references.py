@@ -16,6 +16,7 @@ import functools
 import math
 
 import mpmath as mp
+import numpy as np
 
 
 @functools.cache
@@ -45,6 +46,39 @@ def overlap_mpmath(phi: float, xi: float, mu: float = 0.0, dps: int = 30) -> com
         return complex(value)
 
 
-def envelope(xi: float, mu: float = 0.0) -> float:
-    """L1 norm of the integrand, sqrt(xi) * integral |1/(1 - i xi l)| dl: the error scale."""
-    return (math.asinh(xi * (1 - mu)) - math.asinh(xi * (-1 - mu))) / math.sqrt(xi)
+def envelope(xi, mu=0.0):
+    """L1 norm of the integrand, sqrt(xi) * integral |1/(1 - i xi l)| dl: the error scale
+    (floats or numpy arrays)."""
+    xi, mu = np.asarray(xi, dtype=float), np.asarray(mu, dtype=float)
+    return (np.arcsinh(xi * (1 - mu)) - np.arcsinh(xi * (-1 - mu))) / np.sqrt(xi)
+
+
+@functools.cache
+def overlap_mpmath_closed(phi: float, xi: float, mu: float = 0.0, dps: int = 40) -> complex:
+    """O from its closed form in mpmath's arbitrary-precision E1 (fast at any |phi|).
+
+    With a = phi/(2 xi), z_j = a - i*phi*l_j/2 and g(z) = e^z E1(z),
+    O = (i/sqrt(xi)) [e^{i phi l1/2} g(z1) - e^{i phi l2/2} g(z2)] + C, where
+    C = 2 pi e^a / sqrt(xi) when a < 0 and l1 < 0 <= l2 (the path crosses E1's cut).
+    The formula itself is checked against :func:`overlap_mpmath` (quadrature of the
+    definition) in test_kernels.py, so this is an independent reference too.
+    """
+    with mp.workdps(dps):
+        phi_, xi_, mu_ = mp.mpf(phi), mp.mpf(xi), mp.mpf(mu)
+        l1, l2 = -1 - mu_, 1 - mu_
+        if phi == 0:
+            value = 1j * (mp.log(1 - 1j * xi_ * l2) - mp.log(1 - 1j * xi_ * l1)) / mp.sqrt(xi_)
+            return complex(value)
+        a = phi_ / (2 * xi_)
+        tiny = abs(a) * mp.mpf(10) ** (-dps - 10)  # far below a, however small a is
+
+        def term(l):
+            imag = -phi_ * l / 2
+            # On the cut itself (l = 0, a < 0) take the side above it, as the C rule assumes.
+            z = mp.mpc(a, imag if imag != 0 else tiny)
+            return mp.expj(phi_ * l / 2) * mp.exp(z) * mp.e1(z)
+
+        value = 1j * (term(l1) - term(l2)) / mp.sqrt(xi_)
+        if a < 0 and l1 < 0 <= l2:
+            value += 2 * mp.pi * mp.exp(a) / mp.sqrt(xi_)
+        return complex(value)
