@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-import xr_spdc  # noqa: E402
+import xr_spdc  # noqa: E402, F401  (registers the .spdc accessor)
 
 if __name__ == "__main__":
     ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, 400) * np.pi,

@@ -16,7 +16,8 @@ which stays finite where e^a E₁ would overflow (|φ|/(2ξ) ≳ 710).  Regimes:
   would lose digits like 1/ξ.  There the integrand is smooth on [l₁, l₂] (its pole −i/ξ lies
   at least 1 away, less than two oscillations fit in), and 24-point Gauss–Legendre in l is
   exact to rounding (pole error ≤ (1+√2)^−48 ≈ 1e-18).
-* φ = 0 (|φ| ≤ 1e-250, outside that box): O = [atan(ξl₂) − atan(ξl₁) + ½ i (log1p(ξ²l₂²) − log1p(ξ²l₁²))]/√ξ.
+* φ = 0 (|φ| ≤ 1e-250, outside that box):
+  O = [atan(ξl₂) − atan(ξl₁) + ½ i (log1p(ξ²l₂²) − log1p(ξ²l₁²))]/√ξ.
 * everywhere else: the closed form, with g evaluated by :func:`scaled_exp1` to ~2e-15
   relative (scipy.special.exp1 loses up to ~1e-12 near |z| ≈ 2–5).  Centred (μ = 0),
   z₂ = conj(z₁) and O = −2 Im(e^{−iφ/2} g(z₁))/√ξ + C: one g per point.
