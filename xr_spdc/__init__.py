@@ -12,6 +12,7 @@ Importing the package registers the ``.spdc`` accessor on ``xarray.Dataset`` and
 from ._version import __version__
 from .accessor import SpdcDataArrayAccessor, SpdcDatasetAccessor, integrate, overlap
 from .fanout import FanoutError, WorkerDiedError
+from .io import open_dataarray, open_dataset, to_netcdf
 
 __all__ = [
     "FanoutError",
@@ -20,5 +21,8 @@ __all__ = [
     "WorkerDiedError",
     "__version__",
     "integrate",
+    "open_dataarray",
+    "open_dataset",
     "overlap",
+    "to_netcdf",
 ]

@@ -22,8 +22,11 @@ from .methods import INTEGRAND as METHODS_INTEGRAND
 from .methods import METHODS, Method
 from .quad import EPSABS, EPSREL, LIMIT
 
-# A process pool costs ~0.1-0.5 s to start (more under spawn); with workers=None smaller
-# jobs stay in this process.  See benchmarks/bench_overlap.py for the measurement.
+# A call's pool costs ~0.1 s to start and warm up under forkserver (measured on 2 cores;
+# ~0.5 s more for the first pool of a session, and per pool under spawn), and two workers
+# gain at most ~1.75x: with workers=None, jobs estimated below this stay in this process
+# (about 5e5 points of the exact kernel, 8e3 of quad).  benchmarks/bench_overlap.py measures
+# where the pool starts to pay.
 POOL_PAYOFF_SECONDS = 0.5
 
 
@@ -372,3 +375,9 @@ class SpdcDataArrayAccessor:
         return boyd_kleinman(self._da, phi=phi, xi=xi)
 
     h = boyd_kleinman
+
+    def to_netcdf(self, path: Any, **kwargs: Any) -> Any:
+        """See :func:`xr_spdc.io.to_netcdf`: complex-safe, CF attributes, atomic."""
+        from .io import to_netcdf
+
+        return to_netcdf(self._da, path, **kwargs)

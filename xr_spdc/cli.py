@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         overlap = xr_spdc.overlap(ds, mu=args.mu, method=args.method, workers=args.workers,
                                   progress=False if args.no_progress else None)
-        overlap.to_netcdf(args.output, engine="h5netcdf")
+        xr_spdc.to_netcdf(overlap, args.output)
     except (ValueError, TypeError, OSError, fanout.FanoutError) as exc:
         print(f"xr-spdc: error: {exc}", file=sys.stderr)
         return 2

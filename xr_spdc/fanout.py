@@ -39,7 +39,7 @@ BlockFunction = Callable[..., tuple[np.ndarray, ...]]
 START_METHODS = ("fork", "forkserver", "spawn")
 
 # Modules a forkserver imports once, so that each later worker starts in milliseconds.
-_PRELOAD = ["numpy", "scipy.special", "scipy.integrate", "xr_spdc.kernels", "xr_spdc.quad"]
+_PRELOAD = ["xr_spdc", "xr_spdc.kernels", "xr_spdc.methods", "xr_spdc.quad"]
 
 # How many offending points an error message shows.
 _SHOWN = 5

@@ -90,7 +90,7 @@ INTEGRAND = Method(integrand_block, (("integral", np.complex128), ("abserr", np.
 
 METHODS: dict[str, Method] = {
     "auto": Method(exact_block, (("overlap", np.complex128),), block_size=1 << 15,
-                   seconds_per_point=2e-6),
+                   seconds_per_point=1e-6),
     "quad": Method(quad_block, (("overlap", np.complex128), ("abserr", np.float64),
                                 ("status", np.int8)),
                    block_size=256, seconds_per_point=6e-5,
