@@ -24,7 +24,7 @@ if __name__ == "__main__":
     h = o.spdc.h()
     fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     h.assign_coords(phi_over_pi=(h.phi / np.pi).assign_attrs(
-        long_name="phase mismatch φ/π", units="1")).plot(
+        long_name="phase mismatch φ/π", units="")).plot(
         x="phi_over_pi", y="mu", ax=ax, cmap="viridis")
     ax.set_title("Boyd–Kleinman h = |O|²/4 at ξ = 2.84")
     fig.savefig("displaced_focus.png", dpi=120)

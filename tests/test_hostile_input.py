@@ -101,6 +101,8 @@ def test_bad_input_raises_a_clear_exception_of_the_right_type(case):
     assert text in str(info.value), description
 
 
+# quad may fall short of its tolerance at xi ~ 1e5 and beyond (it warns; values stay finite).
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 @given(phi=st.lists(finite, min_size=1, max_size=5),
        xi=st.lists(positive, min_size=1, max_size=5),
        mu=st.one_of(st.none(), st.floats(-2, 2)),

@@ -105,3 +105,19 @@ def test_unknown_engine_is_refused(tmp_path, displaced):
 def test_accessor_saves_too(tmp_path, displaced):
     path = displaced.spdc.to_netcdf(tmp_path / "o.nc")
     assert open_dataarray(path).values.tobytes() == displaced.values.tobytes()
+
+
+def test_new_file_gets_the_usual_permissions_and_an_old_file_keeps_its_own(tmp_path,
+                                                                          displaced):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        path = to_netcdf(displaced, tmp_path / "o.nc")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        path.chmod(0o640)
+        to_netcdf(displaced, path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    finally:
+        os.umask(umask)

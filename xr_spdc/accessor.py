@@ -45,10 +45,11 @@ def _quad_report(result: xr.DataArray, abserr: np.ndarray, status: np.ndarray,
     failed = np.flatnonzero(status)
     result.attrs["quad_failed_points"] = int(failed.size)
     if failed.size:
-        worst = failed[np.argsort(abserr[failed])[::-1][:inputs.SHOWN]]
-        shown = "; ".join(
+        worst = failed[np.argsort(abserr[failed])[::-1]]
+        described = dict.fromkeys(  # repeated points (e.g. an extra dim) are shown once
             ", ".join(f"{name}={values[i]:.6g}" for name, values in points.items())
             + f" (abserr {abserr[i]:.2g}, QUADPACK ier={status[i]})" for i in worst)
+        shown = "; ".join(list(described)[:inputs.SHOWN])
         warnings.warn(
             f"quad did not reach epsabs/epsrel at {failed.size} of {status.size} points; "
             f"worst: {shown}. Raise limit= or use method='auto'",
@@ -375,6 +376,18 @@ class SpdcDataArrayAccessor:
         return boyd_kleinman(self._da, phi=phi, xi=xi)
 
     h = boyd_kleinman
+
+    def intensity(self) -> xr.DataArray:
+        """See :func:`xr_spdc.plot.intensity`: |O|², labelled."""
+        from .plot import intensity
+
+        return intensity(self._da)
+
+    def plot(self, **kwargs: Any) -> Any:
+        """See :func:`xr_spdc.plot.plot_classic`: Bennink's Fig. 1 of this overlap."""
+        from .plot import plot_classic
+
+        return plot_classic(self._da, **kwargs)
 
     def to_netcdf(self, path: Any, **kwargs: Any) -> Any:
         """See :func:`xr_spdc.io.to_netcdf`: complex-safe, CF attributes, atomic."""

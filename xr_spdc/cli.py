@@ -78,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--points must be positive, not {' '.join(map(str, args.points))}")
     if args.output.suffix != ".nc":
         parser.error(f"--output must end in .nc, not {str(args.output)!r}")
+    if args.plot is not None and args.plot.suffix.lower() != ".png":
+        parser.error(f"--plot must end in .png, not {str(args.plot)!r}")
 
     import xr_spdc
 
@@ -88,10 +90,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         overlap = xr_spdc.overlap(ds, mu=args.mu, method=args.method, workers=args.workers,
                                   progress=False if args.no_progress else None)
         xr_spdc.to_netcdf(overlap, args.output)
+        if args.plot is not None:
+            _save_figure(overlap, args.plot)
     except (ValueError, TypeError, OSError, fanout.FanoutError) as exc:
         print(f"xr-spdc: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _save_figure(overlap: xr.DataArray, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command-line run writes a file; it never opens a window
+    from .plot import plot_classic
+
+    plot_classic(overlap).figure.savefig(path, dpi=120)
 
 
 if __name__ == "__main__":  # pragma: no cover

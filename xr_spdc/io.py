@@ -134,12 +134,23 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
         ds.to_netcdf(tmp, engine=engine, format="NETCDF4", **kwargs)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode(target))
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
     return target
+
+
+def _file_mode(target: Path) -> int:
+    """The mode a plain write would give: the old file's, else 0o666 less the umask (the
+    temporary file starts private, 0o600)."""
+    if target.exists():
+        return target.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def open_dataset(path: str | os.PathLike, **kwargs: Any) -> xr.Dataset:
