@@ -11,10 +11,15 @@ Importing the package registers the ``.spdc`` accessor on ``xarray.Dataset`` and
 
 from ._version import __version__
 from .accessor import SpdcDataArrayAccessor, SpdcDatasetAccessor, integrate, overlap
+from .beams import aggregate_focus, aggregate_focus_from_beams
+from .boyd_kleinman import boyd_kleinman
 from .fanout import FanoutError, WorkerDiedError
 from .io import open_dataarray, open_dataset, to_netcdf
 
 __all__ = [
+    "aggregate_focus",
+    "aggregate_focus_from_beams",
+    "boyd_kleinman",
     "FanoutError",
     "SpdcDataArrayAccessor",
     "SpdcDatasetAccessor",
