@@ -134,13 +134,9 @@ def overlap(
     >>> round(float(o.sel(phi=0.0, xi=1.0).real), 12)  # pi/2
     1.570796326795
     """
-    if ds is not None and not isinstance(ds, xr.Dataset):
-        raise TypeError(f"ds must be an xarray.Dataset (or None), not {type(ds).__name__}")
+    workers, start_method, tolerances = inputs.check_common(
+        ds, workers, start_method, progress, epsabs, epsrel, limit)
     spec = METHODS[inputs.check_choice(method, "method", METHODS)]
-    workers = inputs.check_workers(workers)
-    start_method = inputs.check_start_method(start_method)
-    inputs.check_flag(progress, "progress")
-    tolerances = inputs.check_quad_options(epsabs, epsrel, limit)
     options = {name: tolerances[name] for name in spec.options}
 
     named = {"phi": inputs.find(ds, phi, "phi", default="phi"),
@@ -228,15 +224,11 @@ def integrate(
     >>> bool(np.allclose(out.values, 2 * np.sin(ds.k.values) / ds.k.values, rtol=1e-12))
     True
     """
-    if ds is not None and not isinstance(ds, xr.Dataset):
-        raise TypeError(f"ds must be an xarray.Dataset (or None), not {type(ds).__name__}")
+    workers, start_method, tolerances = inputs.check_common(
+        ds, workers, start_method, progress, epsabs, epsrel, limit)
     if not callable(integrand):
         raise TypeError(f"integrand must be callable, f(l, **params), not {integrand!r:.60}")
     spec = METHODS_INTEGRAND
-    workers = inputs.check_workers(workers)
-    start_method = inputs.check_start_method(start_method)
-    inputs.check_flag(progress, "progress")
-    tolerances = inputs.check_quad_options(epsabs, epsrel, limit)
     if params is None:
         params = {p: p for p in _keyword_parameters(integrand)}
     if not isinstance(params, Mapping):

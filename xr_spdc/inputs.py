@@ -178,6 +178,17 @@ def check_start_method(start_method: Any) -> str | None:
                                                           START_METHODS)
 
 
+def check_common(ds: Any, workers: Any, start_method: Any, progress: Any, epsabs: Any,
+                 epsrel: Any, limit: Any) -> tuple[int | None, str | None, dict[str, Any]]:
+    """The arguments every labelled computation takes: the Dataset, the engine's options
+    and QUADPACK's tolerances.  Returns (workers, start_method, tolerances)."""
+    if ds is not None and not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset (or None), not {type(ds).__name__}")
+    check_flag(progress, "progress")
+    return (check_workers(workers), check_start_method(start_method),
+            check_quad_options(epsabs, epsrel, limit))
+
+
 def check_quad_options(epsabs: Any, epsrel: Any, limit: Any) -> dict[str, float | int]:
     """QUADPACK's tolerances and subdivision limit, checked."""
     return {"epsabs": check_tolerance(epsabs, "epsabs"),
