@@ -10,6 +10,7 @@ from conftest import classic_axes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from references import envelope, overlap_mpmath, overlap_mpmath_closed
+from scipy.integrate import trapezoid
 from scipy.special import sici
 
 from xr_spdc import kernels
@@ -137,7 +138,7 @@ def test_parseval_arctan_law():
     cutoff = 4000.0
     phi = np.linspace(-cutoff, cutoff, 800_001)
     for xi in (0.3, 2.84, 50.0):
-        total = np.trapezoid(np.abs(overlap(phi, xi)) ** 2, phi)
+        total = trapezoid(np.abs(overlap(phi, xi)) ** 2, phi)
         tail = 32 * xi / ((1 + xi**2) * cutoff)
         assert total == pytest.approx(8 * np.pi * math.atan(xi), abs=tail)
 

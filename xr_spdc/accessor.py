@@ -7,6 +7,7 @@ accessors hold no state (they are cached on, and pickled with, their objects).
 from __future__ import annotations
 
 import inspect
+import multiprocessing
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -33,7 +34,10 @@ POOL_PAYOFF_SECONDS = 0.5
 def _choose_workers(workers: int | None, n_points: int, seconds_per_point: float) -> int:
     if workers is not None:
         return workers
-    if n_points * seconds_per_point < POOL_PAYOFF_SECONDS:
+    # A daemonic process (a pool or dask.distributed worker) cannot start a pool: quietly
+    # stay in-process there (an explicit workers=N still warns, in fanout.run_blocks).
+    if (n_points * seconds_per_point < POOL_PAYOFF_SECONDS
+            or multiprocessing.current_process().daemon):
         return 1
     return fanout.available_cpus()
 
@@ -101,7 +105,8 @@ def overlap(
         QUADPACK tolerances and subdivision limit for ``method="quad"``.
     progress : bool, optional
         A tqdm progress bar; None shows one on a terminal or in a notebook for runs that
-        last over a second.
+        last over a second.  Eager runs only: for dask, use dask's own progress reporting
+        (``dask.diagnostics.ProgressBar`` or the distributed dashboard).
     start_method : {"fork", "forkserver", "spawn"}, optional
         How pool workers start (default: forkserver where available, else spawn).
     chunks : int, "auto" or dict, optional

@@ -1,176 +1,449 @@
 """The aggregate focus ξ from the three beams (Bennink, Phys. Rev. A 81, 053805 (2010)).
 
-Each Gaussian beam j ∈ {p, s, i} (pump, signal, idler) focused to a waist radius w_j in a
-crystal of length L has the focusing parameter ξ_j = L/(k_j w_j²) (Eq. 11), k_j = 2π n_j/λ_j
-its wave number in the crystal.  The overlap depends on them only through (Eqs. 12–15)
+Each Gaussian beam j ∈ {p, s, i} (pump, signal, idler) focused to a waist radius w_j at the
+centre of a crystal of length L has the focusing parameter ξ_j = L/(k_j w_j²) (Eq. 11), with
+k_j = 2π n_j/λ_j its wave number in the crystal.  The overlap depends on the three beams
+only through (Eqs. 12–15)
 
     A₊ = 1 + (k_s ξ_s + k_i ξ_i)/(k_p ξ_p),
     B₊ = (1 − Δk/k_p) + ((k_s + Δk)/k_p)(ξ_p/ξ_s) + ((k_i + Δk)/k_p)(ξ_p/ξ_i),
-    ξ  = (B₊/A₊) ξ_s ξ_i / ξ_p,          Δk = k_p − k_s − k_i,
+    ξ  = (B₊/A₊) ξ_s ξ_i/ξ_p,          Δk = k_p − k_s − k_i,
 
 and the pair rate scales as arctan(ξ)/(A₊B₊) (Eqs. 40–41).  Only ratios of wave numbers
-enter, so any one unit serves for all three (rad/m here).
+enter, so any one unit serves for all three.
+
+This module is self-contained (numpy and xarray only): it works on numbers, 0-d numpy
+arrays and DataArrays, which broadcast by name with xarray's rules.
 """
 
 from __future__ import annotations
 
+import numbers
 import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from . import inputs
 from .labels import INPUT_ATTRS
 
-Number = float | xr.DataArray
+#: A real number, a 0-d numpy array, or a DataArray of real numbers.
+Real = float | np.ndarray | xr.DataArray
 
-_DIMENSIONLESS = {"units": "1"}
+REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)"
+
+#: Relative size of 1/λp − 1/λs − 1/λi beyond which the wavelengths are taken for a typo.
+ENERGY_TOLERANCE = 1e-6
+
+# How many offending values an error message shows.
+_SHOWN = 5
+
+_BEAMS = ("p", "s", "i")
+
+FORMULAS = {
+    "xi_j": "xi_j = L/(k_j w_j^2), k_j = 2 pi n_j/lambda_j (Bennink Eq. 11)",
+    "A_plus": "A+ = 1 + (k_s xi_s + k_i xi_i)/(k_p xi_p) (Bennink Eqs. 12-15)",
+    "B_plus": "B+ = (1 - dk/k_p) + ((k_s + dk)/k_p)(xi_p/xi_s) + ((k_i + dk)/k_p)(xi_p/xi_i), "
+              "dk = k_p - k_s - k_i (Bennink Eqs. 12-15)",
+    "xi": "xi = (B+/A+) xi_s xi_i/xi_p (Bennink Eqs. 12-15)",
+    "rate_factor": "arctan(xi)/(A+ B+) (Bennink Eqs. 40-41)",
+    "dk": "dk = k_p - k_s - k_i",
+}
 
 
-def _checked(values: dict[str, Any]) -> dict[str, xr.DataArray]:
-    checked = {name: inputs.check_real(inputs.find(None, value, name), name, positive=True)
-               for name, value in values.items()}
-    return checked
+# ---------------------------------------------------------------------------- checking
 
 
-def _same_units(named: dict[str, xr.DataArray]) -> None:
+def _where(da: xr.DataArray, index: tuple[int, ...]) -> str:
+    """``waist_s=3e-05, waist_i[1]``: a position by coordinate value where there is one."""
+    parts = []
+    for dim, i in zip(da.dims, index, strict=True):
+        if dim in da.coords:
+            parts.append(f"{dim}={da.coords[dim].values[i].item()!r}")
+        else:
+            parts.append(f"{dim}[{i}]")
+    return ", ".join(parts)
+
+
+def _positive(value: Any, name: str) -> xr.DataArray:
+    """``value`` as a float64 DataArray of positive finite numbers, or an error naming
+    ``name`` (TypeError: not real numbers; ValueError: not positive and finite).
+
+    Dask-backed DataArrays are checked for dtype only, so that nothing is computed here.
+    """
+    if isinstance(value, xr.DataArray):
+        da = value
+    elif isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, not the bool {value!r}")
+    elif isinstance(value, numbers.Real) and not isinstance(value, np.generic):
+        da = xr.DataArray(float(value))
+    elif isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0:
+        da = xr.DataArray(np.asarray(value))
+    elif isinstance(value, (np.ndarray, list, tuple)):
+        raise TypeError(f"{name} must be a real number or a DataArray, not a "
+                        f"{type(value).__name__} of shape {np.shape(value)}; wrap arrays as "
+                        f"xr.DataArray(values, dims=...) so that their dimension is known")
+    else:
+        raise TypeError(f"{name} must be a real number or a DataArray, not "
+                        f"{type(value).__name__} ({value!r:.60})")
+    if da.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers, but has dtype {da.dtype}")
+    if da.size == 0:
+        raise ValueError(f"{name} is empty (sizes {dict(da.sizes)})")
+    da = da.astype(np.float64, copy=False)
+    if da.chunks is None:
+        values = np.asarray(da.values)
+        bad = ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            where = np.argwhere(bad)
+            shown = []
+            for index in map(tuple, where[:_SHOWN]):
+                at = _where(da, index)
+                value = float(values[index])
+                shown.append(f"{value!r} at {at}" if at else repr(value))
+            more = f" and {len(where) - _SHOWN} more" if len(where) > _SHOWN else ""
+            raise ValueError(f"{name} must be positive and finite; {len(where)} of {bad.size} "
+                             f"values are not: {'; '.join(shown)}{more}")
+    return da
+
+
+def _checked(values: Mapping[str, Any]) -> dict[str, xr.DataArray]:
+    """Check each value and align them exactly (shared dims must have equal coords)."""
+    checked = {name: _positive(value, name) for name, value in values.items()}
+    try:
+        aligned = xr.align(*checked.values(), join="exact")
+    except ValueError as exc:
+        sizes = "; ".join(f"{name} has sizes {dict(da.sizes)}" for name, da in checked.items()
+                          if da.ndim)
+        raise ValueError(f"{', '.join(checked)} do not align: a dimension they share has "
+                         f"different coordinates or sizes ({sizes}): {exc}") from None
+    return dict(zip(checked, aligned, strict=True))
+
+
+def _one_unit(named: Mapping[str, xr.DataArray], what: str) -> str | None:
+    """The common ``units`` attr of those inputs that have one (None if none has)."""
     units = {name: da.attrs["units"] for name, da in named.items() if "units" in da.attrs}
     if len(set(units.values())) > 1:
-        raise ValueError(f"{', '.join(named)} must share one unit, but have units {units}")
+        raise ValueError(f"{', '.join(named)} are {what} and must share one unit, but their "
+                         f"units attrs differ: {units}")
+    return next(iter(units.values()), None)
 
 
-def wave_number(wavelength: Number, refractive_index: Number) -> xr.DataArray:
-    """k = 2π n/λ in rad/m, for a vacuum wavelength λ in m and refractive index n.
-
-    Examples
-    --------
-    >>> round(float(wave_number(1e-6, 1.5)), 3)
-    9424777.961
-    """
-    named = _checked({"wavelength": wavelength, "refractive_index": refractive_index})
-    with xr.set_options(arithmetic_join="exact"):
-        k = 2 * np.pi * named["refractive_index"] / named["wavelength"]
-    return k.rename("k").assign_attrs(long_name="wave number in the crystal", units="rad/m")
+def _triple(values: Any, name: str) -> tuple[Any, Any, Any]:
+    """(pump, signal, idler) from a sequence of three."""
+    if isinstance(values, (str, bytes, xr.DataArray, np.ndarray)) or not isinstance(
+            values, Sequence):
+        raise TypeError(f"{name} must be a (pump, signal, idler) sequence of three, not "
+                        f"{type(values).__name__}")
+    if len(values) != 3:
+        raise ValueError(f"{name} must hold three values (pump, signal, idler), not "
+                         f"{len(values)}: {values!r:.80}")
+    return tuple(values)  # type: ignore[return-value]
 
 
-def beam_focus(wavelength: Number, refractive_index: Number, waist: Number,
-               length: Number) -> xr.DataArray:
-    """One beam's focusing parameter ξ_j = L/(k_j w_j²) (Bennink Eq. 11).
+# ---------------------------------------------------------------------------- kernels
+
+
+def _wave_number(wavelength: xr.DataArray, refractive_index: xr.DataArray) -> xr.DataArray:
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        return 2 * np.pi * refractive_index / wavelength
+
+
+def _beam_focus(k: xr.DataArray, waist: xr.DataArray, length: xr.DataArray) -> xr.DataArray:
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        return length / (k * waist**2)
+
+
+def _aggregate(kp: xr.DataArray, ks: xr.DataArray, ki: xr.DataArray, xp: xr.DataArray,
+               xs: xr.DataArray, xi: xr.DataArray) -> dict[str, xr.DataArray]:
+    # The signal and idler terms are grouped symmetrically (ks + ki, s-term + i-term,
+    # xs * xi), so that swapping the two changes no bit of the result.
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        dk = kp - (ks + ki)
+        a_plus = 1 + (ks * xs + ki * xi) / (kp * xp)
+        b_plus = (1 - dk / kp) + (((ks + dk) / kp) * (xp / xs) + ((ki + dk) / kp) * (xp / xi))
+        aggregate = (b_plus / a_plus) * (xs * xi) / xp
+        rate = np.arctan(aggregate) / (a_plus * b_plus)
+    return {"xi": aggregate, "A_plus": a_plus, "B_plus": b_plus, "rate_factor": rate}
+
+
+def _labelled(parts: Mapping[str, xr.DataArray]) -> xr.Dataset:
+    attrs = {
+        "xi": {**INPUT_ATTRS["xi"], "description": "Bennink's aggregate focusing parameter"},
+        "A_plus": {"long_name": "Bennink A+", "units": "1",
+                   "description": "focus weight of signal and idler against the pump"},
+        "B_plus": {"long_name": "Bennink B+", "units": "1",
+                   "description": "inverse-focus weight of signal and idler against the pump"},
+        "rate_factor": {"long_name": "pair-rate factor arctan(xi)/(A+ B+)", "units": "1",
+                        "description": "the pair rate is proportional to it (at fixed pump "
+                                       "power, crystal and phase mismatch)"},
+    }
+    return xr.Dataset(
+        {name: da.rename(name).assign_attrs(attrs[name], formula=FORMULAS[name])
+         for name, da in parts.items()},
+        attrs={"references": f"{REFERENCE}, Eqs. 11-15, 40-41"})
+
+
+# ---------------------------------------------------------------------------- public
+
+
+def wave_number(wavelength: Real, refractive_index: Real) -> xr.DataArray:
+    """The wave number in the crystal, k = 2π n/λ.
 
     Parameters
     ----------
     wavelength : float or DataArray
-        Vacuum wavelength λ_j in m.
+        Vacuum wavelength λ in m, > 0.
     refractive_index : float or DataArray
-        n_j in the crystal.
-    waist : float or DataArray
-        Waist radius w_j (1/e² intensity radius) in m.
-    length : float or DataArray
-        Crystal length L in m.
+        Refractive index n at that wavelength (and polarisation) in the crystal, > 0.
 
     Returns
     -------
     xarray.DataArray
-        ξ_j, dimensionless.
-
-    Examples
-    --------
-    >>> round(float(beam_focus(775e-9, 1.0, 20e-6, 1e-2)), 6)  # L/(k w^2)
-    3.083627
-    """
-    named = _checked({"waist": waist, "length": length})
-    with xr.set_options(arithmetic_join="exact"):
-        xi = named["length"] / (wave_number(wavelength, refractive_index) * named["waist"] ** 2)
-    return xi.rename("xi_j").assign_attrs(long_name="beam focusing parameter L/(k w^2)",
-                                          units="1")
-
-
-def aggregate_focus(k_p: Number, k_s: Number, k_i: Number, xi_p: Number, xi_s: Number,
-                    xi_i: Number) -> xr.Dataset:
-    """Bennink's aggregate focus ξ and his A₊, B₊ from wave numbers and per-beam foci.
-
-    Parameters
-    ----------
-    k_p, k_s, k_i : float or DataArray
-        Wave numbers in the crystal (pump, signal, idler), > 0, in one unit (rad/m).
-    xi_p, xi_s, xi_i : float or DataArray
-        Per-beam focusing parameters ξ_j = L/(k_j w_j²), > 0.
-
-    Returns
-    -------
-    xarray.Dataset
-        ``xi`` (aggregate focus), ``A_plus``, ``B_plus`` and ``rate_factor``
-        (arctan(ξ)/(A₊B₊), to which the pair rate is proportional), broadcast over the
-        inputs' dims.
+        ``k`` in rad/m (in rad per the wavelength's ``units`` attr, if it has one other
+        than "m"), broadcast over the inputs' dims.
 
     Raises
     ------
     ValueError
-        Non-positive or non-finite values, or k's with different ``units`` attrs.
+        A value that is not positive and finite, or coordinates that do not align.
     TypeError
-        Non-numeric input.
+        An input that is not a real number or a DataArray of them.
 
     Examples
     --------
-    >>> ds = aggregate_focus(2.0, 1.0, 1.0, 2.84, 2.84, 2.84)  # degenerate, equal foci
+    >>> k = wave_number(1e-6, 1.5)
+    >>> round(float(k), 3), k.attrs["units"]
+    (9424777.961, 'rad/m')
+    """
+    named = _checked({"wavelength": wavelength, "refractive_index": refractive_index})
+    unit = named["wavelength"].attrs.get("units", "m")
+    return _wave_number(named["wavelength"], named["refractive_index"]).rename("k").assign_attrs(
+        long_name="wave number in the crystal", units=f"rad/{unit}",
+        formula="k = 2 pi n/lambda")
+
+
+def beam_focus(wavelength: Real, refractive_index: Real, waist: Real,
+               length: Real) -> xr.DataArray:
+    """One beam's focusing parameter ξ_j = L/(k_j w_j²), k_j = 2π n_j/λ_j (Bennink Eq. 11).
+
+    Parameters
+    ----------
+    wavelength : float or DataArray
+        Vacuum wavelength λ_j in m, > 0.
+    refractive_index : float or DataArray
+        Refractive index n_j of the beam in the crystal, > 0.
+    waist : float or DataArray
+        Waist radius w_j (the 1/e² intensity radius; field 1/e) in m, > 0.
+    length : float or DataArray
+        Crystal length L in m, > 0.
+
+    Returns
+    -------
+    xarray.DataArray
+        ξ_j, dimensionless, broadcast over the inputs' dims.
+
+    Raises
+    ------
+    ValueError
+        A value that is not positive and finite, ``units`` attrs that differ between the
+        lengths λ_j, w_j and L, or coordinates that do not align.
+    TypeError
+        An input that is not a real number or a DataArray of them.
+
+    Notes
+    -----
+    ξ_j = L/(2 z_j) is the crystal length in units of the confocal parameter
+    b_j = 2 z_j = k_j w_j².  As ξ_j = L λ_j/(2π n_j w_j²), any one length unit for λ_j, w_j
+    and L gives the same ξ_j.
+
+    References
+    ----------
+    .. [1] R. S. Bennink, "Optimal collinear Gaussian beams for spontaneous parametric
+       down-conversion", Phys. Rev. A 81, 053805 (2010), Eq. 11.
+
+    Examples
+    --------
+    >>> round(float(beam_focus(775e-9, 1.0, 20e-6, 1e-2)), 6)  # L/(2π n w²/λ)
+    3.083627
+    """
+    named = _checked({"wavelength": wavelength, "refractive_index": refractive_index,
+                      "waist": waist, "length": length})
+    _one_unit({n: named[n] for n in ("wavelength", "waist", "length")}, "lengths")
+    k = _wave_number(named["wavelength"], named["refractive_index"])
+    return _beam_focus(k, named["waist"], named["length"]).rename("xi_j").assign_attrs(
+        long_name="beam focusing parameter", units="1", formula=FORMULAS["xi_j"])
+
+
+def aggregate_focus(k_p: Real, k_s: Real, k_i: Real, xi_p: Real, xi_s: Real,
+                    xi_i: Real) -> xr.Dataset:
+    """Bennink's aggregate focus ξ, his A₊ and B₊, and the pair-rate factor.
+
+    Parameters
+    ----------
+    k_p, k_s, k_i : float or DataArray
+        Wave numbers in the crystal of pump, signal and idler, > 0, in rad/m or any one
+        unit (only their ratios enter).  DataArrays with ``units`` attrs must agree.
+    xi_p, xi_s, xi_i : float or DataArray
+        Per-beam focusing parameters ξ_j = L/(k_j w_j²), dimensionless, > 0 (see
+        :func:`beam_focus`).
+
+    Returns
+    -------
+    xarray.Dataset
+        Data variables ``xi`` (the aggregate focus ξ), ``A_plus`` (A₊), ``B_plus`` (B₊) and
+        ``rate_factor`` (arctan(ξ)/(A₊B₊)), all dimensionless, with ``long_name``,
+        ``units``, ``description`` and ``formula`` attrs; broadcast over the inputs' dims
+        (shared dims must have equal coordinates) with their coordinates.
+
+    Raises
+    ------
+    ValueError
+        A value that is not positive and finite; k's whose ``units`` attrs differ;
+        coordinates that do not align.
+    TypeError
+        An input that is not a real number, a 0-d numpy array or a DataArray of real
+        numbers.
+
+    See Also
+    --------
+    aggregate_focus_from_beams : the same from wavelengths, indices, waists and length.
+
+    Notes
+    -----
+    With Δk = k_p − k_s − k_i (Bennink Eqs. 12–15, 40–41)::
+
+        A₊ = 1 + (k_s ξ_s + k_i ξ_i)/(k_p ξ_p)
+        B₊ = (1 − Δk/k_p) + ((k_s+Δk)/k_p)(ξ_p/ξ_s) + ((k_i+Δk)/k_p)(ξ_p/ξ_i)
+        ξ  = (B₊/A₊) ξ_s ξ_i/ξ_p
+        rate_factor = arctan(ξ)/(A₊B₊)
+
+    ξ is what enters the overlap O(φ, ξ).  A₊ and B₊ are the constant and the linear
+    coefficient (in l = 2z/L) of the product of the three Gaussian modes' denominators,
+    normalised by the pump's; a further term ∝ Δk ξ_p ξ_s ξ_i l², of relative size
+    ~Δk/k_p, is neglected.  B₊ > 0 whenever k_s < k_p and k_i < k_p.
+
+    Consequences that the tests check: with equal ξ_j and Δk = 0, A₊ = B₊ = 2 and ξ is
+    the common value; with Δk = 0 and ξ_s = ξ_i, ξ = ξ_s whatever the pump's focus, and
+    A₊B₊ ≥ 4 (Cauchy–Schwarz), with equality only for equal ξ_j.  Swapping signal and
+    idler changes nothing; scaling the three ξ_j (the crystal length) scales ξ alike.
+
+    References
+    ----------
+    .. [1] R. S. Bennink, "Optimal collinear Gaussian beams for spontaneous parametric
+       down-conversion", Phys. Rev. A 81, 053805 (2010), Eqs. 11-15, 40-41.
+
+    Examples
+    --------
+    Degenerate and phase matched (k_s = k_i = k_p/2), equal foci:
+
+    >>> ds = aggregate_focus(2.0, 1.0, 1.0, 2.84, 2.84, 2.84)
     >>> round(float(ds.xi), 12), float(ds.A_plus), float(ds.B_plus)
     (2.84, 2.0, 2.0)
+
+    Signal waists on a labelled axis:
+
+    >>> import xarray as xr
+    >>> xi_s = xr.DataArray([1.0, 2.84, 8.0], dims="waist_s", coords={"waist_s": [3, 2, 1]})
+    >>> aggregate_focus(2.0, 1.0, 1.0, 2.84, xi_s, 2.84).xi.round(4).values
+    array([1.7422, 2.84  , 4.6141])
     """
-    k = _checked({"k_p": k_p, "k_s": k_s, "k_i": k_i})
-    _same_units(k)
-    xi = _checked({"xi_p": xi_p, "xi_s": xi_s, "xi_i": xi_i})
-    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        kp, ks, ki = k["k_p"], k["k_s"], k["k_i"]
-        xp, xs, xi_ = xi["xi_p"], xi["xi_s"], xi["xi_i"]
-        dk = kp - ks - ki
-        a_plus = 1 + (ks * xs + ki * xi_) / (kp * xp)
-        b_plus = (1 - dk / kp) + ((ks + dk) / kp) * (xp / xs) + ((ki + dk) / kp) * (xp / xi_)
-        aggregate = (b_plus / a_plus) * xs * xi_ / xp
-        rate = np.arctan(aggregate) / (a_plus * b_plus)
-    return xr.Dataset({
-        "xi": aggregate.assign_attrs(INPUT_ATTRS["xi"],
-                                     formula="xi = (B+/A+) xi_s xi_i / xi_p (Bennink Eq. 15)"),
-        "A_plus": a_plus.assign_attrs(long_name="Bennink A+", units="1",
-                                      formula="1 + (k_s xi_s + k_i xi_i)/(k_p xi_p)"),
-        "B_plus": b_plus.assign_attrs(
-            long_name="Bennink B+", units="1",
-            formula="(1 - dk/k_p) + ((k_s+dk)/k_p)(xi_p/xi_s) + ((k_i+dk)/k_p)(xi_p/xi_i)"),
-        "rate_factor": rate.assign_attrs(long_name="pair-rate factor arctan(xi)/(A+ B+)",
-                                         units="1"),
-    }, attrs={"references": "R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 11-15, 40-41"})
+    named = _checked({"k_p": k_p, "k_s": k_s, "k_i": k_i,
+                      "xi_p": xi_p, "xi_s": xi_s, "xi_i": xi_i})
+    _one_unit({name: named[name] for name in ("k_p", "k_s", "k_i")}, "wave numbers")
+    return _labelled(_aggregate(*named.values()))
 
 
-def aggregate_focus_from_beams(wavelengths: tuple[Number, Number, Number],
-                               indices: tuple[Number, Number, Number],
-                               waists: tuple[Number, Number, Number],
-                               length: Number) -> xr.Dataset:
-    """:func:`aggregate_focus` from vacuum wavelengths (m), indices, waists (m) and L (m).
+def aggregate_focus_from_beams(wavelengths: Sequence[Real], indices: Sequence[Real],
+                               waists: Sequence[Real], length: Real) -> xr.Dataset:
+    """:func:`aggregate_focus` from the beams: wavelengths, indices, waists and L.
 
-    The result also holds each beam's ``xi_p``, ``xi_s``, ``xi_i`` and the mismatch ``dk``
-    (rad/m).  Warns when 1/λ_p ≠ 1/λ_s + 1/λ_i (energy conservation) by more than 1e-6.
+    Parameters
+    ----------
+    wavelengths : (float or DataArray, float or DataArray, float or DataArray)
+        Vacuum wavelengths (λ_p, λ_s, λ_i) in m, > 0.
+    indices : (float or DataArray, float or DataArray, float or DataArray)
+        Refractive indices (n_p, n_s, n_i) in the crystal, > 0.
+    waists : (float or DataArray, float or DataArray, float or DataArray)
+        Waist radii (w_p, w_s, w_i) (1/e² intensity radii) in m, > 0.
+    length : float or DataArray
+        Crystal length L in m, > 0.
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`aggregate_focus` (``xi``, ``A_plus``, ``B_plus``, ``rate_factor``), plus
+        the per-beam ``xi_p``, ``xi_s``, ``xi_i`` (ξ_j = L/(k_j w_j²)) and ``dk``
+        (Δk = k_p − k_s − k_i in rad/m), each over its own inputs' dims.
+
+    Raises
+    ------
+    ValueError
+        A value that is not positive and finite (named as e.g. ``waist_s``), a sequence
+        that does not hold three values, ``units`` attrs that differ between the lengths,
+        or coordinates that do not align.
+    TypeError
+        An input that is not a real number or a DataArray of them, or a sequence argument
+        that is not a sequence.
+
+    Warns
+    -----
+    UserWarning
+        When 1/λ_p and 1/λ_s + 1/λ_i differ by more than 1e-6 relative (energy
+        conservation broken: usually a typo).  The computation goes on.
+
+    See Also
+    --------
+    aggregate_focus, beam_focus, wave_number
+
+    Notes
+    -----
+    k_j = 2π n_j/λ_j and ξ_j = L/(k_j w_j²) (Bennink Eq. 11), then Eqs. 12–15 and 40–41 as
+    in :func:`aggregate_focus`.  Any one length unit for all λ, w and L gives the same ξ's
+    (k and Δk are then per that unit).
+
+    References
+    ----------
+    .. [1] R. S. Bennink, "Optimal collinear Gaussian beams for spontaneous parametric
+       down-conversion", Phys. Rev. A 81, 053805 (2010), Eqs. 11-15, 40-41.
 
     Examples
     --------
+    Degenerate 775 nm → 2 × 1550 nm with equal confocal parameters k_j w_j²:
+
     >>> ds = aggregate_focus_from_beams((775e-9, 1550e-9, 1550e-9), (1.0, 1.0, 1.0),
     ...                                 (20e-6, 20e-6 * 2**0.5, 20e-6 * 2**0.5), 1e-2)
-    >>> round(float(ds.xi), 6), round(float(ds.xi_p), 6)  # equal confocal parameters
-    (3.083627, 3.083627)
+    >>> round(float(ds.xi), 6), round(float(ds.xi_p), 6), float(ds.dk)
+    (3.083627, 3.083627, 0.0)
     """
-    names = ("p", "s", "i")
-    lam = _checked({f"wavelength_{j}": v for j, v in zip(names, wavelengths, strict=True)})
-    mismatch = (1 / lam["wavelength_p"] - 1 / lam["wavelength_s"] - 1 / lam["wavelength_i"])
-    if bool((abs(mismatch) > 1e-6 / lam["wavelength_p"]).any()):
-        worst = float(abs(mismatch * lam["wavelength_p"]).max())
-        warnings.warn("the wavelengths break energy conservation, 1/λp ≠ 1/λs + 1/λi "
-                      f"(relative mismatch up to {worst:.3g}); check for a typo",
-                      UserWarning, stacklevel=2)
-    k = {j: wave_number(w, n) for j, w, n in zip(names, wavelengths, indices, strict=True)}
-    xi = {j: beam_focus(w, n, waist, length)
-          for j, w, n, waist in zip(names, wavelengths, indices, waists, strict=True)}
-    ds = aggregate_focus(k["p"], k["s"], k["i"], xi["p"], xi["s"], xi["i"])
-    for j in names:
-        ds[f"xi_{j}"] = xi[j]
-    ds["dk"] = (k["p"] - k["s"] - k["i"]).assign_attrs(
-        long_name="wave-vector mismatch k_p - k_s - k_i", units="rad/m")
+    triples = {"wavelength": _triple(wavelengths, "wavelengths"),
+               "index": _triple(indices, "indices"),
+               "waist": _triple(waists, "waists")}
+    named = _checked({**{f"{what}_{j}": value for what, values in triples.items()
+                         for j, value in zip(_BEAMS, values, strict=True)},
+                      "length": length})
+    lengths = {n: da for n, da in named.items() if n.startswith(("wavelength", "waist"))}
+    unit = _one_unit({**lengths, "length": named["length"]}, "lengths") or "m"
+
+    lam = [named[f"wavelength_{j}"] for j in _BEAMS]
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        relative = abs(1 - lam[0] / lam[1] - lam[0] / lam[2])
+    if relative.chunks is None and bool((relative > ENERGY_TOLERANCE).any()):
+        warnings.warn(
+            f"the wavelengths break energy conservation: 1/wavelength_p differs from "
+            f"1/wavelength_s + 1/wavelength_i by up to {float(relative.max()):.3g} relative "
+            f"(more than {ENERGY_TOLERANCE:g}); check them for a typo", UserWarning,
+            stacklevel=2)
+
+    k = {j: _wave_number(named[f"wavelength_{j}"], named[f"index_{j}"]) for j in _BEAMS}
+    xi = {j: _beam_focus(k[j], named[f"waist_{j}"], named["length"]) for j in _BEAMS}
+    ds = _labelled(_aggregate(k["p"], k["s"], k["i"], xi["p"], xi["s"], xi["i"]))
+    for j, beam in zip(_BEAMS, ("pump", "signal", "idler"), strict=True):
+        ds[f"xi_{j}"] = xi[j].rename(f"xi_{j}").assign_attrs(
+            long_name=f"{beam} focusing parameter", units="1", formula=FORMULAS["xi_j"])
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        dk = k["p"] - (k["s"] + k["i"])
+    ds["dk"] = dk.rename("dk").assign_attrs(long_name="wave-vector mismatch", units=f"rad/{unit}",
+                                            formula=FORMULAS["dk"])
     return ds
