@@ -1,103 +1,284 @@
-"""Bennink's aggregate focus from the beams (Eqs. 11-15), computed by hand in the tests."""
+"""Bennink's aggregate focus from the beams (Eqs. 11-15, 40-41): references by hand."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xr_spdc.beams import aggregate_focus, aggregate_focus_from_beams, beam_focus
+from xr_spdc.beams import aggregate_focus, aggregate_focus_from_beams, beam_focus, wave_number
+
+ARGS = {"k_p": 2.0, "k_s": 1.0, "k_i": 1.0, "xi_p": 1.0, "xi_s": 1.0, "xi_i": 1.0}
+
+focus = st.floats(0.05, 20.0)
+fraction_of_pump = st.floats(0.05, 0.95)  # k_s/k_p, k_i/k_p: each beam slower than the pump
 
 
-def test_degenerate_equal_foci_give_a_plus_b_plus_2_and_the_common_xi():
-    # k_s = k_i = k_p/2, dk = 0, xi_j = x: A+ = 1 + (x/2 + x/2)/x = 2,
-    # B+ = 1 + 1/2 + 1/2 = 2, xi = (2/2) x x / x = x.
+def by_hand(kp, ks, ki, xp, xs, xi):
+    """Bennink Eqs. 12-15 and 40-41 written out; exact when given Fractions."""
+    dk = kp - ks - ki
+    a = 1 + (ks * xs + ki * xi) / (kp * xp)
+    b = (1 - dk / kp) + ((ks + dk) / kp) * (xp / xs) + ((ki + dk) / kp) * (xp / xi)
+    return {"A_plus": a, "B_plus": b, "xi": (b / a) * xs * xi / xp}
+
+
+def test_degenerate_phase_matched_equal_foci_give_a_plus_b_plus_two_and_the_common_xi():
+    # k_s = k_i = k_p/2 so dk = 0; xi_j = x for all j:
+    #   A+ = 1 + (x/2 + x/2)/x = 2,  B+ = (1 - 0) + (1/2)(1) + (1/2)(1) = 2,
+    #   xi = (2/2) x x / x = x,      rate = atan(x)/4.
     ds = aggregate_focus(2.0, 1.0, 1.0, 0.7, 0.7, 0.7)
-    assert float(ds.A_plus) == 2.0 and float(ds.B_plus) == 2.0
+    assert float(ds.A_plus) == 2.0
+    assert float(ds.B_plus) == 2.0
     assert float(ds.xi) == pytest.approx(0.7, rel=1e-15)
     assert float(ds.rate_factor) == pytest.approx(math.atan(0.7) / 4, rel=1e-15)
 
 
-def test_non_degenerate_case_by_hand_in_exact_fractions():
+@given(ks=st.floats(0.01, 100.0), ki=st.floats(0.01, 100.0), x=focus)
+def test_equal_foci_and_delta_k_zero_give_the_common_xi_for_any_split(ks, ki, x):
+    # k_p = k_s + k_i: A+ = 1 + (k_s + k_i)/k_p = 2 = B+, so xi = x, whatever k_s/k_i.
+    ds = aggregate_focus(ks + ki, ks, ki, x, x, x)
+    assert float(ds.A_plus) == pytest.approx(2.0, rel=1e-13)
+    assert float(ds.B_plus) == pytest.approx(2.0, rel=1e-13)
+    assert float(ds.xi) == pytest.approx(x, rel=1e-13)
+
+
+@given(ks=fraction_of_pump, xp=focus, x=focus)
+def test_equal_signal_and_idler_foci_make_xi_independent_of_the_pump_focus(ks, xp, x):
+    # dk = 0, xi_s = xi_i = x, k_s + k_i = k_p = 1:  A+ = 1 + x/xp, B+ = 1 + xp/x,
+    # so xi = ((x + xp)/x) / ((xp + x)/xp) * x^2/xp = x.
+    ds = aggregate_focus(1.0, ks, 1.0 - ks, xp, x, x)
+    assert float(ds.xi) == pytest.approx(x, rel=1e-13)
+
+
+@given(ks=fraction_of_pump, xp=focus, xs=focus, xi=focus)
+def test_a_plus_b_plus_is_at_least_four_when_phase_matched(ks, xp, xs, xi):
+    # dk = 0, alpha = k_s/k_p, beta = 1 - alpha, u_j = xi_j/xi_p:
+    # A+ B+ = (1 + alpha u_s + beta u_i)(1 + alpha/u_s + beta/u_i) >= (1 + alpha + beta)^2 = 4
+    # by Cauchy-Schwarz, equality only at u_s = u_i = 1; so rate_factor <= atan(xi)/4.
+    ds = aggregate_focus(1.0, ks, 1.0 - ks, xp, xs, xi)
+    assert float(ds.A_plus * ds.B_plus) >= 4.0 * (1 - 1e-14)
+    assert float(ds.rate_factor) <= math.atan(float(ds.xi)) / 4 * (1 + 1e-14)
+
+
+def test_non_degenerate_mismatched_case_matches_exact_fractions():
     kp, ks, ki = Fraction(10), Fraction(6), Fraction(3)  # dk = 1
     xp, xs, xi = Fraction(2), Fraction(3), Fraction(5)
-    dk = kp - ks - ki
-    a = 1 + (ks * xs + ki * xi) / (kp * xp)
-    b = (1 - dk / kp) + ((ks + dk) / kp) * (xp / xs) + ((ki + dk) / kp) * (xp / xi)
-    expected = (b / a) * xs * xi / xp
+    # A+ = 1 + (18 + 15)/20 = 53/20;  B+ = 9/10 + (7/10)(2/3) + (4/10)(2/5) = 229/150;
+    # xi = (229/150)/(53/20) * 15/2 = 229/53.
+    expected = by_hand(kp, ks, ki, xp, xs, xi)
+    assert expected == {"A_plus": Fraction(53, 20), "B_plus": Fraction(229, 150),
+                        "xi": Fraction(229, 53)}
     ds = aggregate_focus(10.0, 6.0, 3.0, 2.0, 3.0, 5.0)
-    assert float(ds.A_plus) == pytest.approx(float(a), rel=1e-15)
-    assert float(ds.B_plus) == pytest.approx(float(b), rel=1e-15)
-    assert float(ds.xi) == pytest.approx(float(expected), rel=1e-15)
+    for name, value in expected.items():
+        assert float(ds[name]) == pytest.approx(float(value), rel=1e-15)
+    rate = math.atan(229 / 53) / (53 / 20 * 229 / 150)
+    assert float(ds.rate_factor) == pytest.approx(rate, rel=1e-15)
 
 
 def test_broadcasts_over_two_dims_and_keeps_coords():
     xi_s = xr.DataArray([1.0, 2.0, 3.0], dims="waist_s", coords={"waist_s": [10, 20, 30]})
     xi_i = xr.DataArray([0.5, 1.5], dims="waist_i", coords={"waist_i": [5, 15]})
     ds = aggregate_focus(2.0, 1.0, 1.0, 1.0, xi_s, xi_i)
-    assert ds.xi.sizes == {"waist_s": 3, "waist_i": 2}
-    assert list(ds.waist_s.values) == [10, 20, 30]
-    one = aggregate_focus(2.0, 1.0, 1.0, 1.0, 2.0, 1.5)
-    assert float(ds.xi.sel(waist_s=20, waist_i=15)) == float(one.xi)
-    assert ds.xi.attrs["units"] == "1" and ds.A_plus.attrs["long_name"] == "Bennink A+"
+    assert ds.xi.dims == ("waist_s", "waist_i")
+    assert ds.xi.shape == (3, 2)
+    assert ds.waist_s.values.tolist() == [10, 20, 30]
+    assert ds.waist_i.values.tolist() == [5, 15]
+    for name in ("xi", "A_plus", "B_plus", "rate_factor"):
+        assert ds[name].dims == ("waist_s", "waist_i")
+    # dk = 0, k = (2, 1, 1), xi_p = 1: xi = (2 xs xi + xi + xs)/(2 + xs + xi).
+    xs, xi = np.meshgrid([1.0, 2.0, 3.0], [0.5, 1.5], indexing="ij")
+    np.testing.assert_allclose(ds.xi.values, (2 * xs * xi + xi + xs) / (2 + xs + xi),
+                               rtol=1e-14)
 
 
-def test_wave_numbers_with_different_units_are_refused():
+def test_outputs_carry_long_name_units_description_and_formula():
+    ds = aggregate_focus(**ARGS)
+    assert ds.xi.attrs["long_name"] == "aggregate focus"
+    for name in ("xi", "A_plus", "B_plus", "rate_factor"):
+        assert ds[name].attrs["units"] == "1"
+        assert {"long_name", "description", "formula"} <= set(ds[name].attrs)
+    assert "Phys. Rev. A 81, 053805" in ds.attrs["references"]
+
+
+def test_inputs_are_neither_changed_nor_their_attrs_copied_to_the_results():
+    k_p = xr.DataArray(2.0, attrs={"units": "rad/m", "note": "mine"})
+    ds = aggregate_focus(k_p, 1.0, 1.0, 1.0, 1.0, 1.0)
+    assert k_p.attrs == {"units": "rad/m", "note": "mine"}
+    assert "note" not in ds.xi.attrs
+
+
+def test_wave_numbers_in_different_units_are_refused_naming_them():
     kp = xr.DataArray(2.0, attrs={"units": "rad/m"})
     ks = xr.DataArray(1.0, attrs={"units": "rad/um"})
-    with pytest.raises(ValueError, match="must share one unit"):
+    with pytest.raises(ValueError, match=r"k_p, k_s, k_i .*must share one unit.*'rad/um'"):
         aggregate_focus(kp, ks, 1.0, 1.0, 1.0, 1.0)
 
 
-@pytest.mark.parametrize(("kwargs", "exc", "text"), [
-    ({"xi_s": 0.0}, ValueError, "xi_s must be positive and finite"),
-    ({"k_p": -1.0}, ValueError, "k_p must be positive"),
-    ({"xi_i": np.nan}, ValueError, "xi_i must be positive"),
-    ({"k_i": "1"}, TypeError, "k_i='1' names a variable, but no Dataset"),
-    ({"k_i": [1.0, 2.0]}, TypeError, "k_i must be a variable name"),
+def test_wave_numbers_in_one_unit_other_than_rad_per_m_give_the_same_result():
+    # Only the ratios of the k's enter.
+    per_um = {k: xr.DataArray(v * 1e-6, attrs={"units": "rad/um"})
+              for k, v in {"k_p": 2.0e7, "k_s": 1.2e7, "k_i": 0.7e7}.items()}
+    per_m = aggregate_focus(2.0e7, 1.2e7, 0.7e7, 1.0, 2.0, 3.0)
+    ds = aggregate_focus(**per_um, xi_p=1.0, xi_s=2.0, xi_i=3.0)
+    assert float(ds.xi) == pytest.approx(float(per_m.xi), rel=1e-14)
+
+
+@pytest.mark.parametrize(("name", "value", "shown"), [
+    ("xi_s", 0.0, "0.0"),
+    ("k_p", -1.0, "-1.0"),
+    ("xi_i", np.nan, "nan"),
+    ("k_s", np.inf, "inf"),
+    ("xi_p", np.float32(-2.5), "-2.5"),
 ])
-def test_bad_values_name_the_argument(kwargs, exc, text):
-    args = {"k_p": 2.0, "k_s": 1.0, "k_i": 1.0, "xi_p": 1.0, "xi_s": 1.0, "xi_i": 1.0}
-    with pytest.raises(exc, match=text):
-        aggregate_focus(**{**args, **kwargs})
+def test_a_non_positive_or_non_finite_value_is_a_value_error_naming_it(name, value, shown):
+    with pytest.raises(ValueError, match=rf"{name} must be positive and finite; .*: {shown}"):
+        aggregate_focus(**{**ARGS, name: value})
 
 
-def test_beams_path_agrees_with_per_beam_xi_by_hand():
-    lam = (532e-9, 1064e-9, 1064e-9)
-    n = (1.8, 1.75, 1.75)
-    w = (30e-6, 40e-6, 45e-6)
-    length = 0.02
-    ds = aggregate_focus_from_beams(lam, n, w, length)
-    for j, (lj, nj, wj) in zip("psi", zip(lam, n, w, strict=True), strict=True):
-        by_hand = length / (2 * math.pi * nj / lj * wj**2)
-        assert float(ds[f"xi_{j}"]) == pytest.approx(by_hand, rel=1e-14)
-    k = [2 * math.pi * nj / lj for lj, nj in zip(lam, n, strict=True)]
-    assert float(ds.dk) == pytest.approx(k[0] - k[1] - k[2], rel=1e-12)
-    direct = aggregate_focus(*k, float(ds.xi_p), float(ds.xi_s), float(ds.xi_i))
-    assert float(ds.xi) == pytest.approx(float(direct.xi), rel=1e-14)
+def test_bad_values_in_a_dataarray_are_shown_with_their_coordinates():
+    xi_s = xr.DataArray([1.0, -2.0, np.nan], dims="waist_s", coords={"waist_s": [10, 20, 30]})
+    with pytest.raises(ValueError, match=r"xi_s .* 2 of 3 values are not: -2.0 at waist_s=20; "
+                                         r"nan at waist_s=30"):
+        aggregate_focus(**{**ARGS, "xi_s": xi_s})
 
 
-def test_energy_conservation_typo_warns():
-    with pytest.warns(UserWarning, match="energy conservation"):
-        aggregate_focus_from_beams((532e-9, 1064e-9, 1065e-9), (1, 1, 1), (1e-5,) * 3, 1e-2)
+@pytest.mark.parametrize(("value", "text"), [
+    ("1", "k_i must be a real number or a DataArray, not str"),
+    (None, "k_i must be a real number or a DataArray, not NoneType"),
+    ([1.0, 2.0], "k_i must be a real number or a DataArray, not a list"),
+    (np.array([1.0, 2.0]), r"not a ndarray of shape \(2,\); wrap arrays as xr.DataArray"),
+    (True, "k_i must be a real number, not the bool True"),
+    (1 + 2j, "k_i must be a real number or a DataArray, not complex"),
+    (xr.DataArray(["a"], dims="x"), "k_i must hold real numbers, but has dtype <U1"),
+])
+def test_a_non_numeric_value_is_a_type_error_naming_it(value, text):
+    with pytest.raises(TypeError, match=text):
+        aggregate_focus(**{**ARGS, "k_i": value})
 
 
-def test_beam_focus_checks_its_inputs():
-    with pytest.raises(ValueError, match="waist must be positive"):
+def test_numbers_of_other_kinds_are_accepted():
+    ds = aggregate_focus(2, np.int64(1), Fraction(1), np.array(0.7), np.float32(0.7), 0.7)
+    assert float(ds.xi) == pytest.approx(0.7, rel=1e-7)
+
+
+def test_shared_dims_with_different_coords_are_refused_naming_the_arguments():
+    xi_s = xr.DataArray([1.0, 2.0], dims="w", coords={"w": [1, 2]})
+    xi_i = xr.DataArray([1.0, 2.0], dims="w", coords={"w": [1, 3]})
+    with pytest.raises(ValueError, match=r"do not align.*xi_s has sizes \{'w': 2\}"):
+        aggregate_focus(**{**ARGS, "xi_s": xi_s, "xi_i": xi_i})
+
+
+def test_wave_number_is_two_pi_n_over_lambda():
+    k = wave_number(1.064e-6, 1.83)
+    assert float(k) == pytest.approx(2 * math.pi * 1.83 / 1.064e-6, rel=1e-15)
+    assert k.attrs["units"] == "rad/m"
+
+
+def test_beam_focus_is_length_over_k_waist_squared():
+    xi = beam_focus(1.064e-6, 1.83, 40e-6, 0.02)
+    assert float(xi) == pytest.approx(0.02 * 1.064e-6 / (2 * math.pi * 1.83 * 40e-6**2),
+                                      rel=1e-14)
+    assert xi.attrs["units"] == "1"
+
+
+def test_beam_focus_refuses_a_negative_waist_naming_it():
+    with pytest.raises(ValueError, match="waist must be positive and finite; .*: -1e-06"):
         beam_focus(1e-6, 1.5, -1e-6, 1e-2)
 
 
-positive = st.floats(0.05, 20.0)
+def test_beams_path_agrees_with_xi_j_and_dk_by_hand():
+    lam = (532e-9, 1064e-9, 1064e-9)
+    n = (1.80, 1.75, 1.74)
+    w = (30e-6, 40e-6, 45e-6)
+    length = 0.02
+    ds = aggregate_focus_from_beams(wavelengths=lam, indices=n, waists=w, length=length)
+    k = [2 * math.pi * nj / lj for lj, nj in zip(lam, n, strict=True)]
+    xi = [length / (kj * wj**2) for kj, wj in zip(k, w, strict=True)]
+    for j, xi_j in zip("psi", xi, strict=True):
+        assert float(ds[f"xi_{j}"]) == pytest.approx(xi_j, rel=1e-14)
+    assert float(ds.dk) == pytest.approx(k[0] - k[1] - k[2], rel=1e-12)
+    assert ds.dk.attrs["units"] == "rad/m"
+    for name, value in by_hand(*k, *xi).items():
+        assert float(ds[name]) == pytest.approx(value, rel=1e-12)
 
 
-@given(kp=positive, ks=positive, ki=positive, xp=positive, xs=positive, xi=positive)
+def test_beams_path_broadcasts_each_beam_over_its_own_dims():
+    w_s = xr.DataArray([30e-6, 40e-6, 50e-6], dims="w_s", coords={"w_s": [30, 40, 50]})
+    w_i = xr.DataArray([35e-6, 45e-6], dims="w_i", coords={"w_i": [35, 45]})
+    ds = aggregate_focus_from_beams((532e-9, 1064e-9, 1064e-9), (1.8, 1.75, 1.75),
+                                    (30e-6, w_s, w_i), 0.02)
+    assert ds.xi.dims == ("w_s", "w_i")
+    assert ds.xi_s.dims == ("w_s",)
+    assert ds.xi_p.dims == ()
+
+
+@pytest.mark.parametrize(("change", "exc", "text"), [
+    ({"waists": (30e-6, -40e-6, 40e-6)}, ValueError, "waist_s must be positive and finite"),
+    ({"indices": (1.8, 1.75, 0.0)}, ValueError, "index_i must be positive and finite"),
+    ({"wavelengths": (np.nan, 1064e-9, 1064e-9)}, ValueError, "wavelength_p must be positive"),
+    ({"length": -0.02}, ValueError, "length must be positive and finite; .*: -0.02"),
+    ({"waists": (30e-6, 40e-6)}, ValueError, "waists must hold three values .* not 2"),
+    ({"indices": 1.8}, TypeError, "indices must be a .*sequence of three, not float"),
+    ({"wavelengths": ("532e-9", 1064e-9, 1064e-9)}, TypeError, "wavelength_p must be a real"),
+])
+def test_beams_path_errors_name_the_beam(change, exc, text):
+    args = {"wavelengths": (532e-9, 1064e-9, 1064e-9), "indices": (1.8, 1.75, 1.75),
+            "waists": (30e-6, 40e-6, 40e-6), "length": 0.02}
+    with pytest.raises(exc, match=text):
+        aggregate_focus_from_beams(**{**args, **change})
+
+
+def test_lengths_in_different_units_are_refused():
+    w_p = xr.DataArray(30.0, attrs={"units": "um"})
+    length = xr.DataArray(0.02, attrs={"units": "m"})
+    with pytest.raises(ValueError, match="must share one unit"):
+        aggregate_focus_from_beams((532e-9, 1064e-9, 1064e-9), (1, 1, 1), (w_p, 4e-5, 4e-5),
+                                   length)
+
+
+def test_broken_energy_conservation_warns():
+    with pytest.warns(UserWarning, match=r"energy conservation.*up to 0\.000469"):
+        aggregate_focus_from_beams((532e-9, 1064e-9, 1065e-9), (1, 1, 1), (1e-5,) * 3, 1e-2)
+
+
+def test_energy_conservation_within_one_part_per_million_does_not_warn():
+    # 1/532 - 1/1064 - 1/(1064 (1 + 1e-7)): relative mismatch ~5e-8.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        aggregate_focus_from_beams((532e-9, 1064e-9, 1064e-9 * (1 + 1e-7)), (1, 1, 1),
+                                   (1e-5,) * 3, 1e-2)
+
+
+@settings(max_examples=60)
+@given(kp=st.floats(1.0, 2.0), ks=fraction_of_pump, ki=fraction_of_pump, xp=focus, xs=focus,
+       xi=focus)
 def test_swapping_signal_and_idler_changes_nothing(kp, ks, ki, xp, xs, xi):
-    a = aggregate_focus(kp, ks, ki, xp, xs, xi)
-    b = aggregate_focus(kp, ki, ks, xp, xi, xs)
+    # Eqs. 12-15 are symmetric under (k_s, xi_s) <-> (k_i, xi_i); the implementation groups
+    # the two terms symmetrically, so the results agree to the bit.
+    a = aggregate_focus(kp, ks * kp, ki * kp, xp, xs, xi)
+    b = aggregate_focus(kp, ki * kp, ks * kp, xp, xi, xs)
+    for name in ("xi", "A_plus", "B_plus", "rate_factor"):
+        assert float(a[name]) == float(b[name])
+
+
+@settings(max_examples=60)
+@given(ks=fraction_of_pump, ki=fraction_of_pump, xp=focus, xs=focus, xi=focus,
+       scale=st.floats(1e-3, 1e3))
+def test_scaling_the_wave_numbers_changes_nothing_and_scaling_the_foci_scales_xi(
+        ks, ki, xp, xs, xi, scale):
+    # A+, B+ hold only ratios k_j/k_p and xi_j/xi_p; xi = (B+/A+) xs xi/xp is then of
+    # degree one in the xi_j (scaling the crystal length L scales every xi_j alike).
+    base = aggregate_focus(1.0, ks, ki, xp, xs, xi)
+    k_scaled = aggregate_focus(scale, ks * scale, ki * scale, xp, xs, xi)
+    xi_scaled = aggregate_focus(1.0, ks, ki, xp * scale, xs * scale, xi * scale)
     for name in ("xi", "A_plus", "B_plus"):
-        assert float(a[name]) == pytest.approx(float(b[name]), rel=1e-13)
+        assert float(k_scaled[name]) == pytest.approx(float(base[name]), rel=1e-12)
+    assert float(xi_scaled.A_plus) == pytest.approx(float(base.A_plus), rel=1e-12)
+    assert float(xi_scaled.B_plus) == pytest.approx(float(base.B_plus), rel=1e-12)
+    assert float(xi_scaled.xi) == pytest.approx(scale * float(base.xi), rel=1e-12)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from blockfuncs import die_at_recording
+from blockfuncs import die_at_recording, sleepy
 
 from xr_spdc import fanout
 
@@ -141,3 +141,15 @@ def test_progress_bar_is_silent_off_a_terminal_or_when_off(capsys, progress):
     ds = xr.Dataset(coords={"phi": np.linspace(-3, 3, 50), "xi": [1.0, 2.0]})
     ds.spdc.overlap(method="quad", workers=1, progress=progress)
     assert capsys.readouterr().err == ""
+
+
+def test_progress_bar_moves_block_by_block_on_a_pool(capsys):
+    import re
+
+    arrays = [np.zeros(60), np.ones(60), np.zeros(60)]
+    fanout.run_blocks(sleepy, arrays, names=["phi", "xi", "mu"], out_dtypes=[np.complex128],
+                      kwargs={"seconds": 0.15}, workers=2, block_size=10, progress=True)
+    # tqdm prints "10.0/60.0" (unit_scale): read the counts it drew.
+    counts = {round(float(n)) for n in re.findall(r"(\d+(?:\.\d+)?)/60",
+                                                   capsys.readouterr().err)}
+    assert 60 in counts and counts & set(range(1, 60))  # it moved before the end

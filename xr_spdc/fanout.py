@@ -27,7 +27,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -321,7 +321,8 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, store)
         pending = {executor.submit(run_block, func, names, [a[s] for a in arrays], kwargs,
                                    s.start): s for s in slices}
         while pending:
-            done, _ = wait(pending, return_when=FIRST_EXCEPTION)
+            # As each block finishes: the progress bar moves, and a failure stops the rest.
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 block = pending.pop(future)
                 try:

@@ -222,10 +222,17 @@ def _gauss_legendre(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> np.ndarr
 def _small_mismatch(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> np.ndarray:
     # O = sqrt(xi) * (M0 + (i phi/2) M1 + O(phi^2)) with M_n = int l^n/(1 - i xi l) dl, and
     # l/(1 - i xi l) = (i/xi)(1 - 1/(1 - i xi l)) gives M1 = (i/xi)(l2 - l1 - M0).
+    # sqrt(xi) M0 = i (log w2 - log w1) / sqrt(xi), w = 1 - i x, x = xi l, written as
+    # differences that do not cancel when both ends are far on one side (|mu| > 1):
+    # atan x2 - atan x1 = atan((x2 - x1)/(1 + x1 x2)) if x1 x2 > -1 (else no cancellation),
+    # ln|w2| - ln|w1| = log1p((x2 - x1)(x2 + x1)/(1 + x1^2)), with x2 - x1 = 2 xi and
+    # x2 + x1 = -2 xi mu (exactly 0 when centred).
     x1, x2 = xi * (-1.0 - mu), xi * (1.0 - mu)
     root = np.sqrt(xi)
-    real = (np.arctan(x2) - np.arctan(x1)) / root  # sqrt(xi)*M0 from i(log w2 - log w1)/xi
-    imag = 0.5 * (np.log1p(x2 * x2) - np.log1p(x1 * x1)) / root
+    same_side = x1 * x2 > -1.0
+    real = np.where(same_side, np.arctan(2.0 * xi / np.where(same_side, 1.0 + x1 * x2, 1.0)),
+                    np.arctan(x2) - np.arctan(x1)) / root
+    imag = 0.5 * np.log1p(-4.0 * xi * xi * mu / (1.0 + x1 * x1)) / root
     # (i phi/2) sqrt(xi) M1 = -(phi/(2 sqrt(xi))) (2 - M0): real when centred (M0 real).
     scale = 0.5 * phi / root
     return _complex(real - scale * (2.0 - real / root), imag + scale * (imag / root))

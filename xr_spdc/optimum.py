@@ -3,6 +3,24 @@
 Boyd and Kleinman (J. Appl. Phys. 39, 3597 (1968)) publish h_mm = 1.068 at ξ = 2.84,
 σ_m = 0.57; Bennink (Phys. Rev. A 81, 053805 (2010)) ξ ≈ 2.84, Φ ≈ −1.04π.  Here they are
 found to ~1e-12.
+
+Finding the global maximum over φ at fixed ξ
+--------------------------------------------
+|O(φ)|² has side lobes, and with the focus displaced (μ ≠ 0) and ξ large the main lobe is
+not the one nearest φ = 0: for μ = 0.7, ξ = 1000 the maximum sits at φ ≈ −6π, for μ = 0.9,
+ξ = 10⁴ at φ ≈ −20π (it tends to −2π/(1 − |μ|) as ξ → ∞).  So each ξ is first scanned
+over φ ∈ [−Φ, Φ] with
+
+* Φ_bound = 2√ξ (|f(l₁)| + |f(l₂)| + atan(ξl₂) − atan(ξl₁)) / |O_best|, f = 1/(1 − iξl):
+  one integration by parts gives |O(φ)| ≤ Φ_bound·|O_best|/|φ|, so no φ beyond Φ_bound can
+  beat the best value O_best already seen on [−8π, 8π]; and
+* Φ_lobes = max(8π, 8π/(1 − |μ|)): four times the far lobe's asymptotic position (for
+  |μ| ≥ 1 both ends of the crystal lie on one side of the focus and the maximum is near
+  φ = 0).  This cap only matters for ξ ≳ 10³, where Φ_bound grows like ξ.
+
+Φ = min(Φ_bound, Φ_lobes), at least 8π.  The three largest local maxima of the scan are
+then refined (golden section, then Newton steps on a finite-difference derivative) and the
+largest kept.
 """
 
 from __future__ import annotations
@@ -12,15 +30,24 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
-from scipy.optimize import minimize_scalar, root
+from scipy.optimize import root
 
 from .kernels import overlap
-from .labels import INPUT_ATTRS
+from .labels import INPUT_ATTRS, REFERENCES
 
-# A coarse scan over phi brackets the global maximum of |O|^2 at fixed xi before refining:
-# |O(phi)|^2 has many local maxima (side lobes), the main one within [-4 pi, 2 pi] for any
-# xi and |mu| <= 2 (it moves from phi = 0 at small xi to -2 pi at large xi).
-_SCAN = np.linspace(-4 * np.pi, 2 * np.pi, 1201)
+_BASE_RANGE = 8 * np.pi  # every xi is scanned over [-8 pi, 8 pi] at least
+_CANDIDATES = 3  # local maxima of a scan refined per xi
+_GOLDEN_STEPS = 32  # shrink a bracket of a few samples to ~1e-7 rad
+_NEWTON_STEPS = 3  # then ~1e-13 rad
+_INV_GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+
+_STEP = 1e-3  # finite-difference step in phi and log xi
+_STENCIL = np.array([-2.0, -1.0, 1.0, 2.0])
+_FIRST = np.array([1.0, -8.0, 8.0, -1.0]) / (12 * _STEP)  # 4th order, error ~_STEP^4
+_SECOND = np.array([-1.0, 16.0, 16.0, -1.0]) / (12 * _STEP**2)  # without the -30 f(0) term
+
+# find_optimum's coarse scan over xi: 10 points per decade, wide enough for |mu| <= 10
+_COARSE_LOG10_XI = np.linspace(-3.0, 4.0, 71)
 
 
 @dataclass(frozen=True)
@@ -50,30 +77,103 @@ class Optimum:
     sigma: float
 
 
-def _phi_at_max(xi: float, mu: float) -> tuple[float, float]:
-    """(phi, |O|^2) of the global maximum over phi at fixed xi and mu."""
-    values = np.abs(overlap(_SCAN, xi, mu)) ** 2
-    i = int(np.argmax(values))
-    step = _SCAN[1] - _SCAN[0]
-    best = minimize_scalar(lambda p: -abs(complex(overlap(p, xi, mu))) ** 2,
-                           bounds=(_SCAN[i] - step, _SCAN[i] + step), method="bounded",
-                           options={"xatol": 1e-13})
-    return float(best.x), float(-best.fun)
+def _square(phi: np.ndarray, xi: np.ndarray, mu: float) -> np.ndarray:
+    return np.abs(overlap(phi, xi, mu)) ** 2
 
 
-_STEP = 1e-3  # finite-difference step in (phi, log xi)
-_STENCIL = np.array([-2.0, -1.0, 1.0, 2.0])
-_STENCIL_WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / (12 * _STEP)  # 4th order, error ~h^4
+def _scan_step(mu: float) -> float:
+    """Sampling step in phi: ~50 samples per period of the fastest side lobes, 4 pi/(1+|mu|)."""
+    return np.pi / (24 * (1 + abs(mu)))
 
 
-def _gradient(v: np.ndarray, mu: float) -> np.ndarray:
+def _scan_range(xi: np.ndarray, mu: float, best_square: np.ndarray) -> np.ndarray:
+    """Phi: beyond +-Phi no phi can beat best_square (see the module docstring)."""
+    l1, l2 = -1.0 - mu, 1.0 - mu
+    bound = (2 * np.sqrt(xi) * (1 / np.hypot(1, xi * l1) + 1 / np.hypot(1, xi * l2)
+                                + np.arctan(xi * l2) - np.arctan(xi * l1))
+             / np.sqrt(best_square))
+    lobes = _BASE_RANGE / (1 - abs(mu)) if abs(mu) < 1 else _BASE_RANGE
+    return np.maximum(np.minimum(bound, max(_BASE_RANGE, lobes)), _BASE_RANGE)
+
+
+def _top_local_maxima(phis: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` sampled phis with the largest local maxima of ``values``."""
+    interior = (values[1:-1] >= values[:-2]) & (values[1:-1] >= values[2:])
+    index = np.flatnonzero(interior) + 1
+    if index.size == 0:  # monotonic on the scan: only the best sample is a candidate
+        index = np.array([int(np.argmax(values))])
+    return phis[index[np.argsort(values[index])[::-1][:count]]]
+
+
+def _golden_section(lo: np.ndarray, hi: np.ndarray, xi: np.ndarray, mu: float
+                    ) -> np.ndarray:
+    """Maximise |O|^2 over phi in each [lo, hi] at once (one kernel call per step)."""
+    c, d = hi - _INV_GOLDEN * (hi - lo), lo + _INV_GOLDEN * (hi - lo)
+    fc, fd = _square(c, xi, mu), _square(d, xi, mu)
+    for _ in range(_GOLDEN_STEPS):
+        left = fc >= fd  # the maximum lies in [lo, d]
+        lo, hi = np.where(left, lo, c), np.where(left, d, hi)
+        new = np.where(left, hi - _INV_GOLDEN * (hi - lo), lo + _INV_GOLDEN * (hi - lo))
+        f_new = _square(new, xi, mu)
+        c, d, fc, fd = (np.where(left, new, d), np.where(left, c, new),
+                        np.where(left, f_new, fd), np.where(left, fc, f_new))
+    return np.where(fc >= fd, c, d)
+
+
+def _newton(phi: np.ndarray, xi: np.ndarray, mu: float, limit: float) -> np.ndarray:
+    """Newton steps on d|O|^2/dphi = 0: the value is flat at the top, so maximising it pins
+    phi only to ~sqrt(eps); a root of the derivative pins it to ~1e-13."""
+    for _ in range(_NEWTON_STEPS):
+        stencil = phi[:, None] + np.r_[_STENCIL * _STEP, 0.0]
+        values = _square(stencil, xi[:, None], mu)
+        first = values[:, :4] @ _FIRST
+        second = values[:, :4] @ _SECOND - 30 * values[:, 4] / (12 * _STEP**2)
+        step = np.where(second < 0, -first / np.where(second < 0, second, -1.0), 0.0)
+        phi = phi + np.where(np.abs(step) < limit, step, 0.0)  # stay near the bracket
+    return phi
+
+
+def _max_over_phi(xi: np.ndarray, mu: float) -> tuple[np.ndarray, np.ndarray]:
+    """(phi_m, |O|^2 at phi_m) of the global maximum over phi for each xi (1-D, > 0)."""
+    step = _scan_step(mu)
+    base = np.arange(-_BASE_RANGE, _BASE_RANGE + step / 2, step)
+    base_values = _square(base[None, :], xi[:, None], mu)
+    reach = _scan_range(xi, mu, base_values.max(axis=1))
+    owners, starts = [], []
+    for i, x in enumerate(xi):
+        if reach[i] > _BASE_RANGE:
+            phis = np.arange(-reach[i], reach[i] + step / 2, step)
+            values = _square(phis, x, mu)
+        else:
+            phis, values = base, base_values[i]
+        found = _top_local_maxima(phis, values, _CANDIDATES)
+        owners.append(np.full(found.size, i))
+        starts.append(found)
+    owner, start = np.concatenate(owners), np.concatenate(starts)
+    phi = _golden_section(start - step, start + step, xi[owner], mu)
+    phi = _newton(phi, xi[owner], mu, limit=step)
+    square = _square(phi, xi[owner], mu)
+    # The best candidate of each xi: sort by owner, then by value descending.
+    order = np.lexsort((-square, owner))
+    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    return phi[first], square[first]
+
+
+def _gradient(point: np.ndarray, mu: float) -> np.ndarray:
     """d|O|^2 / d(phi, log xi) by 4th-order central differences of the exact kernel."""
-    phi, t = v
+    phi, t = point
     offsets = _STENCIL * _STEP
     phis = np.r_[phi + offsets, np.full(4, phi)]
     ts = np.r_[np.full(4, t), t + offsets]
-    square = np.abs(overlap(phis, np.exp(ts), mu)) ** 2
-    return np.array([square[:4] @ _STENCIL_WEIGHTS, square[4:] @ _STENCIL_WEIGHTS])
+    square = _square(phis, np.exp(ts), mu)
+    return np.array([square[:4] @ _FIRST, square[4:] @ _FIRST])
+
+
+def _check_mu(mu: float) -> float:
+    mu = float(mu)
+    if not np.isfinite(mu):
+        raise ValueError(f"mu must be finite, not {mu!r}")
+    return mu
 
 
 def find_optimum(mu: float = 0.0) -> Optimum:
@@ -82,17 +182,28 @@ def find_optimum(mu: float = 0.0) -> Optimum:
     Parameters
     ----------
     mu : float
-        Focal displacement (0: centred, the classic case).
+        Focal displacement (0: centred, the classic case).  |O| is even in μ, so ±μ give
+        the same ξ, φ and |O|² (and complex-conjugate O).
 
     Returns
     -------
     Optimum
+        ξ, φ, μ, O, |O|², h = |O|²/4 and σ = −φ/(2ξ) at the maximum.
+
+    Raises
+    ------
+    ValueError
+        ``mu`` not finite.
+    RuntimeError
+        The maximum lies outside the scanned ξ ∈ [1e-3, 1e4] (only for |μ| ≳ 10).
 
     Notes
     -----
-    A coarse scan over ξ (with φ optimised at each ξ) brackets the global maximum, a bounded
-    1-D search refines it, and a root of the gradient of |O|² (4th-order finite differences
-    of the exact kernel, step 1e-3) pins the point to ~1e-12.
+    The maximum over φ (:func:`optimum_per_xi`) is found on a coarse grid of ξ (10 points
+    per decade); a parabola through the best three points in log ξ gives the start, and a
+    root of the gradient of |O|² in (φ, log ξ) (4th-order finite differences of the exact
+    kernel, step 1e-3; ``scipy.optimize.root``) pins the point to ~1e-12: maximising the
+    value instead would pin it only to ~√eps ≈ 1e-8, the maximum being flat.
 
     Examples
     --------
@@ -100,25 +211,28 @@ def find_optimum(mu: float = 0.0) -> Optimum:
     >>> round(best.xi, 6), round(best.phi / np.pi, 6), round(best.h, 6)
     (2.837519, -1.036143, 1.067725)
     """
-    mu = float(mu)
-    coarse = np.logspace(-1, 2, 61)
-    start = coarse[int(np.argmax([_phi_at_max(x, mu)[1] for x in coarse]))]
-    # Maximise over log(xi) with phi optimised inside: a smooth 1-D problem.
-    best = minimize_scalar(lambda t: -_phi_at_max(float(np.exp(t)), mu)[1],
-                           bounds=(np.log(start) - 0.1, np.log(start) + 0.1),
-                           method="bounded", options={"xatol": 1e-12})
-    xi = float(np.exp(best.x))
-    phi = _phi_at_max(xi, mu)[0]
-    # The maximum is flat (quadratic), so maximising the value pins its place only to
-    # ~sqrt(eps); solving grad |O|^2 = 0 instead pins it to ~1e-12.
-    start_point = np.array([phi, np.log(xi)])
-    solution = root(_gradient, start_point, args=(mu,), method="lm", options={"xtol": 1e-15})
-    if np.linalg.norm(_gradient(solution.x, mu)) < np.linalg.norm(_gradient(start_point, mu)):
-        phi, xi = float(solution.x[0]), float(np.exp(solution.x[1]))
-    value = complex(overlap(phi, xi, mu))
-    square = abs(value) ** 2
-    return Optimum(xi=xi, phi=phi, mu=mu, overlap=value, overlap_sq=square, h=square / 4,
-                   sigma=-phi / (2 * xi))
+    mu = _check_mu(mu)
+    xi = 10.0**_COARSE_LOG10_XI
+    _, square = _max_over_phi(xi, mu)
+    k = int(np.argmax(square))
+    if k in (0, xi.size - 1):
+        raise RuntimeError(f"the optimum for mu={mu} lies at or beyond xi={xi[k]:.3g}, "
+                           "outside the scanned range [1e-3, 1e4]")
+    # Vertex of the parabola through the three best points (equally spaced in log xi).
+    t = np.log(xi[k - 1:k + 2])
+    y = square[k - 1:k + 2]
+    shift = 0.5 * (y[0] - y[2]) / (y[0] - 2 * y[1] + y[2])
+    t0 = t[1] + np.clip(shift, -1, 1) * (t[1] - t[0])
+    phi0 = float(_max_over_phi(np.array([np.exp(t0)]), mu)[0][0])
+    start = np.array([phi0, t0])
+    solution = root(_gradient, start, args=(mu,), method="hybr", options={"xtol": 1e-14})
+    if np.linalg.norm(_gradient(solution.x, mu)) < np.linalg.norm(_gradient(start, mu)):
+        start = solution.x
+    phi, xi_best = float(start[0]), float(np.exp(start[1]))
+    value = complex(overlap(phi, xi_best, mu))
+    square_best = abs(value) ** 2
+    return Optimum(xi=xi_best, phi=phi, mu=mu, overlap=value, overlap_sq=square_best,
+                   h=square_best / 4, sigma=-phi / (2 * xi_best))
 
 
 def optimum_per_xi(xi: ArrayLike | xr.DataArray, mu: float = 0.0) -> xr.Dataset:
@@ -127,37 +241,61 @@ def optimum_per_xi(xi: ArrayLike | xr.DataArray, mu: float = 0.0) -> xr.Dataset:
     Parameters
     ----------
     xi : array_like or DataArray
-        Aggregate focus values (1-D); a DataArray keeps its dim and coords.
+        Aggregate focus values (scalar or 1-D, finite, > 0).  A DataArray keeps its dim,
+        its coords and its attrs (on the ``xi`` coordinate of the result).
     mu : float
         Focal displacement.
 
     Returns
     -------
     xarray.Dataset
-        ``h_m`` (max over σ of h), ``sigma_m`` and ``phi_m`` over ξ, labelled.
+        ``h_m`` (max over σ of h = |O|²/4), ``sigma_m`` (where) and ``phi_m`` (= −2ξσ_m)
+        over the dim ``xi`` (or the DataArray's dim), with a coordinate ``xi`` holding the
+        values and a scalar coordinate ``mu``; every variable has ``long_name`` and
+        ``units``.
+
+    Raises
+    ------
+    ValueError
+        ``xi`` not 1-D, not finite or not positive (a few offending values are named);
+        ``mu`` not finite.
+
+    Notes
+    -----
+    The global maximum is found among all side lobes: see the module docstring.
+    Asymptotes: h_m ≈ ξ(1 − ξ²/3) as ξ → 0, h_m → (π + 2 Si(π))²/(4ξ) as ξ → ∞ (μ = 0).
 
     Examples
     --------
     >>> best = optimum_per_xi([0.1, 1.0, 10.0])
     >>> [round(float(h), 9) for h in best.h_m]
     [0.099668433, 0.776134089, 0.719754974]
+    >>> best.h_m.dims, best.phi_m.attrs["units"]
+    (('xi',), 'rad')
     """
-    xi_da = xi if isinstance(xi, xr.DataArray) else xr.DataArray(
-        np.atleast_1d(np.asarray(xi, dtype=float)), dims="xi", name="xi")
-    if xi_da.ndim != 1:
-        raise ValueError(f"xi must be 1-D, not of sizes {dict(xi_da.sizes)}")
-    found = [_phi_at_max(float(x), float(mu)) for x in xi_da.values]
-    phi_m = np.array([f[0] for f in found])
-    h_m = np.array([f[1] for f in found]) / 4
-    dim = xi_da.dims[0]
-    coords = {dim: xi_da.values} if dim not in xi_da.coords else xi_da.coords
-    ds = xr.Dataset(
-        {"h_m": (dim, h_m, {"long_name": "maximum over sigma of Boyd-Kleinman h",
-                            "units": "1"}),
-         "sigma_m": (dim, -phi_m / (2 * xi_da.values),
-                     {"long_name": "optimal Boyd-Kleinman sigma", "units": "1"}),
+    mu = _check_mu(mu)
+    if isinstance(xi, xr.DataArray):
+        given = xi if xi.ndim == 1 else xi.expand_dims("xi" if xi.name is None else xi.name)
+    else:
+        given = xr.DataArray(np.atleast_1d(np.asarray(xi, dtype=float)), dims="xi")
+    if given.ndim != 1:
+        raise ValueError(f"xi must be 1-D, not of sizes {dict(given.sizes)}")
+    values = np.asarray(given.values, dtype=float)
+    bad = values[~(np.isfinite(values) & (values > 0))]
+    if bad.size:
+        raise ValueError(f"xi must be finite and positive; got {bad.size} other value(s), "
+                         f"e.g. {bad[:3].tolist()}")
+    phi_m, square = _max_over_phi(values, mu)
+    dim = given.dims[0]
+    name = "xi" if given.name is None else str(given.name)
+    coords = dict(given.coords)
+    coords[name] = (dim, values, {**INPUT_ATTRS["xi"], **given.attrs})
+    coords["mu"] = ((), mu, dict(INPUT_ATTRS["mu"]))
+    return xr.Dataset(
+        {"h_m": (dim, square / 4, {"long_name": "Boyd-Kleinman h maximised over sigma",
+                                   "units": "1"}),
+         "sigma_m": (dim, -phi_m / (2 * values),
+                     {"long_name": "optimal Boyd-Kleinman sigma = -phi_m/(2 xi)",
+                      "units": "1"}),
          "phi_m": (dim, phi_m, {"long_name": "optimal phase mismatch", "units": "rad"})},
-        coords=coords, attrs={"mu": float(mu)})
-    if dim == "xi":
-        ds["xi"].attrs.update(INPUT_ATTRS["xi"])
-    return ds
+        coords=coords, attrs={"references": REFERENCES})
