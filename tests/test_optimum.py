@@ -1,13 +1,25 @@
-"""The optimum against physics.md's mpmath-refined numbers and the published ones."""
+"""The optimum against physics.md's mpmath-refined numbers, the published ones, and brute
+force over side lobes."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 import xarray as xr
 from scipy.special import sici
 
+from xr_spdc.kernels import overlap
 from xr_spdc.optimum import find_optimum, optimum_per_xi
+
+# physics.md, "Reference numbers" (mpmath, 30+ digits)
+XI_STAR = 2.8375191194941384
+PHI_STAR = -3.2551381153733029
+O_STAR = 2.0666155663454307
+O_SQ_STAR = 4.2708998990612455
+H_MM = 1.0677249747653114
+SIGMA_M = 0.5735887545232851
 
 
 @pytest.fixture(scope="module")
@@ -16,12 +28,12 @@ def best():
 
 
 def test_global_optimum_matches_the_refined_reference(best):
-    assert best.xi == pytest.approx(2.8375191194941384, rel=1e-8)
-    assert best.phi == pytest.approx(-3.2551381153733029, rel=1e-8)
-    assert best.overlap == pytest.approx(2.0666155663454307, rel=1e-8)
-    assert best.overlap_sq == pytest.approx(4.2708998990612455, rel=1e-8)
-    assert best.h == pytest.approx(1.0677249747653114, rel=1e-8)
-    assert best.sigma == pytest.approx(0.5735887545232851, rel=1e-8)
+    assert best.xi == pytest.approx(XI_STAR, rel=1e-8)
+    assert best.phi == pytest.approx(PHI_STAR, rel=1e-8)
+    assert best.overlap == pytest.approx(O_STAR, rel=1e-8)
+    assert best.overlap_sq == pytest.approx(O_SQ_STAR, rel=1e-8)
+    assert best.h == pytest.approx(H_MM, rel=1e-8)
+    assert best.sigma == pytest.approx(SIGMA_M, rel=1e-8)
 
 
 def test_global_optimum_matches_the_published_values(best):
@@ -30,11 +42,27 @@ def test_global_optimum_matches_the_published_values(best):
     assert round(best.phi / np.pi, 2) == -1.04  # Bennink 2010
 
 
+def test_optimum_fields_are_consistent(best):
+    assert best.overlap_sq == abs(best.overlap) ** 2
+    assert best.h == best.overlap_sq / 4
+    assert best.sigma == -best.phi / (2 * best.xi)
+    assert best.mu == 0.0 and isinstance(best.overlap, complex)
+
+
+def test_optimum_is_frozen(best):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        best.xi = 1.0
+
+
 @pytest.mark.parametrize(("xi", "h_m"), [
     (0.1, 0.0996684328469664), (1.0, 0.776134088723988), (10.0, 0.719754973753351),
     (100.0, 0.110784072054529), (1000.0, 0.0116486652765179)])
-def test_h_m_per_xi(xi, h_m):
+def test_h_m_per_xi_matches_the_refined_reference(xi, h_m):
     assert float(optimum_per_xi([xi]).h_m[0]) == pytest.approx(h_m, rel=1e-8)
+
+
+def test_h_m_at_the_optimal_focus_is_h_mm(best):
+    assert float(optimum_per_xi(best.xi).h_m[0]) == pytest.approx(H_MM, rel=1e-12)
 
 
 @pytest.mark.parametrize(("mu", "h_max", "sigma"), [
@@ -46,15 +74,76 @@ def test_displaced_focus_maxima_at_xi_2_84(mu, h_max, sigma):
         assert float(found.sigma_m[0]) == pytest.approx(sigma, abs=1e-5)
 
 
-def test_asymptotes():
-    small, large = optimum_per_xi([1e-3, 1e5]).h_m.values
+@pytest.mark.parametrize(("mu", "xi"), [(0.7, 1e3), (0.9, 1e4), (0.5, 1e5)])
+def test_global_maximum_is_found_among_far_side_lobes(mu, xi):
+    # Here the largest lobe lies at phi ~ -6 pi, -20 pi, -4 pi, far from the main one.
+    phis = np.linspace(-60 * np.pi, 60 * np.pi, 120_001)
+    brute = np.abs(overlap(phis, xi, mu)) ** 2
+    found = optimum_per_xi([xi], mu=mu)
+    assert 4 * float(found.h_m[0]) >= brute.max() * (1 - 1e-12)
+    assert float(found.phi_m[0]) == pytest.approx(phis[np.argmax(brute)], abs=1e-2)
+
+
+def test_per_xi_maximum_is_even_in_mu():
+    plus, minus = optimum_per_xi([0.5, 5.0], mu=0.6), optimum_per_xi([0.5, 5.0], mu=-0.6)
+    np.testing.assert_allclose(plus.h_m, minus.h_m, rtol=1e-12)
+    np.testing.assert_allclose(plus.phi_m, minus.phi_m, rtol=1e-9)
+
+
+def test_displaced_optimum_is_a_maximum_over_both_xi_and_phi():
+    best = find_optimum(mu=0.5)
+    assert best.h > 0.901809  # the maximum over sigma at xi = 2.84 alone
+    nearby = optimum_per_xi(best.xi * np.array([0.99, 1.0, 1.01]), mu=0.5).h_m.values
+    assert nearby[1] == pytest.approx(best.h, rel=1e-12)
+    assert nearby[0] < best.h and nearby[2] < best.h
+    assert abs(best.overlap.imag) > 0  # genuinely complex off centre
+
+
+def test_small_xi_asymptote():
+    (small,) = optimum_per_xi([1e-3]).h_m.values
     assert small == pytest.approx(1e-3 * (1 - 1e-6 / 3), rel=1e-6)
+
+
+def test_large_xi_asymptote():
+    (large,) = optimum_per_xi([1e5]).h_m.values
     assert large == pytest.approx((np.pi + 2 * sici(np.pi)[0]) ** 2 / (4 * 1e5), rel=1e-3)
 
 
-def test_per_xi_result_is_labelled_and_keeps_a_dataarrays_coords():
-    xi = xr.DataArray([1.0, 2.0], dims="focus", coords={"focus": [1.0, 2.0]})
+def test_phi_m_and_sigma_m_agree():
+    found = optimum_per_xi([0.3, 3.0, 30.0])
+    np.testing.assert_allclose(found.phi_m, -2 * found.xi * found.sigma_m, rtol=1e-15)
+
+
+def test_per_xi_result_is_labelled_over_xi():
+    found = optimum_per_xi([1.0, 2.0])
+    assert found.h_m.dims == ("xi",)
+    assert found.xi.attrs == {"long_name": "aggregate focus", "units": "1"}
+    assert found.mu.attrs["long_name"] == "focal displacement" and float(found.mu) == 0.0
+    for name in ("h_m", "sigma_m", "phi_m"):
+        assert set(found[name].attrs) >= {"long_name", "units"}
+    assert found.phi_m.attrs["units"] == "rad" and found.h_m.attrs["units"] == "1"
+
+
+def test_per_xi_keeps_a_dataarrays_dim_coords_and_attrs():
+    xi = xr.DataArray([1.0, 2.0], dims="focus", name="xi",
+                      coords={"focus": ["loose", "tight"]}, attrs={"units": "1", "note": "x"})
     found = optimum_per_xi(xi)
     assert found.h_m.dims == ("focus",)
-    assert found.phi_m.attrs["units"] == "rad" and found.h_m.attrs["units"] == "1"
-    assert optimum_per_xi([1.0]).xi.attrs["long_name"] == "aggregate focus"
+    assert list(found.focus.values) == ["loose", "tight"]
+    np.testing.assert_array_equal(found.xi.values, [1.0, 2.0])
+    assert found.xi.attrs["note"] == "x" and found.xi.attrs["long_name"] == "aggregate focus"
+
+
+def test_per_xi_accepts_a_scalar():
+    assert optimum_per_xi(1.0).h_m.shape == (1,)
+
+
+@pytest.mark.parametrize("xi", [-1.0, 0.0, np.nan, np.inf])
+def test_invalid_xi_is_refused_with_the_value(xi):
+    with pytest.raises(ValueError, match=r"xi must be finite and positive.*e\.g\."):
+        optimum_per_xi([1.0, xi])
+
+
+def test_non_finite_mu_is_refused():
+    with pytest.raises(ValueError, match="mu must be finite"):
+        find_optimum(mu=np.nan)

@@ -1,6 +1,9 @@
-"""Figures label themselves and render headless."""
+"""Figures label themselves, mark the optimum where it is, and render headless."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import matplotlib
 
@@ -9,14 +12,19 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
 
-from xr_spdc.plot import plot_classic  # noqa: E402
+from xr_spdc.optimum import find_optimum  # noqa: E402
+from xr_spdc.plot import intensity, plot_classic  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+XI_STAR = 2.8375191194941384  # physics.md, mpmath-refined
+PHI_STAR_OVER_PI = -1.0361426430169949
 
 
 @pytest.fixture
 def overlap(classic):
+    """Every 4th point of the classic 100 x 100 grid: the same domain, quick."""
     return classic.isel(phi=slice(None, None, 4), xi=slice(None, None, 4)).spdc.overlap()
 
 
@@ -26,7 +34,7 @@ def _close_figures():
     plt.close("all")
 
 
-def test_classic_figure_is_labelled_and_marks_the_optimum(tmp_path, overlap):
+def test_classic_figure_renders_to_png_labelled_with_the_optimum(tmp_path, overlap):
     drawn = plot_classic(overlap)
     path = tmp_path / "classic.png"
     drawn.figure.savefig(path)
@@ -35,23 +43,88 @@ def test_classic_figure_is_labelled_and_marks_the_optimum(tmp_path, overlap):
     assert drawn.axes.get_ylabel() == "log₁₀ aggregate focus ξ"
     assert drawn.colorbar.ax.get_ylabel() == "|O|² [1]"
     x, y = drawn.optimum.get_data()
-    assert x[0] == pytest.approx(-1.0361426430169949, rel=1e-9)
-    assert y[0] == pytest.approx(np.log10(2.8375191194941384), rel=1e-12)
-    assert "optimum" in drawn.axes.get_legend().get_texts()[0].get_text()
+    assert x[0] == pytest.approx(PHI_STAR_OVER_PI, rel=1e-9)
+    assert y[0] == pytest.approx(np.log10(XI_STAR), rel=1e-9)
+    (entry,) = drawn.axes.get_legend().get_texts()
+    assert entry.get_text().startswith("optimum: ξ = 2.84, φ = -1.04π")
 
 
-def test_the_mesh_holds_abs_o_squared(overlap):
+def test_the_mesh_holds_abs_o_squared_over_phi_and_xi(overlap):
     drawn = plot_classic(overlap, mark_optimum=False)
     expected = np.abs(overlap.transpose("xi", "phi").values) ** 2
     np.testing.assert_allclose(np.asarray(drawn.mesh.get_array()).reshape(expected.shape),
-                               expected)
-    assert drawn.optimum is None
+                               expected, rtol=1e-15)
+    x_lo, x_hi = drawn.axes.get_xlim()
+    assert x_lo == pytest.approx(-7, abs=0.3) and x_hi == pytest.approx(3, abs=0.3)
+    assert drawn.optimum is None and drawn.axes.get_legend() is None
 
 
 def test_either_dim_order_draws_the_same(overlap):
     a = plot_classic(overlap).mesh.get_array()
     b = plot_classic(overlap.transpose("xi", "phi")).mesh.get_array()
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_renamed_coordinates_are_found_by_name(overlap):
+    renamed = overlap.rename(phi="dk_L", xi="focus")
+    drawn = plot_classic(renamed, phi="dk_L", xi="focus")
+    np.testing.assert_array_equal(np.asarray(drawn.mesh.get_array()),
+                                  np.asarray(plot_classic(overlap).mesh.get_array()))
+
+
+def test_the_optimum_of_a_displaced_focus_is_marked(classic):
+    o = classic.isel(phi=slice(None, None, 5), xi=slice(None, None, 5)).spdc.overlap(mu=0.5)
+    drawn = plot_classic(o)
+    best = find_optimum(0.5)
+    x, y = drawn.optimum.get_data()
+    assert x[0] == pytest.approx(best.phi / np.pi, rel=1e-12)
+    assert y[0] == pytest.approx(np.log10(best.xi), rel=1e-12)
+    assert "μ = 0.5" in drawn.axes.get_title()
+
+
+def test_an_optimum_outside_the_grid_is_not_marked():
+    ds = xr.Dataset(coords={"phi": np.linspace(1, 3, 5) * np.pi, "xi": [10.0, 20.0, 40.0]})
+    drawn = plot_classic(ds.spdc.overlap())
+    assert drawn.optimum is None
+    assert drawn.axes.get_xlim()[0] >= 0.5  # limits still those of the data
+
+
+def test_draws_into_the_given_axes(overlap):
+    figure, (left, right) = plt.subplots(1, 2)
+    drawn = plot_classic(overlap, ax=right, cmap="magma")
+    assert drawn.axes is right and drawn.figure is figure
+    assert not left.has_data() and drawn.mesh.get_cmap().name == "magma"
+
+
+def test_size_one_extra_dims_are_squeezed(overlap):
+    drawn = plot_classic(overlap.expand_dims(run=["a"]))
+    assert np.asarray(drawn.mesh.get_array()).size == overlap.size
+
+
+def test_longer_extra_dims_are_refused_with_advice(classic):
+    o = classic.isel(phi=slice(0, 5), xi=slice(0, 4)).assign_coords(
+        mu=("mu", [0.0, 0.5])).spdc.overlap(mu="mu")
+    with pytest.raises(ValueError, match=r"select along the other dims first, e\.g\."):
+        plot_classic(o)
+
+
+def test_points_cannot_make_the_classic_figure():
+    ds = xr.Dataset({"phi": ("point", [0.0, 1.0]), "xi": ("point", [1.0, 2.0])})
+    o = ds.spdc.overlap()
+    with pytest.raises(ValueError, match="needs a 1-D coordinate 'phi'"):
+        plot_classic(o.drop_vars("phi"))
+    with pytest.raises(ValueError, match="on two dims"):
+        plot_classic(o)
+
+
+def test_intensity_is_abs_squared_named_and_labelled(overlap):
+    before = dict(overlap.attrs)
+    values = intensity(overlap)
+    np.testing.assert_array_equal(values.values, np.abs(overlap.values) ** 2)
+    assert values.name == "overlap_intensity" and values.dtype == np.float64
+    assert values.attrs == {"long_name": "|O|²", "units": "1"}
+    assert values["phi"].attrs == {"long_name": "phase mismatch", "units": "rad"}
+    assert overlap.attrs == before
 
 
 def test_real_part_and_intensity_plots_label_themselves(overlap):
@@ -62,16 +135,25 @@ def test_real_part_and_intensity_plots_label_themselves(overlap):
     _, ax = plt.subplots()
     mesh = overlap.spdc.intensity().plot(ax=ax)
     assert mesh.colorbar.ax.get_ylabel() == "|O|² [1]"
-    assert ax.get_ylabel() == "aggregate focus [1]" or ax.get_xlabel() == "aggregate focus [1]"
+    assert {ax.get_xlabel(), ax.get_ylabel()} == {"aggregate focus [1]",
+                                                  "phase mismatch [rad]"}
 
 
 def test_accessor_draws_the_classic_figure(overlap):
     assert overlap.spdc.plot().axes.get_xlabel() == "phase mismatch φ/π"
 
 
-def test_points_cannot_make_the_classic_figure():
-    import xarray as xr
+def test_plotting_never_shows_a_window(overlap, monkeypatch):
+    def no_show(*args, **kwargs):
+        raise AssertionError("plt.show called")
 
-    ds = xr.Dataset({"phi": ("point", [0.0, 1.0]), "xi": ("point", [1.0, 2.0])})
-    with pytest.raises(ValueError, match="needs a 1-D coordinate"):
-        plot_classic(ds.spdc.overlap().drop_vars("phi"))
+    monkeypatch.setattr(plt, "show", no_show)
+    plot_classic(overlap)
+
+
+def test_importing_the_module_selects_no_backend():
+    code = ("import sys, xr_spdc.plot; "
+            "print('matplotlib.pyplot' in sys.modules, 'matplotlib.backends' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.split() == ["False", "False"]

@@ -319,10 +319,11 @@ def aggregate_focus(k_p: Real, k_s: Real, k_i: Real, xi_p: Real, xi_s: Real,
         ξ  = (B₊/A₊) ξ_s ξ_i/ξ_p
         rate_factor = arctan(ξ)/(A₊B₊)
 
-    ξ is what enters the overlap O(φ, ξ).  A₊ and B₊ are the constant and the linear
-    coefficient (in l = 2z/L) of the product of the three Gaussian modes' denominators,
-    normalised by the pump's; a further term ∝ Δk ξ_p ξ_s ξ_i l², of relative size
-    ~Δk/k_p, is neglected.  B₊ > 0 whenever k_s < k_p and k_i < k_p.
+    ξ is what enters the overlap O(φ, ξ).  Multiplying out the transverse overlap of the
+    three Gaussian modes, normalised by the pump's 1/w_p², gives the denominator
+    A₊(1 − iξl) − (Δk/k_p) ξ_s ξ_i l² in l = 2z/L: A₊ and B₊ are exact, and the form
+    1/(1 − iξl) of the overlap leaves out the l² term, which is smaller than the linear one
+    by (Δk/k_p) ξ_p/B₊ and vanishes for Δk = 0.  B₊ > 0 whenever k_s < k_p and k_i < k_p.
 
     Consequences that the tests check: with equal ξ_j and Δk = 0, A₊ = B₊ = 2 and ξ is
     the common value; with Δk = 0 and ξ_s = ξ_i, ξ = ξ_s whatever the pump's focus, and

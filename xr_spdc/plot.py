@@ -1,33 +1,61 @@
 """Figures that label themselves: |O|² as a labelled DataArray, and Bennink's Fig. 1.
 
-matplotlib is used through xarray's ``.plot``; nothing here picks a backend or shows a
-window, so it runs headless (Agg) as well as in a notebook.
+matplotlib is used through xarray's ``.plot``.  Nothing here selects a backend, imports
+``matplotlib.pyplot`` at import time, or calls ``plt.show()``: it runs headless (Agg, e.g.
+``MPLBACKEND=Agg``) as well as in a notebook.  Save or show the returned figure yourself.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import numpy as np
 import xarray as xr
 
-from .boyd_kleinman import SIGMA_M, XI_M
+from .optimum import Optimum, find_optimum
 
+INTENSITY_NAME = "overlap_intensity"
 INTENSITY_ATTRS = {"long_name": "|O|²", "units": "1"}
+X_LABEL = "phase mismatch φ/π"
+Y_LABEL = "log₁₀ aggregate focus ξ"
 
 
 class ClassicFigure(NamedTuple):
     """What :func:`plot_classic` drew."""
 
     figure: Any
+    """The matplotlib Figure."""
     axes: Any
+    """The Axes holding the mesh."""
     mesh: Any
+    """The QuadMesh of |O|² (``mesh.get_array()`` holds the values)."""
     colorbar: Any
+    """The Colorbar, or None with ``add_colorbar=False``."""
     optimum: Any
+    """The optimum's Line2D marker, or None when not marked."""
+
+
+@functools.lru_cache(maxsize=16)
+def _optimum(mu: float) -> Optimum:
+    # |O| is even in mu; an Optimum is frozen, so sharing it is safe.
+    return find_optimum(abs(mu))
 
 
 def intensity(overlap: xr.DataArray) -> xr.DataArray:
-    """|O|², named and labelled for plots (``abs(o)**2`` would keep the overlap's label).
+    """|O|² as a DataArray that labels its own plots.
+
+    Parameters
+    ----------
+    overlap : xarray.DataArray
+        An overlap (complex); not modified.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``abs(overlap)**2``, float64, named "overlap_intensity" with ``long_name`` "|O|²"
+        and ``units`` "1"; dims and coords (with their attrs) as the overlap's.  (Plain
+        ``abs(o)**2`` would keep the overlap's name and attrs, mislabelling the plot.)
 
     Examples
     --------
@@ -37,32 +65,73 @@ def intensity(overlap: xr.DataArray) -> xr.DataArray:
     >>> i.name, i.attrs["long_name"], round(float(i[0, 0]), 12)  # (pi/2)^2
     ('overlap_intensity', '|O|²', 2.467401100272)
     """
-    out = (abs(overlap) ** 2).rename("overlap_intensity")
+    out = (abs(overlap) ** 2).rename(INTENSITY_NAME)
     out.attrs = dict(INTENSITY_ATTRS)
     return out
 
 
-def plot_classic(overlap: xr.DataArray, *, phi: str = "phi", xi: str = "xi", ax: Any = None,
-                 mark_optimum: bool = True, **kwargs: Any) -> ClassicFigure:
+def _grid(overlap: xr.DataArray, phi: str, xi: str) -> xr.DataArray:
+    """The overlap as a 2-D grid over phi's and xi's dims, or a ValueError saying why not."""
+    for name in (phi, xi):
+        if name not in overlap.coords or overlap[name].ndim != 1:
+            raise ValueError(f"plot_classic needs a 1-D coordinate {name!r} on a grid; the "
+                             f"overlap has coords {list(map(str, overlap.coords))}")
+    phi_dim, xi_dim = overlap[phi].dims[0], overlap[xi].dims[0]
+    if phi_dim == xi_dim:
+        raise ValueError(f"plot_classic needs {phi!r} and {xi!r} on two dims (a grid), but "
+                         f"both lie along {phi_dim!r}")
+    other = {d: n for d, n in overlap.sizes.items() if d not in (phi_dim, xi_dim)}
+    if any(n > 1 for n in other.values()):
+        raise ValueError(f"plot_classic draws one (phi, xi) grid; select along the other "
+                         f"dims first, e.g. overlap.isel({next(iter(other))}=0); sizes: "
+                         f"{dict(overlap.sizes)}")
+    return overlap.squeeze(list(other))
+
+
+def _scalar_mu(overlap: xr.DataArray, mu: str) -> float:
+    if mu not in overlap.coords:
+        return 0.0
+    value = overlap[mu]
+    if value.size != 1:
+        raise ValueError(f"plot_classic marks the optimum for one focal displacement; "
+                         f"{mu!r} has {value.size} values")
+    return float(value.values.reshape(-1)[0])
+
+
+def plot_classic(overlap: xr.DataArray, *, phi: str = "phi", xi: str = "xi", mu: str = "mu",
+                 ax: Any = None, mark_optimum: bool = True, **kwargs: Any) -> ClassicFigure:
     """Bennink's Fig. 1: |O|² over φ/π (x) and log₁₀ ξ (y), with the optimum marked.
 
     Parameters
     ----------
     overlap : xarray.DataArray
-        An overlap on a grid: ``phi`` and ``xi`` coordinates on two dims (either order).
+        An overlap on a grid: 1-D ``phi`` and ``xi`` coordinates on two dims, either order
+        (other dims must have size 1).
     phi, xi : str
-        Names of the coordinates holding φ and ξ.
+        Names of the coordinates holding φ (rad) and ξ (> 0).
+    mu : str
+        Name of the (scalar) coordinate holding the focal displacement, if any: the
+        optimum marked is that of this μ (0 when there is none).
     ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new figure).
+        Where to draw (default: a new 7 × 5 in figure).
     mark_optimum : bool
-        Mark Boyd and Kleinman's optimum (ξ = 2.8375, φ = −1.0361π; the centred case).
+        Mark the maximum of |O|² from :func:`xr_spdc.optimum.find_optimum` (ξ* = 2.8375,
+        φ* = −1.0361π when centred) with a legend entry; skipped when it lies outside the
+        plotted ranges.
     **kwargs
-        Passed to ``DataArray.plot.pcolormesh`` (e.g. ``cmap``).
+        Passed to ``DataArray.plot.pcolormesh`` (e.g. ``cmap``, ``vmax``,
+        ``add_colorbar=False``).
 
     Returns
     -------
     ClassicFigure
         figure, axes, mesh, colorbar and the optimum's marker (None when not marked).
+
+    Raises
+    ------
+    ValueError
+        ``phi``/``xi`` missing, not 1-D, or on the same dim (points, not a grid); other
+        dims longer than 1; ``mu`` not scalar.
 
     Examples
     --------
@@ -74,29 +143,33 @@ def plot_classic(overlap: xr.DataArray, *, phi: str = "phi", xi: str = "xi", ax:
     >>> drawn = plot_classic(ds.spdc.overlap())
     >>> drawn.axes.get_xlabel(), drawn.colorbar.ax.get_ylabel()
     ('phase mismatch φ/π', '|O|² [1]')
+    >>> [round(float(v[0]), 4) for v in drawn.optimum.get_data()]  # φ*/π, log10 ξ*
+    [-1.0361, 0.4529]
     """
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # here, not at import: importing must not pick a backend
 
-    for name in (phi, xi):
-        if name not in overlap.coords or overlap[name].ndim != 1:
-            raise ValueError(f"plot_classic needs a 1-D coordinate {name!r} on a grid; the "
-                             f"overlap has coords {list(map(str, overlap.coords))}")
-    values = intensity(overlap).assign_coords(
-        phi_over_pi=(overlap[phi] / np.pi).assign_attrs(long_name="phase mismatch φ/π",
-                                                        units=""),
-        log10_xi=np.log10(overlap[xi]).assign_attrs(long_name="log₁₀ aggregate focus ξ",
-                                                    units=""))
+    grid = _grid(overlap, phi, xi)
+    displacement = _scalar_mu(grid, mu) if mark_optimum else 0.0
+    values = intensity(grid).assign_coords(
+        phi_over_pi=(grid[phi] / np.pi).assign_attrs(long_name=X_LABEL, units=""),
+        log10_xi=np.log10(grid[xi]).assign_attrs(long_name=Y_LABEL, units=""))
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5), layout="constrained")
     kwargs.setdefault("cmap", "viridis")
     mesh = values.plot.pcolormesh(x="phi_over_pi", y="log10_xi", ax=ax, **kwargs)
-    ax.set_xlabel("phase mismatch φ/π")
-    ax.set_ylabel("log₁₀ aggregate focus ξ")
-    ax.set_title("SPDC spatial-mode overlap |O(φ, ξ)|² (Bennink 2010, Fig. 1)")
+    ax.set_xlabel(X_LABEL)
+    ax.set_ylabel(Y_LABEL)
+    suffix = f", μ = {displacement:g}" if displacement else ""
+    ax.set_title(f"SPDC spatial-mode overlap |O(φ, ξ)|²{suffix} (Bennink 2010, Fig. 1)")
     marker = None
     if mark_optimum:
-        (marker,) = ax.plot([-2 * XI_M * SIGMA_M / np.pi], [np.log10(XI_M)], marker="x",
-                            color="red", markersize=10, linestyle="none",
-                            label="optimum: ξ = 2.84, φ = −1.04π, |O|² = 4.27")
-        ax.legend(loc="lower left")
+        best = _optimum(displacement)
+        x, y = best.phi / np.pi, np.log10(best.xi)
+        (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
+        if min(x_lo, x_hi) <= x <= max(x_lo, x_hi) and min(y_lo, y_hi) <= y <= max(y_lo, y_hi):
+            (marker,) = ax.plot([x], [y], marker="x", color="red", markersize=10,
+                                markeredgewidth=2, linestyle="none",
+                                label=f"optimum: ξ = {best.xi:.3g}, φ = {x:.3g}π, "
+                                      f"|O|² = {best.overlap_sq:.3g}")
+            ax.legend(loc="lower left")
     return ClassicFigure(ax.figure, ax, mesh, mesh.colorbar, marker)
