@@ -102,9 +102,15 @@ def _save_figure(overlap: xr.DataArray, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")  # a command-line run writes a file; it never opens a window
+    import matplotlib.pyplot as plt
+
     from .plot import plot_classic
 
-    plot_classic(overlap).figure.savefig(path, dpi=120)
+    figure = plot_classic(overlap).figure
+    try:
+        figure.savefig(path, dpi=120)
+    finally:
+        plt.close(figure)
 
 
 if __name__ == "__main__":  # pragma: no cover
