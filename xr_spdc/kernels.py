@@ -10,6 +10,9 @@ regime is explained in :func:`overlap`'s Notes.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -204,13 +207,20 @@ def _overlap_chunk(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> np.ndarra
     taylor = abs_phi * (1.0 + np.abs(mu)) <= _TAYLOR_PHASE * np.minimum(xi, 1.0)
     box = ~taylor & (xi <= _XI_BOX) & (abs_phi <= _PHI_BOX)
     closed = ~box & ~taylor  # the complement, so NaN input gives NaN rather than garbage
-    out[box] = _gauss_legendre(phi[box], xi[box], mu[box])
-    out[taylor] = _small_mismatch(phi[taylor], xi[taylor], mu[taylor])
     centred = closed & (mu == 0.0)
-    out[centred] = _closed_centred(phi[centred], xi[centred])
-    displaced = closed & ~centred
-    out[displaced] = _closed_displaced(phi[displaced], xi[displaced], mu[displaced])
+    _fill(out, box, _gauss_legendre, phi, xi, mu)
+    _fill(out, taylor, _small_mismatch, phi, xi, mu)
+    _fill(out, centred, _closed_centred, phi, xi)
+    _fill(out, closed & ~centred, _closed_displaced, phi, xi, mu)
     return out
+
+
+def _fill(out: np.ndarray, mask: np.ndarray, func: Callable[..., np.ndarray],
+          *args: np.ndarray) -> None:
+    # Skip empty regimes: each costs dozens to hundreds of numpy calls even on no points,
+    # which dominates calls with a few points (optimisers, scalar use).
+    if mask.any():
+        out[mask] = func(*(a[mask] for a in args))
 
 
 def _gauss_legendre(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -289,14 +299,14 @@ def _scaled_exp1(z: ArrayLike) -> np.ndarray:
     q = r + z.real  # 2|z|cos^2(arg z / 2): small near the negative real axis
     asymptotic = r >= _ASYMPTOTIC_R
     series = ~asymptotic & (q <= _SERIES_Q)
-    out[asymptotic] = _asymptotic(z[asymptotic])
-    out[series] = _series(z[series])
+    _fill(out, asymptotic, _asymptotic, z)
+    _fill(out, series, _series, z)
     remaining = ~asymptotic & ~series
     for q_min, terms in _CF_TERMS:
         part = remaining & (q >= q_min)
-        out[part] = _continued_fraction(z[part], terms)
+        _fill(out, part, functools.partial(_continued_fraction, terms=terms), z)
         remaining &= ~part
-    out[remaining] = _continued_fraction(z[remaining], _CF_TERMS_LAST)
+    _fill(out, remaining, functools.partial(_continued_fraction, terms=_CF_TERMS_LAST), z)
     return out
 
 
