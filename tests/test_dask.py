@@ -95,3 +95,16 @@ def test_missing_dask_gives_an_install_hint(monkeypatch, small_grid):
     with pytest.raises(ImportError, match=r"pip install 'xr_spdc\[dask\]'"):
         small_grid.spdc.overlap(chunks=3)
     assert small_grid.spdc.overlap(method="quad", workers=1).shape == (7, 6)  # eager works
+
+
+def test_chunks_lift_the_in_memory_size_limit():
+    phi = xr.DataArray(np.linspace(-7, 3, 20_000) * np.pi, dims="phi", name="phi")
+    xi = xr.DataArray(np.logspace(-1.5, 2.5, 10_000), dims="xi", name="xi")
+    with pytest.raises(ValueError, match=r"2e\+08 points .* chunk them with dask"):
+        xr_spdc.overlap(phi=phi, xi=xi)
+    with dask.config.set(scheduler=_RaiseOnCompute()):
+        lazy = xr_spdc.overlap(phi=phi, xi=xi, chunks={"phi": 1000})
+    assert lazy.shape == (20_000, 10_000) and lazy.chunks is not None
+    corner = lazy.isel(phi=slice(0, 2), xi=slice(0, 3)).compute()
+    assert corner.values.tobytes() == xr_spdc.overlap(
+        phi=phi[:2], xi=xi[:3], workers=1).values.tobytes()

@@ -152,8 +152,7 @@ def overlap(
     named = {role: inputs.check_real(da, role, positive=role == "xi")
              for role, da in named.items()}
     # The kernels always take mu; the centred default adds no coordinate to the result.
-    args: dict[str, xr.DataArray | float] = {"mu": 0.0, **named}
-    args = {role: args[role] for role in ("phi", "xi", "mu")}
+    args = {"phi": named["phi"], "xi": named["xi"], "mu": named.get("mu", 0.0)}
     result = _evaluate(args, spec, options, name="overlap", workers=workers,
                        progress=progress, start_method=start_method, chunks=chunks)
     result.attrs = {**labels.overlap_attrs(method, options), **result.attrs}
@@ -288,6 +287,7 @@ def _evaluate(args: dict[str, xr.DataArray | float], spec: Method, options: dict
     """
     named = {role: a for role, a in args.items() if isinstance(a, xr.DataArray)}
     broadcast = dict(zip(named, inputs.broadcast(named), strict=True))
+    given = named  # as passed: chunks= cuts only what the kernel sees, not the coordinates
     if chunks is not None:
         named = inputs.chunk(named, chunks)
     arg_names = [str(a.name) if role in named else role for role, a in args.items()]
@@ -302,11 +302,12 @@ def _evaluate(args: dict[str, xr.DataArray | float], spec: Method, options: dict
         lazy = fanout.map_dask(spec.block, [named.get(role, a) for role, a in args.items()],
                                names=arg_names, out_dtype=spec.outputs[0][1], kwargs=options)
         # apply_ufunc copies the first input's attrs: the caller sets the result's own.
-        result = _with_inputs(lazy.rename(name), named)
+        result = _with_inputs(lazy.rename(name), given)
         result.attrs = {}
         return result
 
     template = next(iter(broadcast.values()))
+    inputs.check_eager_size(template)
     flat = [np.ascontiguousarray(broadcast[role].values).ravel() if role in named
             else np.full(template.size, a, dtype=np.float64) for role, a in args.items()]
     try:
@@ -323,8 +324,7 @@ def _evaluate(args: dict[str, xr.DataArray | float], spec: Method, options: dict
     result = _as_result(broadcast, outputs[0].reshape(template.shape), named, name)
     if len(outputs) == 3:  # (value, abserr, status): QUADPACK's diagnostics
         _quad_report(result, outputs[1], outputs[2],
-                     {str(named[role].name): flat[i] for i, role in enumerate(args)
-                      if role in named})
+                     {arg_names[i]: flat[i] for i, role in enumerate(args) if role in named})
     return result
 
 

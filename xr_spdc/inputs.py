@@ -137,13 +137,17 @@ def broadcast(named: Mapping[str, xr.DataArray]) -> list[xr.DataArray]:
         shapes = "; ".join(f"{role} {da.name!r} has sizes {dict(da.sizes)}"
                            for role, da in named.items())
         raise ValueError(f"the inputs do not broadcast together: {shapes} ({exc})") from None
-    n_points = int(np.prod([s for s in out[0].shape], dtype=np.float64))
-    if n_points > MAX_EAGER_POINTS and not any(da.chunks for da in arrays):
-        raise ValueError(
-            f"the inputs broadcast to {n_points:.3g} points (sizes {dict(out[0].sizes)}), more "
-            f"than the {MAX_EAGER_POINTS:.3g} an in-memory evaluation allows; chunk them with "
-            "dask (ds.chunk(...)) to evaluate lazily, block by block")
     return out
+
+
+def check_eager_size(template: xr.DataArray) -> None:
+    """Refuse an in-memory evaluation too large for memory, before anything is allocated."""
+    n_points = float(np.prod(template.shape, dtype=np.float64))
+    if n_points > MAX_EAGER_POINTS:
+        raise ValueError(
+            f"the inputs broadcast to {n_points:.3g} points (sizes {dict(template.sizes)}), "
+            f"more than the {MAX_EAGER_POINTS:.3g} an in-memory evaluation allows; chunk them "
+            "with dask (chunks=... or ds.chunk(...)) to evaluate lazily, block by block")
 
 
 def check_workers(workers: Any) -> int | None:
