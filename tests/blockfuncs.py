@@ -3,6 +3,7 @@ method (they live in a module, not in a test function)."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -24,9 +25,10 @@ def fail_at(phi, xi, mu, *, bad_xi):
     return (phi + 1j * xi,)
 
 
-def die_at(phi, xi, mu, *, bad_xi):
-    """A worker killed by the OS (SIGKILL, as the out-of-memory killer sends)."""
-    if np.any(xi == bad_xi):
+def die_in_worker(phi, xi, mu):
+    """A pool worker killed by the OS (SIGKILL, as the out-of-memory killer sends) on its
+    first block; the calling process, which computes blocks too, is spared."""
+    if multiprocessing.parent_process() is not None:
         os.kill(os.getpid(), signal.SIGKILL)
     return (phi + 1j * xi,)
 
@@ -65,8 +67,14 @@ def sleepy_recording(phi, xi, mu):
     return (phi + 1j * xi,)
 
 
-def die_at_recording(phi, xi, mu, *, bad_xi, pid_dir):
-    """Record this worker's pid in pid_dir, then die (SIGKILL) at one xi."""
+def die_in_worker_recording(phi, xi, mu, *, pid_dir):
+    """Record this process's pid in pid_dir; a pool worker then dies (SIGKILL)."""
     _record_pid(pid_dir)
     time.sleep(0.05)
-    return die_at(phi, xi, mu, bad_xi=bad_xi)
+    return die_in_worker(phi, xi, mu)
+
+
+def which_process(phi, xi, mu):
+    """The pid of the process evaluating each point (slowly, so every process gets some)."""
+    time.sleep(0.01)
+    return (np.full(phi.shape, os.getpid(), dtype=np.float64),)

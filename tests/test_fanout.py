@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import sys
 
 import numpy as np
 import pytest
-from blockfuncs import die_at, fail_at, warn_always
+from blockfuncs import die_in_worker, fail_at, warn_always, which_process
 
 from xr_spdc import fanout
 from xr_spdc.methods import quad_block
@@ -73,10 +75,14 @@ def test_failure_keeps_completed_blocks_in_partial():
 def test_killed_worker_raises_quickly_without_hanging():
     arrays = _inputs(400)
     with pytest.raises(fanout.WorkerDiedError, match="worker process died") as info:
-        fanout.run_blocks(die_at, arrays, names=["phi", "xi", "mu"],
-                          out_dtypes=[np.complex128], kwargs={"bad_xi": arrays[1][250]},
-                          workers=2, block_size=50)
-    assert info.value.partial is not None
+        fanout.run_blocks(die_in_worker, arrays, names=["phi", "xi", "mu"],
+                          out_dtypes=[np.complex128], workers=2, block_size=50)
+    # The worker died on its first block, points 0..49; blocks done in this process are kept.
+    (partial,) = info.value.partial
+    assert info.value.index == 0 and "points 0..49" in str(info.value)
+    assert np.isnan(partial[:50]).all()
+    done = ~np.isnan(partial)
+    np.testing.assert_array_equal(partial[done], (arrays[0] + 1j * arrays[1])[done])
 
 
 def test_worker_warnings_reach_the_caller_once_with_a_count():
@@ -112,3 +118,46 @@ def test_pool_runs_under_spawn_and_forkserver_bitwise_equal_to_serial(start_meth
 
 def test_available_cpus_is_positive():
     assert fanout.available_cpus() >= 1
+
+
+def test_workers_counts_the_calling_process_which_computes_too():
+    (pids,) = fanout.run_blocks(which_process, _inputs(2000), names=["phi", "xi", "mu"],
+                                out_dtypes=[np.float64], workers=2, block_size=50)
+    by_process = {int(pid): int((pids == pid).sum()) for pid in np.unique(pids)}
+    assert len(by_process) == 2 and os.getpid() in by_process, by_process
+
+
+def _shared_segments() -> set[str]:
+    return {name for name in os.listdir("/dev/shm") if name.startswith("psm_")}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/dev/shm is Linux's")
+@pytest.mark.parametrize("block_func, kwargs, error", [
+    (fail_at, {"bad_xi": -1.0}, None),
+    (fail_at, {"bad_xi": 5.0}, fanout.FanoutError),
+    (die_in_worker, {}, fanout.WorkerDiedError),
+])
+def test_shared_memory_is_released_after_success_and_failure(block_func, kwargs, error):
+    arrays = [np.linspace(-3.0, 3.0, 1000), np.linspace(0.1, 10.0, 1000), np.zeros(1000)]
+    arrays[1][500] = 5.0
+    before = _shared_segments()
+    try:
+        fanout.run_blocks(block_func, arrays, names=["phi", "xi", "mu"],
+                          out_dtypes=[np.complex128], kwargs=kwargs, workers=2, block_size=50)
+    except Exception as exc:  # noqa: BLE001 - the expected type is checked below
+        assert error is not None and isinstance(exc, error), exc
+    else:
+        assert error is None
+    assert _shared_segments() <= before
+
+
+def test_no_shared_memory_falls_back_to_this_process_with_a_warning(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("/dev/shm has less than the 1000 bytes needed free")
+
+    monkeypatch.setattr(fanout, "_Slots", refuse)
+    arrays = _inputs(300)
+    with pytest.warns(RuntimeWarning, match=r"workers=2 ignored: no shared memory .*/dev/shm"):
+        (pids,) = fanout.run_blocks(which_process, arrays, names=["phi", "xi", "mu"],
+                                    out_dtypes=[np.float64], workers=2, block_size=50)
+    assert set(pids) == {os.getpid()}

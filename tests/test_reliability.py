@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from blockfuncs import die_at_recording, sleepy
+from blockfuncs import die_in_worker_recording, sleepy
 
 from xr_spdc import fanout
 
@@ -72,12 +72,12 @@ def test_killed_worker_ends_the_call_within_5s_without_orphans(tmp_path):
     arrays = [np.linspace(-1, 1, 400), np.linspace(0.1, 10, 400), np.zeros(400)]
     start = time.monotonic()
     with pytest.raises(fanout.WorkerDiedError, match="worker process died"):
-        fanout.run_blocks(die_at_recording, arrays, names=["phi", "xi", "mu"],
-                          out_dtypes=[np.complex128],
-                          kwargs={"bad_xi": arrays[1][120], "pid_dir": str(tmp_path)},
-                          workers=2, block_size=40)
+        fanout.run_blocks(die_in_worker_recording, arrays, names=["phi", "xi", "mu"],
+                          out_dtypes=[np.complex128], kwargs={"pid_dir": str(tmp_path)},
+                          workers=3, block_size=40)
     assert time.monotonic() - start < 5.0
-    pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    # This process computes blocks too and records its own pid: only the workers count.
+    pids = [int(p.stem) for p in tmp_path.glob("*.pid") if int(p.stem) != os.getpid()]
     assert pids
     time.sleep(0.2)
     assert not [pid for pid in pids if _alive(pid)]
@@ -104,6 +104,22 @@ def test_script_with_main_guard_runs_under_each_start_method(tmp_path, start_met
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=120)
     assert done.stdout.strip() == "identical", done.stderr
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_script_without_main_guard_is_told_how_to_fix_it(tmp_path, start_method):
+    # The classic mistake: the pool started at the top level of a script, which each worker
+    # re-imports under spawn and forkserver.
+    script = tmp_path / "unguarded.py"
+    script.write_text("import numpy as np, xarray as xr, xr_spdc\n"
+                      "ds = xr.Dataset(coords={'phi': np.linspace(-3, 3, 400), 'xi': [1.0]})\n"
+                      f"ds.spdc.overlap(method='quad', workers=2, start_method={start_method!r})\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0
+    assert "a worker process was importing the main script" in done.stderr
+    assert "WorkerDiedError" in done.stderr
+    assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]
 
 
 @pytest.mark.parametrize("start_method", ["spawn", "forkserver"])

@@ -23,11 +23,11 @@ from .methods import INTEGRAND as METHODS_INTEGRAND
 from .methods import METHODS, Method
 from .quad import EPSABS, EPSREL, LIMIT
 
-# A call's pool costs ~0.1 s to start and warm up under forkserver (measured on 2 cores;
-# ~0.5 s more for the first pool of a session, and per pool under spawn), and two workers
-# gain at most ~1.75x: with workers=None, jobs estimated below this stay in this process
-# (about 5e5 points of the exact kernel, 8e3 of quad).  benchmarks/bench_overlap.py measures
-# where the pool starts to pay.
+# A call's pool takes ~0.05-0.1 s to start under forkserver (~1 s more for the first pool of
+# a session, and per pool under spawn) while this process computes on, and a worker holds
+# its first block until it is up: with workers=None, jobs estimated below this stay in this
+# process (about 5e5 points of the exact kernel, 8e3 of quad).  benchmarks/bench_overlap.py
+# measures where the pool starts to pay (between 2.5e5 and 5e5 points on 2 cores).
 POOL_PAYOFF_SECONDS = 0.5
 
 
@@ -98,8 +98,9 @@ def overlap(
         ≤ 1e-13 of the envelope); "quad": scipy's adaptive QUADPACK per point, the
         reference (``epsabs``, ``epsrel``, ``limit`` apply).
     workers : int, optional
-        1: in this process; N > 1: a pool of N processes for this call; None: all CPUs this
-        process may use, once the job is large enough to pay for the pool's start-up.
+        How many processes compute. 1: this one; N > 1: this one and a pool of N - 1 started
+        for the call; None: all CPUs this process may use, once the job is large enough to
+        pay for the pool's start-up.
         Not allowed with dask-backed inputs: dask's scheduler decides there.
     epsabs, epsrel, limit
         QUADPACK tolerances and subdivision limit for ``method="quad"``.

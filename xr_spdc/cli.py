@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=sorted(METHODS), default="auto",
                    help="auto: fast exact kernel; quad: scipy QUADPACK per point (reference)")
     p.add_argument("--workers", type=int, default=None,
-                   help="worker processes (default: all CPUs once the grid is large enough)")
+                   help="processes that compute, this one included (default: all CPUs once "
+                        "the grid is large enough)")
     p.add_argument("-o", "--output", type=Path, default=Path("overlap.nc"),
                    help="netCDF file to write (default: overlap.nc)")
     p.add_argument("--plot", type=Path, default=None, metavar="PNG",

@@ -13,12 +13,18 @@ the point that failed.  Here every failure reaches the caller as one :class:`Fan
 naming the point (or block) and carrying the worker's traceback text and whatever had been
 computed already.
 
+With ``workers=N`` the calling process computes too, beside a pool of N - 1: it starts at
+once, while the pool's processes start, and would otherwise only wait.  Blocks reach the
+pool's workers through a few reused shared-memory slots, so the pipes carry only slot
+numbers and this process's threads do not spend its time pickling arrays.
+
 Blocks have a fixed size whatever the number of workers, so results are bitwise identical
 for any ``workers``.
 """
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import os
 import pickle
@@ -27,9 +33,10 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from multiprocessing import shared_memory
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -243,9 +250,10 @@ def run_blocks(
     kwargs : mapping, optional
         Keyword options passed to every call of ``func``.
     workers : int
-        1 evaluates in this process; N > 1 starts a pool of N processes for this call and
-        always shuts it down before returning.  Inside a daemonic process (a pool worker, a
-        dask.distributed worker), which cannot start processes, blocks run in-process.
+        How many processes compute.  1: this one only; N > 1: this one and a pool of N - 1
+        started for this call and always shut down before returning.  Inside a daemonic
+        process (a pool worker, a dask.distributed worker), which cannot start processes,
+        blocks run in this process only.
     block_size : int
         Points per task.  Fixed whatever ``workers`` is, so results are reproducible bit for
         bit; large enough to amortise the ~60 µs a task costs, small enough for a balanced
@@ -280,12 +288,30 @@ def run_blocks(
         # Even if this call turns out to need one process, a function that cannot reach the
         # workers should fail now, not on the next, larger grid.
         _check_picklable(func, kwargs)
+    if workers > 1 and getattr(multiprocessing.current_process(), "_inheriting", False):
+        # A worker re-running the main script (forkserver, spawn) has reached this call:
+        # say what to change, where Python's own message speaks of "bootstrapping".
+        raise RuntimeError(
+            f"workers={workers} was reached while a worker process was importing the main "
+            "script: under the 'forkserver' and 'spawn' start methods every worker imports "
+            "the script that started it, so a script must start xr_spdc's pools under "
+            "`if __name__ == \"__main__\":` (see the multiprocessing docs, 'Safe importing "
+            "of main module')")
     if workers > 1 and multiprocessing.current_process().daemon:
         warnings.warn(f"workers={workers} ignored: this is a daemonic process (a pool or dask "
                       "worker), which cannot start processes; evaluating in-process",
                       RuntimeWarning, stacklevel=3)
         workers = 1
     workers = min(workers, len(slices))
+    slots = None
+    if workers > 1:
+        try:
+            slots = _Slots(_SLOTS_PER_WORKER * (workers - 1), block_size,
+                           [a.dtype for a in arrays], out_dtypes)
+        except OSError as exc:
+            warnings.warn(f"workers={workers} ignored: no shared memory for the pool ({exc}); "
+                          "evaluating in-process", RuntimeWarning, stacklevel=3)
+            workers = 1
     caught: dict[tuple[type[Warning], str], int] = {}
 
     def store(block: slice, result) -> None:
@@ -303,7 +329,9 @@ def run_blocks(
                 store(block, run_block(func, names, [a[block] for a in arrays], kwargs,
                                        block.start))
         else:
-            _run_pool(func, names, arrays, kwargs, slices, workers, start_method, store)
+            with slots:
+                _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
+                          store)
     except FanoutError as exc:
         exc.partial = outputs
         raise
@@ -313,28 +341,166 @@ def run_blocks(
     return outputs
 
 
-def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, store) -> None:
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context(start_method),
+# Blocks queued per pool worker: it should never wait for this process, which refills its
+# slots only between blocks of its own; more would leave a worker a longer tail at the end.
+_SLOTS_PER_WORKER = 3
+
+
+class _SlotSpec(NamedTuple):
+    """Where the slots live: enough for a worker to find its block's arrays (picklable)."""
+
+    name: str
+    block_size: int
+    dtypes: tuple[str, ...]  # the inputs', then the outputs'
+    n_inputs: int
+    slot_bytes: int
+
+
+def _slot_arrays(buffer: memoryview, spec: _SlotSpec, slot: int, length: int
+                 ) -> list[np.ndarray]:
+    """Views of one slot's input and output arrays (first ``length`` points of each)."""
+    arrays, offset = [], slot * spec.slot_bytes
+    for dtype in map(np.dtype, spec.dtypes):
+        arrays.append(np.frombuffer(buffer, dtype=dtype, count=length, offset=offset))
+        offset += _aligned(spec.block_size * dtype.itemsize)
+    return arrays
+
+
+def _aligned(n_bytes: int) -> int:
+    """``n_bytes`` rounded up to whole 64-byte cache lines, so slots' arrays share none."""
+    return -(-n_bytes // 64) * 64
+
+
+class _Slots:
+    """Shared-memory slots through which blocks reach the pool's workers and come back.
+
+    Pickling each block's arrays through the pool's pipes holds this process's GIL and
+    leaves the workers waiting on pipes that carry 64 KiB at a time (they sat idle ~15% of
+    a 10^6-point run); here a worker reads a block from a slot and writes its outputs back,
+    and the pipes carry only the slot's number.  A few slots, reused, bound the shared
+    memory to a few blocks (a container's /dev/shm may hold only 64 MiB).
+    """
+
+    def __init__(self, n_slots: int, block_size: int, in_dtypes: Sequence[np.dtype],
+                 out_dtypes: Sequence[np.dtype | type]) -> None:
+        dtypes = tuple(np.dtype(dt).str for dt in (*in_dtypes, *out_dtypes))
+        slot_bytes = sum(_aligned(block_size * np.dtype(dt).itemsize) for dt in dtypes)
+        size = n_slots * slot_bytes
+        # Linux backs shared memory with /dev/shm; writing past its free space kills this
+        # process with SIGBUS instead of raising, so check first.
+        if os.path.isdir("/dev/shm"):
+            stat = os.statvfs("/dev/shm")
+            if stat.f_bavail * stat.f_frsize < size:
+                raise OSError(f"/dev/shm has less than the {size} bytes needed free")
+        self.memory = shared_memory.SharedMemory(create=True, size=size)
+        self.spec = _SlotSpec(self.memory.name, block_size, dtypes, len(in_dtypes),
+                              slot_bytes)
+        self.free = list(range(n_slots))
+
+    def fill(self, slot: int, arrays: Sequence[np.ndarray], block: slice) -> None:
+        views = _slot_arrays(self.memory.buf, self.spec, slot, block.stop - block.start)
+        for view, array in zip(views, arrays, strict=False):
+            view[:] = array[block]
+
+    def outputs(self, slot: int, block: slice) -> list[np.ndarray]:
+        views = _slot_arrays(self.memory.buf, self.spec, slot, block.stop - block.start)
+        return views[self.spec.n_inputs:]
+
+    def __enter__(self) -> _Slots:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        try:
+            self.memory.close()
+        except BufferError:
+            # A view is still held by the traceback of an exception on its way out (Ctrl-C
+            # mid-copy): the mapping is freed with it; the name goes now.
+            pass
+        self.memory.unlink()
+
+
+# A worker attaches to a call's slots once and keeps them for the pool's short life.
+_attached: dict[str, shared_memory.SharedMemory] = {}
+
+
+def _run_slot(spec: _SlotSpec, slot: int, length: int, func: BlockFunction,
+              names: Sequence[str], kwargs: Mapping[str, Any], offset: int
+              ) -> list[tuple[type[Warning], str]]:
+    """In a worker: evaluate the block in ``slot`` and write its outputs there."""
+    if spec.name not in _attached:
+        _attached[spec.name] = shared_memory.SharedMemory(name=spec.name)
+    views = _slot_arrays(_attached[spec.name].buf, spec, slot, length)
+    values, caught = run_block(func, names, views[:spec.n_inputs], kwargs, offset)
+    for view, value in zip(views[spec.n_inputs:], values, strict=True):
+        view[:] = value
+    return caught
+
+
+def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots, store
+              ) -> None:
+    """Run the blocks on ``workers - 1`` pool processes and in this one.
+
+    This process computes too, taking blocks from the other end of the queue: it starts at
+    once, while the pool's processes are still starting (~0.05-0.1 s), instead of waiting
+    idle for their results; at the end it takes back the blocks no worker has started.
+    The pool is always shut down, its workers stopped at once on a failure or Ctrl-C.
+    """
+    executor = ProcessPoolExecutor(max_workers=workers - 1, mp_context=_context(start_method),
                                    initializer=_init_worker)
-    pending = {}
+    todo = collections.deque(slices)
+    pending: dict[Future, tuple[slice, int]] = {}
+
+    started = False
+
+    def collect(futures) -> None:
+        nonlocal started
+        for future in futures:
+            block, slot = pending.pop(future)
+            try:
+                caught = future.result()
+            except BrokenProcessPool as exc:
+                first = _point(names, arrays, block.start)
+                raise WorkerDiedError(
+                    f"a worker process died (killed by the operating system, e.g. for "
+                    f"memory, or crashed) while evaluating the points "
+                    f"{block.start}..{block.stop - 1} (first point {_describe(first)}); "
+                    "the pool was shut down. Completed blocks are in the exception's "
+                    "`partial` attribute. (A worker that printed a traceback about importing "
+                    "the main script needs the script's work under "
+                    "`if __name__ == \"__main__\":`)", first, block.start, "") from exc
+            store(block, (slots.outputs(slot, block), caught))
+            slots.free.append(slot)
+            started = True
+
+    n_slots = len(slots.free)
     try:
-        pending = {executor.submit(run_block, func, names, [a[s] for a in arrays], kwargs,
-                                   s.start): s for s in slices}
-        while pending:
-            # As each block finishes: the progress bar moves, and a failure stops the rest.
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                block = pending.pop(future)
-                try:
-                    store(block, future.result())
-                except BrokenProcessPool as exc:
-                    first = _point(names, arrays, block.start)
-                    raise WorkerDiedError(
-                        f"a worker process died (killed by the operating system, e.g. for "
-                        f"memory, or crashed) while evaluating the points "
-                        f"{block.start}..{block.stop - 1} (first point {_describe(first)}); "
-                        "the pool was shut down. Completed blocks are in the exception's "
-                        "`partial` attribute", first, block.start, "") from exc
+        while todo or pending:
+            # One block per worker until the first comes back: a worker still starting up
+            # must not hold blocks this process could compute meanwhile.
+            depth = n_slots if started else workers - 1
+            while todo and slots.free and len(pending) < depth:
+                block, slot = todo.popleft(), slots.free.pop()
+                slots.fill(slot, arrays, block)
+                pending[executor.submit(_run_slot, slots.spec, slot, block.stop - block.start,
+                                        func, names, kwargs, block.start)] = (block, slot)
+            if not todo:
+                # A queued block no worker has started yet (cancel() succeeds) comes back.
+                stolen = next((f for f in reversed(list(pending)) if f.cancel()), None)
+                if stolen is not None:
+                    block, slot = pending.pop(stolen)
+                    slots.free.append(slot)
+                    todo.append(block)
+            if todo:
+                block = todo.pop()
+                store(block, run_block(func, names, [a[block] for a in arrays], kwargs,
+                                       block.start))
+                collect([future for future in pending if future.done()])
+            else:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                collect(done)
     except BaseException:
         # Ctrl-C or a failure: cancel what has not started and stop the workers at once.
         for future in pending:

@@ -89,7 +89,7 @@ INTEGRAND = Method(integrand_block, (("integral", np.complex128), ("abserr", np.
                    block_size=64, seconds_per_point=3e-4, options=("epsabs", "epsrel", "limit"))
 
 METHODS: dict[str, Method] = {
-    "auto": Method(exact_block, (("overlap", np.complex128),), block_size=1 << 15,
+    "auto": Method(exact_block, (("overlap", np.complex128),), block_size=1 << 14,
                    seconds_per_point=1e-6),
     "quad": Method(quad_block, (("overlap", np.complex128), ("abserr", np.float64),
                                 ("status", np.int8)),
