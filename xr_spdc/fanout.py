@@ -410,9 +410,6 @@ class _Slots:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.release()
-
-    def release(self) -> None:
         try:
             self.memory.close()
         except BufferError:
@@ -452,7 +449,6 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
                                    initializer=_init_worker)
     todo = collections.deque(slices)
     pending: dict[Future, tuple[slice, int]] = {}
-
     started = False
 
     def collect(futures) -> None:
