@@ -474,9 +474,11 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
     n_slots = len(slots.free)
     try:
         while todo or pending:
-            # One block per worker until the first comes back: a worker still starting up
-            # must not hold blocks this process could compute meanwhile.
-            depth = n_slots if started else workers - 1
+            # What a worker holds cannot be taken back: while it starts up it gets two
+            # blocks (one to start on, one ready when that is done), then enough to keep it
+            # busy between this process's blocks, and near the end only one at a time.
+            depth = ((n_slots if started else 2 * (workers - 1)) if len(todo) > n_slots
+                     else workers - 1)
             while todo and slots.free and len(pending) < depth:
                 block, slot = todo.popleft(), slots.free.pop()
                 slots.fill(slot, arrays, block)
