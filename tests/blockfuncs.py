@@ -27,9 +27,12 @@ def fail_at(phi, xi, mu, *, bad_xi):
 
 def die_in_worker(phi, xi, mu):
     """A pool worker killed by the OS (SIGKILL, as the out-of-memory killer sends) on its
-    first block; the calling process, which computes blocks too, is spared."""
+    first block; the calling process, which computes blocks too, is spared.  Its blocks are
+    slow, so that the workers (even on a cold start, ~1 s) receive blocks before it could
+    take them back and finish alone."""
     if multiprocessing.parent_process() is not None:
         os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.3)
     return (phi + 1j * xi,)
 
 

@@ -121,6 +121,10 @@ def test_available_cpus_is_positive():
 
 
 def test_workers_counts_the_calling_process_which_computes_too():
+    # Once the pool has started a first time (the forkserver's ~1 s): a cold start could
+    # let this process finish every block before the worker is up, and rightly so.
+    fanout.run_blocks(which_process, _inputs(10), names=["phi", "xi", "mu"],
+                      out_dtypes=[np.float64], workers=2, block_size=5)
     (pids,) = fanout.run_blocks(which_process, _inputs(2000), names=["phi", "xi", "mu"],
                                 out_dtypes=[np.float64], workers=2, block_size=50)
     by_process = {int(pid): int((pids == pid).sum()) for pid in np.unique(pids)}

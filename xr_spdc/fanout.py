@@ -33,7 +33,13 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import shared_memory
 from typing import Any, NamedTuple
@@ -441,15 +447,28 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
     """Run the blocks on ``workers - 1`` pool processes and in this one.
 
     This process computes too, taking blocks from the other end of the queue: it starts at
-    once, while the pool's processes are still starting (~0.05-0.1 s), instead of waiting
-    idle for their results; at the end it takes back the blocks no worker has started.
-    The pool is always shut down, its workers stopped at once on a failure or Ctrl-C.
+    once, while the pool's processes are still starting, instead of waiting idle for their
+    results; at the end it takes back the blocks no worker has started.  The pool is always
+    shut down, its workers stopped at once on a failure or Ctrl-C.
     """
     executor = ProcessPoolExecutor(max_workers=workers - 1, mp_context=_context(start_method),
                                    initializer=_init_worker)
     todo = collections.deque(slices)
     pending: dict[Future, tuple[slice, int]] = {}
+    n_slots = len(slots.free)
     started = False
+
+    def take(count: int) -> list[tuple[slice, int]]:
+        batch = []
+        while todo and slots.free and len(batch) < count:
+            block, slot = todo.popleft(), slots.free.pop()
+            slots.fill(slot, arrays, block)
+            batch.append((block, slot))
+        return batch
+
+    def send(batch: list[tuple[slice, int]]) -> list[Future]:
+        return [executor.submit(_run_slot, slots.spec, slot, block.stop - block.start, func,
+                                names, kwargs, block.start) for block, slot in batch]
 
     def collect(futures) -> None:
         nonlocal started
@@ -471,19 +490,25 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
             slots.free.append(slot)
             started = True
 
-    n_slots = len(slots.free)
+    # What a worker holds cannot be taken back: while it starts up it gets two blocks (one
+    # to start on, one ready when that is done), then enough to keep it busy between this
+    # process's blocks, and near the end only one at a time.
+    first = take((2 if len(todo) > n_slots else 1) * (workers - 1))
+    # Submitting them starts the workers and waits until each is forked: the first time in
+    # a session, until the forkserver has imported the package (~1 s).  A thread waits for
+    # that instead, while this process computes.
+    launcher = ThreadPoolExecutor(1, thread_name_prefix="xr_spdc-launch")
+    launching: Future | None = launcher.submit(send, first)
+    launcher.shutdown(wait=False)
     try:
-        while todo or pending:
-            # What a worker holds cannot be taken back: while it starts up it gets two
-            # blocks (one to start on, one ready when that is done), then enough to keep it
-            # busy between this process's blocks, and near the end only one at a time.
-            depth = ((n_slots if started else 2 * (workers - 1)) if len(todo) > n_slots
-                     else workers - 1)
-            while todo and slots.free and len(pending) < depth:
-                block, slot = todo.popleft(), slots.free.pop()
-                slots.fill(slot, arrays, block)
-                pending[executor.submit(_run_slot, slots.spec, slot, block.stop - block.start,
-                                        func, names, kwargs, block.start)] = (block, slot)
+        while todo or pending or launching is not None:
+            if launching is not None and (launching.done() or not todo):
+                pending.update(zip(launching.result(), first, strict=True))
+                launching = None
+            if launching is None:
+                depth = n_slots if started and len(todo) > n_slots else workers - 1
+                batch = take(depth - len(pending))
+                pending.update(zip(send(batch), batch, strict=True))
             if not todo:
                 # A queued block no worker has started yet (cancel() succeeds) comes back.
                 stolen = next((f for f in reversed(list(pending)) if f.cancel()), None)
@@ -496,11 +521,16 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
                 store(block, run_block(func, names, [a[block] for a in arrays], kwargs,
                                        block.start))
                 collect([future for future in pending if future.done()])
-            else:
+            elif pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 collect(done)
     except BaseException:
-        # Ctrl-C or a failure: cancel what has not started and stop the workers at once.
+        # Ctrl-C or a failure: cancel what has not started and stop the workers at once,
+        # including any the launching thread is still starting.
+        if launching is not None:
+            wait([launching])
+            if launching.exception() is None:
+                pending.update(zip(launching.result(), first, strict=True))
         for future in pending:
             future.cancel()
         _terminate(executor)
