@@ -143,19 +143,20 @@ def test_a_non_positive_or_non_finite_value_is_a_value_error_naming_it(name, val
 
 def test_bad_values_in_a_dataarray_are_shown_with_their_coordinates():
     xi_s = xr.DataArray([1.0, -2.0, np.nan], dims="waist_s", coords={"waist_s": [10, 20, 30]})
-    with pytest.raises(ValueError, match=r"xi_s .* 2 of 3 values are not: -2.0 at waist_s=20; "
-                                         r"nan at waist_s=30"):
+    with pytest.raises(ValueError, match=r"xi_s .* 2 of 3 values of 'xi_s' are not: -2.0 at "
+                                         r"waist_s=20; nan at waist_s=30"):
         aggregate_focus(**{**ARGS, "xi_s": xi_s})
 
 
 @pytest.mark.parametrize(("value", "text"), [
-    ("1", "k_i must be a real number or a DataArray, not str"),
-    (None, "k_i must be a real number or a DataArray, not NoneType"),
-    ([1.0, 2.0], "k_i must be a real number or a DataArray, not a list"),
-    (np.array([1.0, 2.0]), r"not a ndarray of shape \(2,\); wrap arrays as xr.DataArray"),
-    (True, "k_i must be a real number, not the bool True"),
-    (1 + 2j, "k_i must be a real number or a DataArray, not complex"),
-    (xr.DataArray(["a"], dims="x"), "k_i must hold real numbers, but has dtype <U1"),
+    ("1", "k_i must be a DataArray or a real number, not the string '1'"),
+    (None, "k_i must be a DataArray or a real number, not NoneType"),
+    ([1.0, 2.0], "k_i must be a DataArray or a real number, not list; wrap arrays as "
+                 r"xr.DataArray\(values, dims=...\)"),
+    (np.array([1.0, 2.0]), r"not ndarray; wrap arrays as xr.DataArray"),
+    (True, "k_i must hold real numbers, but 'k_i' has dtype bool"),
+    (1 + 2j, "k_i must be a DataArray or a real number, not complex"),
+    (xr.DataArray(["a"], dims="x"), "k_i must hold real numbers, but 'k_i' has dtype <U1"),
 ])
 def test_a_non_numeric_value_is_a_type_error_naming_it(value, text):
     with pytest.raises(TypeError, match=text):
@@ -225,7 +226,8 @@ def test_beams_path_broadcasts_each_beam_over_its_own_dims():
     ({"length": -0.02}, ValueError, "length must be positive and finite; .*: -0.02"),
     ({"waists": (30e-6, 40e-6)}, ValueError, "waists must hold three values .* not 2"),
     ({"indices": 1.8}, TypeError, "indices must be a .*sequence of three, not float"),
-    ({"wavelengths": ("532e-9", 1064e-9, 1064e-9)}, TypeError, "wavelength_p must be a real"),
+    ({"wavelengths": ("532e-9", 1064e-9, 1064e-9)}, TypeError,
+     "wavelength_p must be a DataArray or a real number, not the string '532e-9'"),
 ])
 def test_beams_path_errors_name_the_beam(change, exc, text):
     args = {"wavelengths": (532e-9, 1064e-9, 1064e-9), "indices": (1.8, 1.75, 1.75),

@@ -46,7 +46,7 @@ BAD_INPUTS = [
     st.just(("empty xi", _call(_grid([0.0], np.array([], float))), ValueError, "is empty")),
     st.builds(lambda n: ("mismatched dims", _call(
         xr.Dataset({"phi": ("p", np.zeros(n)), "xi": ("x", np.ones(2))}),
-        xi=xr.DataArray(np.ones(n + 1), dims="p")), ValueError, "do not broadcast"),
+        xi=xr.DataArray(np.ones(n + 1), dims="p")), ValueError, "do not align"),
         st.integers(1, 5)),
     st.just(("huge grid", _call(phi=xr.DataArray(np.zeros(1), dims="a").expand_dims(b=10**5),
                                 xi=xr.DataArray(np.ones(1), dims="c").expand_dims(d=10**5)),

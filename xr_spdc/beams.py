@@ -12,13 +12,12 @@ only through (Eqs. 12–15)
 and the pair rate scales as arctan(ξ)/(A₊B₊) (Eqs. 40–41).  Only ratios of wave numbers
 enter, so any one unit serves for all three.
 
-This module is self-contained (numpy and xarray only): it works on numbers, 0-d numpy
-arrays and DataArrays, which broadcast by name with xarray's rules.
+It works on numbers, 0-d numpy arrays and DataArrays, which broadcast by name with xarray's
+rules; :mod:`xr_spdc.inputs` checks them as it checks every other input.
 """
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from . import inputs
 from .labels import INPUT_ATTRS
 
 #: A real number, a 0-d numpy array, or a DataArray of real numbers.
@@ -35,9 +35,6 @@ REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)"
 
 #: Relative size of 1/λp − 1/λs − 1/λi beyond which the wavelengths are taken for a typo.
 ENERGY_TOLERANCE = 1e-6
-
-# How many offending values an error message shows.
-_SHOWN = 5
 
 _BEAMS = ("p", "s", "i")
 
@@ -55,70 +52,12 @@ FORMULAS = {
 # ---------------------------------------------------------------------------- checking
 
 
-def _where(da: xr.DataArray, index: tuple[int, ...]) -> str:
-    """``waist_s=3e-05, waist_i[1]``: a position by coordinate value where there is one."""
-    parts = []
-    for dim, i in zip(da.dims, index, strict=True):
-        if dim in da.coords:
-            parts.append(f"{dim}={da.coords[dim].values[i].item()!r}")
-        else:
-            parts.append(f"{dim}[{i}]")
-    return ", ".join(parts)
-
-
-def _positive(value: Any, name: str) -> xr.DataArray:
-    """``value`` as a float64 DataArray of positive finite numbers, or an error naming
-    ``name`` (TypeError: not real numbers; ValueError: not positive and finite).
-
-    Dask-backed DataArrays are checked for dtype only, so that nothing is computed here.
-    """
-    if isinstance(value, xr.DataArray):
-        da = value
-    elif isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a real number, not the bool {value!r}")
-    elif isinstance(value, numbers.Real) and not isinstance(value, np.generic):
-        da = xr.DataArray(float(value))
-    elif isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0:
-        da = xr.DataArray(np.asarray(value))
-    elif isinstance(value, (np.ndarray, list, tuple)):
-        raise TypeError(f"{name} must be a real number or a DataArray, not a "
-                        f"{type(value).__name__} of shape {np.shape(value)}; wrap arrays as "
-                        f"xr.DataArray(values, dims=...) so that their dimension is known")
-    else:
-        raise TypeError(f"{name} must be a real number or a DataArray, not "
-                        f"{type(value).__name__} ({value!r:.60})")
-    if da.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, but has dtype {da.dtype}")
-    if da.size == 0:
-        raise ValueError(f"{name} is empty (sizes {dict(da.sizes)})")
-    da = da.astype(np.float64, copy=False)
-    if da.chunks is None:
-        values = np.asarray(da.values)
-        bad = ~(np.isfinite(values) & (values > 0))
-        if bad.any():
-            where = np.argwhere(bad)
-            shown = []
-            for index in map(tuple, where[:_SHOWN]):
-                at = _where(da, index)
-                value = float(values[index])
-                shown.append(f"{value!r} at {at}" if at else repr(value))
-            more = f" and {len(where) - _SHOWN} more" if len(where) > _SHOWN else ""
-            raise ValueError(f"{name} must be positive and finite; {len(where)} of {bad.size} "
-                             f"values are not: {'; '.join(shown)}{more}")
-    return da
-
-
 def _checked(values: Mapping[str, Any]) -> dict[str, xr.DataArray]:
-    """Check each value and align them exactly (shared dims must have equal coords)."""
-    checked = {name: _positive(value, name) for name, value in values.items()}
-    try:
-        aligned = xr.align(*checked.values(), join="exact")
-    except ValueError as exc:
-        sizes = "; ".join(f"{name} has sizes {dict(da.sizes)}" for name, da in checked.items()
-                          if da.ndim)
-        raise ValueError(f"{', '.join(checked)} do not align: a dimension they share has "
-                         f"different coordinates or sizes ({sizes}): {exc}") from None
-    return dict(zip(checked, aligned, strict=True))
+    """Each value as float64 DataArray of positive finite numbers, aligned exactly with the
+    others (shared dims must have equal coords); errors name the argument."""
+    return inputs.align({name: inputs.check_real(inputs.find(None, value, name), name,
+                                                 positive=True)
+                         for name, value in values.items()})
 
 
 def _one_unit(named: Mapping[str, xr.DataArray], what: str) -> str | None:

@@ -49,8 +49,8 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
     """
     if isinstance(arg, str):
         if ds is None:
-            raise TypeError(f"{role}={arg!r} names a variable, but no Dataset was given; pass "
-                            f"a DataArray or a number as {role}")
+            raise TypeError(f"{role} must be a DataArray or a real number, not the string "
+                            f"{arg!r:.60} (a variable name needs a Dataset to look it up in)")
         if arg not in ds.variables:
             hint = (f"; pass {role}='<name>' to use another variable" if arg == default
                     else "")
@@ -60,27 +60,37 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
         return ds[arg]
     if isinstance(arg, xr.DataArray):
         return arg if arg.name is not None else arg.rename(role)
-    if isinstance(arg, (numbers.Real, np.number, np.bool_)) or (
-            isinstance(arg, np.ndarray) and arg.ndim == 0):
-        return xr.DataArray(np.asarray(arg), name=role)
+    if isinstance(arg, (np.generic, bool)) or (isinstance(arg, np.ndarray) and arg.ndim == 0):
+        return xr.DataArray(np.asarray(arg), name=role)  # dtype kept: check_real judges it
+    if isinstance(arg, numbers.Real):  # int, float, Fraction, ...
+        return xr.DataArray(float(arg), name=role)
+    kinds = ("a DataArray or a real number" if ds is None
+             else "a variable name, a DataArray or a real number")
     if isinstance(arg, (xr.Dataset, np.ndarray, list, tuple)):
-        raise TypeError(f"{role} must be a variable name, a DataArray or a real number, not "
-                        f"{type(arg).__name__}; wrap arrays as xr.DataArray(values, dims=...) "
-                        "so their dimension is known")
-    raise TypeError(f"{role} must be a variable name, a DataArray or a real number, not "
-                    f"{type(arg).__name__} ({arg!r:.60})")
+        raise TypeError(f"{role} must be {kinds}, not {type(arg).__name__}; wrap arrays as "
+                        "xr.DataArray(values, dims=...) so their dimension is known")
+    raise TypeError(f"{role} must be {kinds}, not {type(arg).__name__} ({arg!r:.60})")
 
 
 def _positions(da: xr.DataArray, mask: np.ndarray) -> str:
-    """A few of the masked values, each with its position: ``-1 at xi[0]``."""
+    """A few of the masked values, each with its position: ``-1.0 at xi[0]``, or by
+    coordinate value where the dim has another variable's coordinate:
+    ``-2.0 at waist_s=20``."""
     where = np.argwhere(mask)
     shown = []
-    for index in where[:SHOWN]:
-        value = da.values[tuple(index)]
-        at = ", ".join(f"{d}[{i}]" for d, i in zip(da.dims, index, strict=True))
-        shown.append(f"{value:.6g} at {at}" if at else f"{value:.6g}")
+    for index in map(tuple, where[:SHOWN]):
+        at = ", ".join(f"{d}={da.coords[d].values[i].item()!r}"
+                       if d in da.coords and d != da.name else f"{d}[{i}]"
+                       for d, i in zip(da.dims, index, strict=True))
+        value = float(da.values[index])
+        shown.append(f"{value!r} at {at}" if at else repr(value))
     more = f" and {len(where) - SHOWN} more" if len(where) > SHOWN else ""
     return "; ".join(shown) + more
+
+
+def _described(role: str, da: xr.DataArray) -> str:
+    """``xi`` when the argument's variable has its name, else ``xi 'focus'``."""
+    return role if da.name == role else f"{role} {da.name!r}"
 
 
 def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
@@ -127,17 +137,21 @@ def check_distinct(named: Mapping[str, xr.DataArray]) -> None:
         seen[da.name] = role
 
 
-def broadcast(named: Mapping[str, xr.DataArray]) -> list[xr.DataArray]:
-    """Align exactly and broadcast, with a message naming the arguments on a conflict."""
-    arrays = list(named.values())
+def align(named: Mapping[str, xr.DataArray]) -> dict[str, xr.DataArray]:
+    """Align exactly (shared dims must have equal coordinates), with a message naming the
+    arguments on a conflict."""
     try:
-        xr.align(*arrays, join="exact")
-        out = list(xr.broadcast(*arrays))
+        return dict(zip(named, xr.align(*named.values(), join="exact"), strict=True))
     except ValueError as exc:
-        shapes = "; ".join(f"{role} {da.name!r} has sizes {dict(da.sizes)}"
+        shapes = "; ".join(f"{_described(role, da)} has sizes {dict(da.sizes)}"
                            for role, da in named.items())
-        raise ValueError(f"the inputs do not broadcast together: {shapes} ({exc})") from None
-    return out
+        raise ValueError(f"the inputs {', '.join(named)} do not align: a dimension they share "
+                         f"has different coordinates or sizes ({shapes}): {exc}") from None
+
+
+def broadcast(named: Mapping[str, xr.DataArray]) -> list[xr.DataArray]:
+    """Align exactly, then broadcast to the dims of all (see :func:`align`)."""
+    return list(xr.broadcast(*align(named).values()))
 
 
 def check_eager_size(template: xr.DataArray) -> None:

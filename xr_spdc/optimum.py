@@ -32,6 +32,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 from scipy.optimize import root
 
+from . import inputs
 from .kernels import overlap
 from .labels import INPUT_ATTRS, REFERENCES
 
@@ -170,10 +171,7 @@ def _gradient(point: np.ndarray, mu: float) -> np.ndarray:
 
 
 def _check_mu(mu: float) -> float:
-    mu = float(mu)
-    if not np.isfinite(mu):
-        raise ValueError(f"mu must be finite, not {mu!r}")
-    return mu
+    return float(inputs.check_real(inputs.find(None, mu, "mu"), "mu"))
 
 
 def find_optimum(mu: float = 0.0) -> Optimum:
@@ -280,11 +278,8 @@ def optimum_per_xi(xi: ArrayLike | xr.DataArray, mu: float = 0.0) -> xr.Dataset:
         given = xr.DataArray(np.atleast_1d(np.asarray(xi, dtype=float)), dims="xi")
     if given.ndim != 1:
         raise ValueError(f"xi must be 1-D, not of sizes {dict(given.sizes)}")
-    values = np.asarray(given.values, dtype=float)
-    bad = values[~(np.isfinite(values) & (values > 0))]
-    if bad.size:
-        raise ValueError(f"xi must be finite and positive; got {bad.size} other value(s), "
-                         f"e.g. {bad[:3].tolist()}")
+    values = inputs.check_real(given.rename(given.name or "xi").compute(), "xi",
+                               positive=True).values
     phi_m, square = _max_over_phi(values, mu)
     dim = given.dims[0]
     name = "xi" if given.name is None else str(given.name)
