@@ -64,9 +64,12 @@ def _record_pid(folder: str | None = None) -> None:
 
 
 def sleepy_recording(phi, xi, mu):
-    """Record this worker's pid in $XR_SPDC_TEST_PID_DIR, then compute slowly."""
+    """Record this process's pid in $XR_SPDC_TEST_PID_DIR, then compute slowly: a worker
+    for $XR_SPDC_TEST_SLEEP seconds (30), the calling process for one second a block, so
+    that a worker starting slowly (spawn, a loaded machine) still gets blocks."""
     _record_pid()
-    time.sleep(float(os.environ.get("XR_SPDC_TEST_SLEEP", "30")))
+    in_worker = multiprocessing.parent_process() is not None
+    time.sleep(float(os.environ.get("XR_SPDC_TEST_SLEEP", "30")) if in_worker else 1.0)
     return (phi + 1j * xi,)
 
 

@@ -111,8 +111,10 @@ def test_script_without_main_guard_is_told_how_to_fix_it(tmp_path, start_method)
     # The classic mistake: the pool started at the top level of a script, which each worker
     # re-imports under spawn and forkserver.
     script = tmp_path / "unguarded.py"
+    # quad on 1e5 points takes ~6 s alone: the worker dies starting long before this
+    # process could finish by itself (it would then stop the worker, needing no pool).
     script.write_text("import numpy as np, xarray as xr, xr_spdc\n"
-                      "ds = xr.Dataset(coords={'phi': np.linspace(-3, 3, 400), 'xi': [1.0]})\n"
+                      "ds = xr.Dataset(coords={'phi': np.linspace(-3, 3, 10**5), 'xi': [1.]})\n"
                       f"ds.spdc.overlap(method='quad', workers=2, start_method={start_method!r})\n")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=120)

@@ -24,10 +24,11 @@ from .methods import METHODS, Method
 from .quad import EPSABS, EPSREL, LIMIT
 
 # A call's pool takes ~0.05-0.1 s to start under forkserver (~1 s more for the first pool of
-# a session, and per pool under spawn) while this process computes on, and a worker holds
-# its first block until it is up: with workers=None, jobs estimated below this stay in this
-# process (about 5e5 points of the exact kernel, 8e3 of quad).  benchmarks/bench_overlap.py
-# measures where the pool starts to pay (between 2.5e5 and 5e5 points on 2 cores).
+# a session, and per pool under spawn) while this process computes on, and costs ~0.01 s
+# to create and shut down even when this process ends up doing everything: with
+# workers=None, jobs estimated below this stay in this process (about 5e5 points of the
+# exact kernel, 8e3 of quad).  benchmarks/bench_overlap.py measures where the pool starts
+# to pay (between 2.5e5 and 5e5 points on 2 cores).
 POOL_PAYOFF_SECONDS = 0.5
 
 

@@ -14,9 +14,10 @@ naming the point (or block) and carrying the worker's traceback text and whateve
 computed already.
 
 With ``workers=N`` the calling process computes too, beside a pool of N - 1: it starts at
-once, while the pool's processes start, and would otherwise only wait.  Blocks reach the
-pool's workers through a few reused shared-memory slots, so the pipes carry only slot
-numbers and this process's threads do not spend its time pickling arrays.
+once, while the pool's processes start, and would otherwise only wait; a worker gets
+blocks only once it is up.  Blocks reach the pool's workers through a few reused
+shared-memory slots, so the pipes carry only slot numbers and this process's threads do
+not spend its time pickling arrays.
 
 Blocks have a fixed size whatever the number of workers, so results are bitwise identical
 for any ``workers``.
@@ -30,6 +31,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -442,13 +444,30 @@ def _run_slot(spec: _SlotSpec, slot: int, length: int, func: BlockFunction,
     return caught
 
 
+def _ready() -> None:
+    """A pool's first task: it returns once a worker has started, initializer and all."""
+
+
+def _died(names, arrays, block: slice | None) -> str:
+    where = ("while starting" if block is None else
+             f"while evaluating the points {block.start}..{block.stop - 1} (first point "
+             f"{_describe(_point(names, arrays, block.start))})")
+    return (f"a worker process died (killed by the operating system, e.g. for memory, or "
+            f"crashed) {where}; the pool was shut down. Completed blocks are in the "
+            "exception's `partial` attribute. (A worker that printed a traceback about "
+            "importing the main script needs the script's work under "
+            "`if __name__ == \"__main__\":`)")
+
+
 def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots, store
               ) -> None:
     """Run the blocks on ``workers - 1`` pool processes and in this one.
 
     This process computes too, taking blocks from the other end of the queue: it starts at
-    once, while the pool's processes are still starting, instead of waiting idle for their
-    results; at the end it takes back the blocks no worker has started.  The pool is always
+    once and goes on while the pool's processes start (~0.05 s; ~1 s for a session's first
+    forkserver or under spawn), and a worker gets blocks only once it is up, so a pool
+    never makes a call wait for it.  At the end this process takes back the blocks no
+    worker has started, and stops workers that are still starting.  The pool is always
     shut down, its workers stopped at once on a failure or Ctrl-C.
     """
     executor = ProcessPoolExecutor(max_workers=workers - 1, mp_context=_context(start_method),
@@ -456,59 +475,52 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
     todo = collections.deque(slices)
     pending: dict[Future, tuple[slice, int]] = {}
     n_slots = len(slots.free)
-    started = False
 
-    def take(count: int) -> list[tuple[slice, int]]:
-        batch = []
-        while todo and slots.free and len(batch) < count:
-            block, slot = todo.popleft(), slots.free.pop()
-            slots.fill(slot, arrays, block)
-            batch.append((block, slot))
-        return batch
+    # Starting a worker waits until it is forked (the first time in a session, until the
+    # forkserver has imported the package), then until it has started: a thread waits for
+    # both, while this process computes.
+    submitted = threading.Event()
 
-    def send(batch: list[tuple[slice, int]]) -> list[Future]:
-        return [executor.submit(_run_slot, slots.spec, slot, block.stop - block.start, func,
-                                names, kwargs, block.start) for block, slot in batch]
+    def launch() -> None:
+        hellos = [executor.submit(_ready) for _ in range(workers - 1)]
+        submitted.set()
+        done, _ = wait(hellos, return_when=FIRST_COMPLETED)
+        done.pop().result()  # BrokenProcessPool: a worker died while starting
+
+    launcher = ThreadPoolExecutor(1, thread_name_prefix="xr_spdc-launch")
+    launching: Future | None = launcher.submit(launch)
+    launcher.shutdown(wait=False)
 
     def collect(futures) -> None:
-        nonlocal started
         for future in futures:
             block, slot = pending.pop(future)
             try:
                 caught = future.result()
             except BrokenProcessPool as exc:
-                first = _point(names, arrays, block.start)
-                raise WorkerDiedError(
-                    f"a worker process died (killed by the operating system, e.g. for "
-                    f"memory, or crashed) while evaluating the points "
-                    f"{block.start}..{block.stop - 1} (first point {_describe(first)}); "
-                    "the pool was shut down. Completed blocks are in the exception's "
-                    "`partial` attribute. (A worker that printed a traceback about importing "
-                    "the main script needs the script's work under "
-                    "`if __name__ == \"__main__\":`)", first, block.start, "") from exc
+                raise WorkerDiedError(_died(names, arrays, block),
+                                      _point(names, arrays, block.start), block.start,
+                                      "") from exc
             store(block, (slots.outputs(slot, block), caught))
             slots.free.append(slot)
-            started = True
 
-    # What a worker holds cannot be taken back: while it starts up it gets two blocks (one
-    # to start on, one ready when that is done), then enough to keep it busy between this
-    # process's blocks, and near the end only one at a time.
-    first = take((2 if len(todo) > n_slots else 1) * (workers - 1))
-    # Submitting them starts the workers and waits until each is forked: the first time in
-    # a session, until the forkserver has imported the package (~1 s).  A thread waits for
-    # that instead, while this process computes.
-    launcher = ThreadPoolExecutor(1, thread_name_prefix="xr_spdc-launch")
-    launching: Future | None = launcher.submit(send, first)
-    launcher.shutdown(wait=False)
     try:
-        while todo or pending or launching is not None:
-            if launching is not None and (launching.done() or not todo):
-                pending.update(zip(launching.result(), first, strict=True))
+        while todo or pending:
+            if launching is not None and launching.done():
+                try:
+                    launching.result()
+                except BrokenProcessPool as exc:
+                    raise WorkerDiedError(_died(names, arrays, None), {}, 0, "") from exc
                 launching = None
             if launching is None:
-                depth = n_slots if started and len(todo) > n_slots else workers - 1
-                batch = take(depth - len(pending))
-                pending.update(zip(send(batch), batch, strict=True))
+                # Enough to keep the workers busy between this process's blocks; near the
+                # end only one each, as what a worker holds cannot be taken back.
+                depth = n_slots if len(todo) > n_slots else workers - 1
+                while todo and slots.free and len(pending) < depth:
+                    block, slot = todo.popleft(), slots.free.pop()
+                    slots.fill(slot, arrays, block)
+                    pending[executor.submit(_run_slot, slots.spec, slot,
+                                            block.stop - block.start, func, names, kwargs,
+                                            block.start)] = (block, slot)
             if not todo:
                 # A queued block no worker has started yet (cancel() succeeds) comes back.
                 stolen = next((f for f in reversed(list(pending)) if f.cancel()), None)
@@ -524,15 +536,16 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
             elif pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 collect(done)
+        if launching is not None:
+            # Every block is done here: workers still starting are not needed.
+            submitted.wait()
+            _terminate(executor)
     except BaseException:
         # Ctrl-C or a failure: cancel what has not started and stop the workers at once,
-        # including any the launching thread is still starting.
-        if launching is not None:
-            wait([launching])
-            if launching.exception() is None:
-                pending.update(zip(launching.result(), first, strict=True))
+        # once the launching thread has started them.
         for future in pending:
             future.cancel()
+        submitted.wait()
         _terminate(executor)
         raise
     finally:
