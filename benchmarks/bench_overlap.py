@@ -1,6 +1,6 @@
 """Side-by-side timings of the seed blog post's approach and xr_spdc, run by hand.
 
-    .venv/bin/python benchmarks/bench_overlap.py            # everything (~1-2 minutes)
+    .venv/bin/python benchmarks/bench_overlap.py            # everything (~4 minutes)
     .venv/bin/python benchmarks/bench_overlap.py --quick    # skip the 10^7-point stream
 
 Every figure is measured in this one run, on this machine, so the ratios compare like with
