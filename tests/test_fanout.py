@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
 import sys
@@ -165,3 +166,13 @@ def test_no_shared_memory_falls_back_to_this_process_with_a_warning(monkeypatch)
         (pids,) = fanout.run_blocks(which_process, arrays, names=["phi", "xi", "mu"],
                                     out_dtypes=[np.float64], workers=2, block_size=50)
     assert set(pids) == {os.getpid()}
+
+
+def test_a_worker_gets_no_block_before_it_is_up_and_is_stopped_if_never_needed():
+    # Under spawn a worker needs ~1 s to start; two 10 ms blocks are done here long before,
+    # so none may have gone to it (it would hold the call up), and it is gone afterwards.
+    (pids,) = fanout.run_blocks(which_process, _inputs(100), names=["phi", "xi", "mu"],
+                                out_dtypes=[np.float64], workers=2, block_size=50,
+                                start_method="spawn")
+    assert set(pids) == {os.getpid()}
+    assert multiprocessing.active_children() == []

@@ -120,7 +120,8 @@ def test_script_without_main_guard_is_told_how_to_fix_it(tmp_path, start_method)
                           timeout=120)
     assert done.returncode != 0
     assert "a worker process was importing the main script" in done.stderr
-    assert "WorkerDiedError" in done.stderr
+    assert "WorkerDiedError: a worker process died" in done.stderr
+    assert "while starting" in done.stderr.splitlines()[-1]
     assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]
 
 
