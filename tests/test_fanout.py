@@ -176,3 +176,13 @@ def test_a_worker_gets_no_block_before_it_is_up_and_is_stopped_if_never_needed()
                                 start_method="spawn")
     assert set(pids) == {os.getpid()}
     assert multiprocessing.active_children() == []
+
+
+def test_a_pool_that_cannot_start_raises_instead_of_hanging(monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise OSError("Too many open files")
+
+    monkeypatch.setattr(fanout.ProcessPoolExecutor, "submit", refuse)
+    with pytest.raises(OSError, match="Too many open files"):
+        fanout.run_blocks(which_process, _inputs(1000), names=["phi", "xi", "mu"],
+                          out_dtypes=[np.float64], workers=2, block_size=50)

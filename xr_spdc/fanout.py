@@ -482,8 +482,10 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
     submitted = threading.Event()
 
     def launch() -> None:
-        hellos = [executor.submit(_ready) for _ in range(workers - 1)]
-        submitted.set()
+        try:
+            hellos = [executor.submit(_ready) for _ in range(workers - 1)]
+        finally:
+            submitted.set()  # also if submit raised: this process waits for it below
         done, _ = wait(hellos, return_when=FIRST_COMPLETED)
         done.pop().result()  # BrokenProcessPool: a worker died while starting
 
