@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import pickle
 import sys
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pytest
@@ -186,3 +187,31 @@ def test_a_pool_that_cannot_start_raises_instead_of_hanging(monkeypatch):
     with pytest.raises(OSError, match="Too many open files"):
         fanout.run_blocks(which_process, _inputs(1000), names=["phi", "xi", "mu"],
                           out_dtypes=[np.float64], workers=2, block_size=50)
+
+
+def test_a_pool_broken_between_blocks_is_a_worker_died_error_keeping_the_work(monkeypatch):
+    # The pool can break (a worker killed) after the last result was collected and before
+    # the next block is sent: submit itself raises then.
+    original = fanout.ProcessPoolExecutor.submit
+    sent = []
+
+    def breaks_on_the_third_block(self, fn, *args, **kwargs):
+        if fn is fanout._run_slot:
+            sent.append(args[1])
+            if len(sent) == 3:
+                raise BrokenProcessPool("A child process terminated abruptly")
+        return original(self, fn, *args, **kwargs)
+
+    fanout.run_blocks(which_process, _inputs(10), names=["phi", "xi", "mu"],  # warm start
+                      out_dtypes=[np.float64], workers=2, block_size=5)
+    monkeypatch.setattr(fanout.ProcessPoolExecutor, "submit", breaks_on_the_third_block)
+    arrays = _inputs(4000)
+    with pytest.raises(fanout.WorkerDiedError, match="died .* between blocks") as info:
+        fanout.run_blocks(which_process, arrays, names=["phi", "xi", "mu"],
+                          out_dtypes=[np.float64], workers=2, block_size=50)
+    assert isinstance(info.value.__cause__, BrokenProcessPool)
+    # The two blocks sent before the break, and this process's own, are kept.
+    (partial,) = info.value.partial
+    done = ~np.isnan(partial)
+    assert 0 < done.sum() < partial.size
+    assert (partial[:100] != os.getpid()).all() and np.isfinite(partial[:100]).all()

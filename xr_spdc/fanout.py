@@ -448,12 +448,12 @@ def _ready() -> None:
     """A pool's first task: it returns once a worker has started, initializer and all."""
 
 
-def _died(names, arrays, block: slice | None) -> str:
-    where = ("while starting" if block is None else
-             f"while evaluating the points {block.start}..{block.stop - 1} (first point "
-             f"{_describe(_point(names, arrays, block.start))})")
+def _died(names, arrays, block: slice | None, when: str = "while starting") -> str:
+    if block is not None:
+        when = (f"while evaluating the points {block.start}..{block.stop - 1} (first point "
+                f"{_describe(_point(names, arrays, block.start))})")
     return (f"a worker process died (killed by the operating system, e.g. for memory, or "
-            f"crashed) {where}; the pool was shut down. Completed blocks are in the "
+            f"crashed) {when}; the pool was shut down. Completed blocks are in the "
             "exception's `partial` attribute. (A worker that printed a traceback about "
             "importing the main script needs the script's work under "
             "`if __name__ == \"__main__\":`)")
@@ -520,9 +520,16 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
                 while todo and slots.free and len(pending) < depth:
                     block, slot = todo.popleft(), slots.free.pop()
                     slots.fill(slot, arrays, block)
-                    pending[executor.submit(_run_slot, slots.spec, slot,
-                                            block.stop - block.start, func, names, kwargs,
-                                            block.start)] = (block, slot)
+                    try:
+                        future = executor.submit(_run_slot, slots.spec, slot,
+                                                 block.stop - block.start, func, names,
+                                                 kwargs, block.start)
+                    except BrokenProcessPool as exc:
+                        # A worker died since the last collect: name its block if known.
+                        collect(list(pending))
+                        raise WorkerDiedError(_died(names, arrays, None, "between blocks"),
+                                              {}, 0, "") from exc
+                    pending[future] = (block, slot)
             if not todo:
                 # A queued block no worker has started yet (cancel() succeeds) comes back.
                 stolen = next((f for f in reversed(list(pending)) if f.cancel()), None)
