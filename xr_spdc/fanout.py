@@ -448,15 +448,19 @@ def _ready() -> None:
     """A pool's first task: it returns once a worker has started, initializer and all."""
 
 
-def _died(names, arrays, block: slice | None, when: str = "while starting") -> str:
+def _worker_died(names, arrays, block: slice | None, when: str = "while starting"
+                 ) -> WorkerDiedError:
+    """The error for a worker that died evaluating ``block`` (or, if None, ``when``)."""
+    point = {} if block is None else _point(names, arrays, block.start)
     if block is not None:
         when = (f"while evaluating the points {block.start}..{block.stop - 1} (first point "
-                f"{_describe(_point(names, arrays, block.start))})")
-    return (f"a worker process died (killed by the operating system, e.g. for memory, or "
-            f"crashed) {when}; the pool was shut down. Completed blocks are in the "
-            "exception's `partial` attribute. (A worker that printed a traceback about "
-            "importing the main script needs the script's work under "
-            "`if __name__ == \"__main__\":`)")
+                f"{_describe(point)})")
+    return WorkerDiedError(
+        f"a worker process died (killed by the operating system, e.g. for memory, or "
+        f"crashed) {when}; the pool was shut down. Completed blocks are in the exception's "
+        "`partial` attribute. (A worker that printed a traceback about importing the main "
+        "script needs the script's work under `if __name__ == \"__main__\":`)",
+        point, 0 if block is None else block.start, "")
 
 
 def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots, store
@@ -499,9 +503,7 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
             try:
                 caught = future.result()
             except BrokenProcessPool as exc:
-                raise WorkerDiedError(_died(names, arrays, block),
-                                      _point(names, arrays, block.start), block.start,
-                                      "") from exc
+                raise _worker_died(names, arrays, block) from exc
             store(block, (slots.outputs(slot, block), caught))
             slots.free.append(slot)
 
@@ -511,7 +513,7 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
                 try:
                     launching.result()
                 except BrokenProcessPool as exc:
-                    raise WorkerDiedError(_died(names, arrays, None), {}, 0, "") from exc
+                    raise _worker_died(names, arrays, None) from exc
                 launching = None
             if launching is None:
                 # Enough to keep the workers busy between this process's blocks; near the
@@ -527,8 +529,7 @@ def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
                     except BrokenProcessPool as exc:
                         # A worker died since the last collect: name its block if known.
                         collect(list(pending))
-                        raise WorkerDiedError(_died(names, arrays, None, "between blocks"),
-                                              {}, 0, "") from exc
+                        raise _worker_died(names, arrays, None, "between blocks") from exc
                     pending[future] = (block, slot)
             if not todo:
                 # A queued block no worker has started yet (cancel() succeeds) comes back.

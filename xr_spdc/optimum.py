@@ -278,11 +278,10 @@ def optimum_per_xi(xi: ArrayLike | xr.DataArray, mu: float = 0.0) -> xr.Dataset:
         given = xr.DataArray(np.atleast_1d(np.asarray(xi, dtype=float)), dims="xi")
     if given.ndim != 1:
         raise ValueError(f"xi must be 1-D, not of sizes {dict(given.sizes)}")
-    values = inputs.check_real(given.rename(given.name or "xi").compute(), "xi",
-                               positive=True).values
+    name = "xi" if given.name is None else str(given.name)
+    values = inputs.check_real(given.rename(name).compute(), "xi", positive=True).values
     phi_m, square = _max_over_phi(values, mu)
     dim = given.dims[0]
-    name = "xi" if given.name is None else str(given.name)
     coords = dict(given.coords)
     coords[name] = (dim, values, {**INPUT_ATTRS["xi"], **given.attrs})
     coords["mu"] = ((), mu, dict(INPUT_ATTRS["mu"]))
