@@ -39,6 +39,41 @@ def overlap_attrs(method: str, options: Mapping[str, float]) -> dict[str, str | 
     return attrs
 
 
+#: The result's attribute that records which coordinate plays each role, as CF's
+#: "name: value" pairs ("phi: dk_L xi: xi mu: mu"), so every ``o.spdc`` method finds them.
+INPUTS_ATTR = "xr_spdc_inputs"
+
+
+def format_input_names(names: Mapping[str, str]) -> str:
+    """``{"phi": "dk_L", "xi": "xi"}`` -> ``"phi: dk_L xi: xi"`` (the value of INPUTS_ATTR)."""
+    return " ".join(f"{role}: {name}" for role, name in names.items())
+
+
+def input_names(result: xr.DataArray) -> dict[str, str]:
+    """Which coordinate of ``result`` plays each role ("phi", "xi", "mu").
+
+    Read from the ``xr_spdc_inputs`` attribute that :func:`xr_spdc.overlap` writes; for a
+    result without it (an older file, a hand-made DataArray), each role present as a
+    coordinate of its own name.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> o = xr.DataArray([1.0], dims="dk_L", coords={"dk_L": [0.5]},
+    ...                  attrs={INPUTS_ATTR: "phi: dk_L xi: w"})
+    >>> input_names(o)
+    {'phi': 'dk_L', 'xi': 'w'}
+    >>> input_names(xr.DataArray([1.0], dims="phi", coords={"phi": [0.5]}))
+    {'phi': 'phi'}
+    """
+    recorded = result.attrs.get(INPUTS_ATTR)
+    if isinstance(recorded, str) and recorded.strip():
+        words = recorded.split()
+        return {role.rstrip(":"): name for role, name in zip(words[::2], words[1::2],
+                                                              strict=False)}
+    return {role: role for role in INPUT_ATTRS if role in result.coords}
+
+
 def label_inputs(result: xr.DataArray, names: Mapping[str, str]) -> xr.DataArray:
     """Give the input coordinates ``long_name`` and ``units`` where they have none.
 
