@@ -10,9 +10,10 @@ Importing the package registers the ``.spdc`` accessor on ``xarray.Dataset`` and
 """
 
 from ._version import __version__
-from .accessor import SpdcDataArrayAccessor, SpdcDatasetAccessor, integrate, overlap
+from .accessor import SpdcDataArrayAccessor, SpdcDatasetAccessor
 from .beams import aggregate_focus, aggregate_focus_from_beams
 from .boyd_kleinman import boyd_kleinman
+from .evaluate import integrate, overlap
 from .fanout import FanoutError, WorkerDiedError
 from .io import open_dataarray, open_dataset, to_netcdf
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import xarray as xr
 
+from .labels import input_names
+
 #: Boyd and Kleinman's optimum, h_mm = 1.068 at ξ = 2.84, σ = 0.57 (published); these are
 #: the digits refined with mpmath (see physics.md and :func:`xr_spdc.optimum.find_optimum`).
 H_MM = 1.0677249747653114
@@ -24,15 +26,17 @@ H_ATTRS = {"long_name": "Boyd-Kleinman focusing function h", "units": "1",
            "references": "G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968)"}
 
 
-def boyd_kleinman(overlap: xr.DataArray, *, phi: str = "phi", xi: str = "xi") -> xr.DataArray:
+def boyd_kleinman(overlap: xr.DataArray, *, phi: str | None = None, xi: str | None = None
+                  ) -> xr.DataArray:
     """Boyd and Kleinman's h = |O|²/4, with their σ = −φ/(2ξ) as a coordinate.
 
     Parameters
     ----------
     overlap : xarray.DataArray
         An overlap from :func:`xr_spdc.overlap` (complex; lazy dask input stays lazy).
-    phi, xi : str
-        Names of the coordinates holding φ and ξ.
+    phi, xi : str, optional
+        Names of the coordinates holding φ and ξ; by default those the overlap recorded
+        (:func:`xr_spdc.labels.input_names`), e.g. "dk_L" after ``overlap(phi="dk_L")``.
 
     Returns
     -------
@@ -54,6 +58,9 @@ def boyd_kleinman(overlap: xr.DataArray, *, phi: str = "phi", xi: str = "xi") ->
     >>> round(float(h), 10), round(float(h.sigma), 10)
     (1.0677249748, 0.5735887545)
     """
+    recorded = input_names(overlap)
+    phi = phi or recorded.get("phi", "phi")
+    xi = xi or recorded.get("xi", "xi")
     missing = [name for name in (phi, xi) if name not in overlap.coords]
     if missing:
         raise KeyError(f"the overlap has no coordinate {missing[0]!r} (it has "

@@ -1,63 +1,56 @@
-"""The one place that fans block work out: in-process, over a process pool, or over dask.
+"""The one place that runs block work: in this process, or on a pool of worker processes.
 
 A *block function* takes 1-D numpy arrays of equal length (one per input, e.g. phi, xi, mu)
 plus keyword options and returns a tuple of arrays of that length.  :func:`run_blocks` cuts
-the inputs into blocks of a fixed size, evaluates them in-process or on a pool of worker
-processes, and reassembles the outputs; :func:`map_dask` wraps the same block function in
-``xarray.apply_ufunc(..., dask="parallelized")`` for dask-backed inputs.
+the inputs into blocks of a fixed size (so results are bitwise identical for any
+``workers``), evaluates them, and reassembles the outputs.  Nothing here knows about
+xarray; :mod:`xr_spdc.evaluate` calls it from one ``xarray.apply_ufunc`` for numpy and dask
+inputs alike.
 
-Why a ``concurrent.futures.ProcessPoolExecutor`` rather than ``multiprocessing.Pool``: a
-worker killed by the OS (out of memory, SIGKILL) hangs ``Pool.map`` forever (CPython
-gh-66587), and an exception that cannot be pickled arrives as ``MaybeEncodingError`` without
-the point that failed.  Here every failure reaches the caller as one :class:`FanoutError`
-naming the point (or block) and carrying the worker's traceback text and whatever had been
-computed already.
+The pool is loky's reusable executor (:func:`loky.get_reusable_executor`, the engine under
+joblib), not a scheduler written here.  It stays up between calls (a notebook's second call
+pays no start-up), is resized when ``workers`` changes, shuts its workers down after
+:data:`IDLE_TIMEOUT` idle seconds and at interpreter exit, and sends functions with
+cloudpickle, so lambdas and functions defined in a notebook, ``python -c`` or a heredoc
+script run in workers; its start method ('loky': fork+exec) never imports the main
+script, so no script needs a ``__main__`` guard.  A worker killed by the OS gives loky's
+``TerminatedWorkerError`` at once (reported as :class:`WorkerDiedError`), and the next call
+gets a fresh pool.  Workers read their tasks from a pipe this process writes: when this
+process dies abruptly, the pipe closes and they exit.
 
-With ``workers=N`` the calling process computes too, beside a pool of N - 1: it starts at
-once, while the pool's processes start, and would otherwise only wait; a worker gets
-blocks only once it is up.  Blocks reach the pool's workers through a few reused
-shared-memory slots, so the pipes carry only slot numbers and this process's threads do
-not spend its time pickling arrays.
-
-Blocks have a fixed size whatever the number of workers, so results are bitwise identical
-for any ``workers``.
+Removed, as the benchmark no longer earns them (benchmarks/bench_overlap.py, 10^6 points):
+shared-memory slots for the blocks (with a warm pool, sending a 16384-point block through
+loky's pipe costs ~1 ms of a ~16 ms block, below the 10 % that would justify them), this
+process computing beside N - 1 workers and taking back unstarted blocks (they paid for a
+pool started per call; a reusable pool is up already, and user code now runs only in
+workers, so a crash or ``os._exit`` in it cannot take the caller down).
 """
 
 from __future__ import annotations
 
-import collections
 import multiprocessing
 import os
-import pickle
 import signal
 import sys
-import threading
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    wait,
-)
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import shared_memory
 from typing import Any, NamedTuple
 
 import numpy as np
 
 BlockFunction = Callable[..., tuple[np.ndarray, ...]]
 
-#: Start methods :func:`run_blocks` accepts; ``None`` picks :func:`default_start_method`.
-START_METHODS = ("fork", "forkserver", "spawn")
+#: Seconds a pool's workers stay up without work before they exit (loky's ``timeout``):
+#: long enough for a notebook's next cell, short enough not to hold memory all day.
+IDLE_TIMEOUT = 300.0
 
-# Modules a forkserver imports once, so that each later worker starts in milliseconds.
-_PRELOAD = ["xr_spdc", "xr_spdc.kernels", "xr_spdc.methods", "xr_spdc.quad"]
-
-# How many offending points an error message shows.
-_SHOWN = 5
+#: Blocks handed to the pool per worker at a time: one computing and one queued, so a
+#: worker never waits for this process; more would only hold memory and delay Ctrl-C.
+_IN_FLIGHT_PER_WORKER = 2
 
 
 class FanoutError(RuntimeError):
@@ -66,25 +59,29 @@ class FanoutError(RuntimeError):
     Attributes
     ----------
     point : dict
-        The input values at the point that failed (empty when only the block is known).
+        The input values at the point that failed (for a block failure, its first point).
     index : int
-        Flat index of that point (or of the block's first point) in the inputs.
+        Flat index of that point in the (broadcast) inputs as a whole.
     worker_traceback : str
         The traceback text from the process that failed.
-    partial : tuple of ndarray or None
-        Set in the calling process: the outputs with every completed block filled in and
-        NaN (or 0 for integer outputs) elsewhere, so no finished work is lost.
+    position : dict
+        Where the point lies along each dim: the dim's coordinate value where it has one,
+        else its integer position.
+    partial : tuple or None
+        Set in the calling process of an eager run: the outputs with every completed block
+        filled in and NaN (or 0 for integer outputs) elsewhere, so no finished work is lost.
     """
 
     def __init__(self, message: str, point: Mapping[str, float], index: int,
-                 worker_traceback: str) -> None:
-        # args mirror __init__ so the exception pickles across processes unchanged.
-        super().__init__(message, dict(point), index, worker_traceback)
+                 worker_traceback: str, position: Mapping[str, Any] | None = None) -> None:
+        # args mirror __init__ so the exception pickles (dask.distributed) unchanged.
+        super().__init__(message, dict(point), index, worker_traceback, dict(position or {}))
         self.message = message
         self.point = dict(point)
         self.index = index
         self.worker_traceback = worker_traceback
-        self.partial: tuple[np.ndarray, ...] | None = None
+        self.position = dict(position or {})
+        self.partial: tuple[Any, ...] | None = None
 
     def __str__(self) -> str:
         if not self.worker_traceback:
@@ -93,18 +90,13 @@ class FanoutError(RuntimeError):
 
 
 class WorkerDiedError(FanoutError):
-    """A worker process ended abruptly (killed by the OS, out of memory, a crash)."""
+    """A worker process ended abruptly (killed by the OS, out of memory, a crash, exit)."""
 
 
-def default_start_method() -> str:
-    """The process start method used when none is given.
-
-    ``forkserver`` where the platform has it (Linux; Python 3.14's default there): unlike
-    ``fork`` it is safe when the caller runs threads (dask, tqdm, OpenMP), and with the
-    package preloaded its workers start in milliseconds after the first pool.  ``spawn``
-    elsewhere (macOS, Windows).
-    """
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+def format_point(point: Mapping[Any, Any]) -> str:
+    """``{"phi": -3.0, "xi": 2.84}`` -> ``"phi=-3.0, xi=2.84"``: how every message shows a
+    point (values exactly, by ``repr``)."""
+    return ", ".join(f"{name}={value!r}" for name, value in point.items())
 
 
 def available_cpus() -> int:
@@ -120,8 +112,56 @@ def block_slices(n_points: int, block_size: int) -> Iterator[slice]:
         yield slice(start, min(start + block_size, n_points))
 
 
-def _describe(point: Mapping[str, float]) -> str:
-    return ", ".join(f"{name}={value!r}" for name, value in point.items())
+# A pool costs nothing to reuse, but its first start in a session takes ~0.5 s (workers
+# import numpy and the kernels): with workers=None, jobs estimated below this stay in this
+# process unless a pool is up already.
+POOL_PAYOFF_SECONDS = 0.5
+
+
+def resolve_workers(workers: int | Executor | None, n_points: int,
+                    seconds_per_point: float) -> int | Executor:
+    """The ``workers`` policy, in one place.
+
+    An Executor is used as given.  ``None``: every CPU this process may use once the job
+    (``n_points * seconds_per_point``) pays for starting a pool, else 1.  An int above the
+    CPUs available is capped, with a warning.  A daemonic process (a multiprocessing or
+    dask.distributed worker) cannot start processes: 1 there (with a warning if asked for
+    more).
+    """
+    if isinstance(workers, Executor):
+        return workers
+    cpus = available_cpus()
+    daemonic = multiprocessing.current_process().daemon
+    if workers is None:
+        pays = n_points * seconds_per_point >= POOL_PAYOFF_SECONDS or _pool_is_up()
+        return cpus if pays and not daemonic and n_points > 1 else 1
+    if workers > 1 and daemonic:
+        warnings.warn(f"workers={workers} ignored: this is a daemonic process (a pool or dask "
+                      "worker), which cannot start processes; evaluating in-process",
+                      RuntimeWarning, stacklevel=3)
+        return 1
+    if workers > cpus:
+        warnings.warn(f"workers={workers} capped at {cpus}, the CPUs this process may use: "
+                      "more processes than CPUs only compete for them", RuntimeWarning,
+                      stacklevel=3)
+        return cpus
+    return workers
+
+
+def _pool_is_up() -> bool:
+    from loky.reusable_executor import _executor_storage
+
+    executor = getattr(_executor_storage, "executor", None)
+    return executor is not None and not (executor._flags.broken or executor._flags.shutdown)
+
+
+class _Failure(NamedTuple):
+    """What a worker reports of a failed block (picklable, whatever the exception was)."""
+
+    index: int  # of the point within the block, or -1 when no point fails alone
+    point: dict[str, float]
+    reason: str  # "TypeName: message"
+    traceback: str
 
 
 def _point(names: Sequence[str], arrays: Sequence[np.ndarray], i: int) -> dict[str, float]:
@@ -129,92 +169,103 @@ def _point(names: Sequence[str], arrays: Sequence[np.ndarray], i: int) -> dict[s
 
 
 def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
-                    kwargs: Mapping[str, Any], offset: int, block_tb: str) -> FanoutError:
+                    kwargs: Mapping[str, Any], block_tb: str, block_reason: str) -> _Failure:
     """Re-run a failed block point by point and describe the first point that fails alone."""
     for i in range(len(arrays[0]) if arrays else 0):
         try:
             func(*(array[i:i + 1] for array in arrays), **kwargs)
         except Exception as exc:  # noqa: BLE001 - any failure is reported, with its traceback
-            point = _point(names, arrays, i)
-            return FanoutError(
-                f"evaluation failed at point {offset + i} ({_describe(point)}): "
-                f"{type(exc).__name__}: {exc}",
-                point, offset + i, traceback.format_exc())
-    first = _point(names, arrays, 0) if arrays and len(arrays[0]) else {}
-    return FanoutError(
-        f"evaluation failed in the block of points {offset}..{offset + len(arrays[0]) - 1} "
-        f"(first point {_describe(first)}); no single point fails on its own",
-        {}, offset, block_tb)
+            return _Failure(i, _point(names, arrays, i), f"{type(exc).__name__}: {exc}",
+                            traceback.format_exc())
+    return _Failure(-1, _point(names, arrays, 0) if arrays and len(arrays[0]) else {},
+                    block_reason, block_tb)
 
 
 def run_block(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
-              kwargs: Mapping[str, Any], offset: int
-              ) -> tuple[tuple[np.ndarray, ...], list[tuple[type[Warning], str]]]:
-    """Evaluate one block; return its outputs and the warnings it raised.
+              kwargs: Mapping[str, Any]
+              ) -> tuple[tuple[np.ndarray, ...] | _Failure, list[tuple[type[Warning], str]]]:
+    """Evaluate one block: its outputs (or a :class:`_Failure`) and the warnings it raised.
 
     Runs in a worker process or in-process alike.  Warnings are recorded and returned,
-    because a worker's warnings are otherwise printed once per process or lost; an exception
-    becomes a picklable :class:`FanoutError` naming the point that fails.
+    because a worker's warnings are otherwise printed once per process or lost.  A failure
+    is returned, not raised: the exception itself may not pickle (a local class, QUADPACK's
+    errors), its text and traceback always do.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             outputs = func(*arrays, **kwargs)
-        except Exception:  # noqa: BLE001 - rethrown below as a FanoutError naming the point
-            block_tb = traceback.format_exc()
+        except Exception as exc:  # noqa: BLE001 - reported below, naming the point
+            block_reason, block_tb = f"{type(exc).__name__}: {exc}", traceback.format_exc()
         else:
             return outputs, [(w.category, str(w.message)) for w in caught]
-    # Outside the except clause, so the point's traceback is not chained to the block's.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        raise _locate_failure(func, names, arrays, kwargs, offset, block_tb)
+        return _locate_failure(func, names, arrays, kwargs, block_tb, block_reason), []
+
+
+#: ``locate(i) -> (index, position)``: the flat index of the run's point ``i`` in the
+#: whole array, and its position by dim, for messages.
+Locate = Callable[[int], tuple[int, dict[str, Any]]]
+
+
+def _no_location(i: int) -> tuple[int, dict[str, Any]]:
+    return i, {}
+
+
+def _where(position: Mapping[str, Any]) -> str:
+    return f"; at {format_point(position)}" if position else ""
+
+
+def _failure_error(failure: _Failure, block: slice, locate: Locate) -> FanoutError:
+    first = block.start + max(failure.index, 0)
+    index, position = locate(first)
+    if failure.index >= 0:
+        message = (f"evaluation failed at point {index} ({format_point(failure.point)}"
+                   f"{_where(position)}): {failure.reason}")
+    else:
+        message = (f"evaluation failed in the block of {block.stop - block.start} points "
+                   f"from point {index} ({format_point(failure.point)}{_where(position)}), "
+                   f"though no point fails on its own: {failure.reason}")
+    return FanoutError(message, failure.point, index, failure.traceback, position)
+
+
+def _worker_died(names: Sequence[str], arrays: Sequence[np.ndarray], blocks: list[slice],
+                 locate: Locate, cause: BaseException) -> WorkerDiedError:
+    """The error for a worker that died while ``blocks`` were being computed."""
+    first = blocks[0] if blocks else slice(0, 1)
+    point = _point(names, arrays, first.start) if arrays and len(arrays[0]) else {}
+    index, position = locate(first.start)
+    others = f" (or another of the {len(blocks)} blocks then computing)" if len(blocks) > 1 \
+        else ""
+    return WorkerDiedError(
+        f"a worker process died (killed by the operating system, e.g. for memory, crashed, or "
+        f"it called os._exit/sys.exit) while evaluating the block of points from point "
+        f"{index} ({format_point(point)}{_where(position)}){others}: {cause}. The pool was "
+        "replaced; completed blocks are in the exception's `partial` attribute.",
+        point, index, "", position)
 
 
 def _init_worker() -> None:
-    # The parent handles Ctrl-C and terminates the workers; a worker that also raised
+    # This process handles Ctrl-C and kills the workers; a worker that also raised
     # KeyboardInterrupt would print a traceback per process and might keep computing.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Each worker is one of N processes on N cores: an inner BLAS/OpenMP pool would
     # oversubscribe them.
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a declared dependency
-        return
+    from threadpoolctl import threadpool_limits
+
     threadpool_limits(limits=1)
 
 
-def _context(start_method: str | None) -> multiprocessing.context.BaseContext:
-    method = start_method or default_start_method()
-    ctx = multiprocessing.get_context(method)
-    if method == "forkserver":
-        ctx.set_forkserver_preload(_PRELOAD)
-    return ctx
+def _pool(workers: int) -> Executor:
+    """loky's reusable executor with ``workers`` processes (started, reused or resized)."""
+    from loky import get_reusable_executor
+
+    return get_reusable_executor(max_workers=workers, timeout=IDLE_TIMEOUT,
+                                 initializer=_init_worker)
 
 
-def _terminate(executor: ProcessPoolExecutor) -> None:
-    """Stop the workers now (Ctrl-C, a failure) rather than after their current block."""
-    terminate = getattr(executor, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-        return
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
-        if process.is_alive():
-            process.terminate()
-
-
-def _check_picklable(func: BlockFunction, kwargs: Mapping[str, Any]) -> None:
-    for name, value in [("function", func), *kwargs.items()]:
-        try:
-            pickle.dumps(value)
-        except Exception as exc:  # noqa: BLE001 - pickling raises many types
-            raise TypeError(
-                f"the {name} {value!r} cannot be sent to worker processes ({exc}); define it "
-                "with `def` at the top level of an importable module (not a lambda, closure "
-                "or a function defined inside another), or use workers=1"
-            ) from exc
-
-
-def _progress_bar(total: int, progress: bool | None):
+def _progress_bar(total: int, progress: bool | None) -> Any:
     from tqdm.auto import tqdm
 
     # progress=None: only on a terminal or notebook, and only once the run has taken a
@@ -237,18 +288,19 @@ def run_blocks(
     names: Sequence[str],
     out_dtypes: Sequence[np.dtype | type],
     kwargs: Mapping[str, Any] | None = None,
-    workers: int = 1,
+    workers: int | Executor = 1,
     block_size: int = 4096,
     progress: bool | None = None,
-    start_method: str | None = None,
+    timeout: float | None = None,
+    locate: Locate | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Evaluate ``func`` over 1-D input arrays block by block, in-process or on a pool.
 
     Parameters
     ----------
     func : callable
-        ``func(*blocks, **kwargs) -> tuple of arrays``, defined at module level (it is
-        pickled to the workers).
+        ``func(*blocks, **kwargs) -> tuple of arrays``; any callable cloudpickle can send
+        (a lambda, a function defined in a notebook).
     arrays : sequence of ndarray
         1-D inputs of equal length.
     names : sequence of str
@@ -257,20 +309,24 @@ def run_blocks(
         The dtype of each output ``func`` returns.
     kwargs : mapping, optional
         Keyword options passed to every call of ``func``.
-    workers : int
-        How many processes compute.  1: this one only; N > 1: this one and a pool of N - 1
-        started for this call and always shut down before returning.  Inside a daemonic
-        process (a pool worker, a dask.distributed worker), which cannot start processes,
-        blocks run in this process only.
+    workers : int or concurrent.futures.Executor
+        1: every block in this process.  N > 1: loky's reusable pool of N worker processes
+        (``func`` runs only there).  An Executor (your own loky or ProcessPoolExecutor, a
+        dask.distributed client's ``get_executor()``): used as given and never shut down.
+        Use :func:`resolve_workers` for the package's policy (None, capping, daemons).
     block_size : int
         Points per task.  Fixed whatever ``workers`` is, so results are reproducible bit for
-        bit; large enough to amortise the ~60 µs a task costs, small enough for a balanced
-        load and bounded memory.
+        bit; large enough to amortise what a task costs, small enough for a balanced load.
     progress : bool or None
         Show a tqdm progress bar; ``None`` shows one on a terminal or in a notebook once the
         run has lasted a second.
-    start_method : {"fork", "forkserver", "spawn"} or None
-        How pool workers start; ``None``: :func:`default_start_method`.
+    timeout : float, optional
+        Seconds a block may compute before the run stops with a :class:`FanoutError`
+        naming it (the pool's workers are killed).  Needs worker processes: with
+        ``workers=1`` the blocks then run in one worker.
+    locate : callable, optional
+        ``locate(i) -> (index, position)`` for messages: the flat index of point ``i`` in
+        the whole array and its position by dim (dask blocks are parts of a larger array).
 
     Returns
     -------
@@ -281,49 +337,26 @@ def run_blocks(
     ------
     FanoutError
         ``func`` raised: the message names the first point that fails alone and carries the
-        worker's traceback; ``.partial`` holds the outputs of the completed blocks.
+        worker's traceback; ``.partial`` holds the outputs of the completed blocks.  Also
+        when a block exceeds ``timeout``.
     WorkerDiedError
-        A worker process died (e.g. killed by the OS for memory); ``.partial`` as above.
-    TypeError
-        ``func`` or an option cannot be pickled for the workers.
+        A worker process died (killed by the OS, a crash, ``os._exit``); ``.partial`` as
+        above.  The next call gets a fresh pool.
     """
     kwargs = dict(kwargs or {})
+    locate = locate or _no_location
     n_points = len(arrays[0]) if arrays else 0
     outputs = tuple(np.full(n_points, np.nan if np.dtype(dt).kind in "fc" else 0, dtype=dt)
                     for dt in out_dtypes)
     slices = list(block_slices(n_points, block_size))
-    if workers > 1:
-        # Even if this call turns out to need one process, a function that cannot reach the
-        # workers should fail now, not on the next, larger grid.
-        _check_picklable(func, kwargs)
-    if workers > 1 and getattr(multiprocessing.current_process(), "_inheriting", False):
-        # A worker re-running the main script (forkserver, spawn) has reached this call:
-        # say what to change, where Python's own message speaks of "bootstrapping".
-        raise RuntimeError(
-            f"workers={workers} was reached while a worker process was importing the main "
-            "script: under the 'forkserver' and 'spawn' start methods every worker imports "
-            "the script that started it, so a script must start xr_spdc's pools under "
-            "`if __name__ == \"__main__\":` (see the multiprocessing docs, 'Safe importing "
-            "of main module')")
-    if workers > 1 and multiprocessing.current_process().daemon:
-        warnings.warn(f"workers={workers} ignored: this is a daemonic process (a pool or dask "
-                      "worker), which cannot start processes; evaluating in-process",
-                      RuntimeWarning, stacklevel=3)
-        workers = 1
-    workers = min(workers, len(slices))
-    slots = None
-    if workers > 1:
-        try:
-            slots = _Slots(_SLOTS_PER_WORKER * (workers - 1), block_size,
-                           [a.dtype for a in arrays], out_dtypes)
-        except OSError as exc:
-            warnings.warn(f"workers={workers} ignored: no shared memory for the pool ({exc}); "
-                          "evaluating in-process", RuntimeWarning, stacklevel=3)
-            workers = 1
+    if timeout is not None and workers == 1:
+        workers = _pool(1)  # only another process can be stopped mid-block
     caught: dict[tuple[type[Warning], str], int] = {}
 
-    def store(block: slice, result) -> None:
+    def store(block: slice, result: tuple[Any, list[tuple[type[Warning], str]]]) -> None:
         values, block_warnings = result
+        if isinstance(values, _Failure):
+            raise _failure_error(values, block, locate)
         for output, value in zip(outputs, values, strict=True):
             output[block] = value
         for key in dict.fromkeys(block_warnings):
@@ -332,14 +365,15 @@ def run_blocks(
 
     bar = _progress_bar(n_points, progress)
     try:
-        if workers <= 1:
-            for block in slices:
-                store(block, run_block(func, names, [a[block] for a in arrays], kwargs,
-                                       block.start))
+        if isinstance(workers, Executor):
+            _run_on(workers, False, func, names, arrays, kwargs, slices, timeout, store,
+                    locate)
+        elif workers > 1 and len(slices) > 0:
+            _run_on(_pool(workers), True, func, names, arrays, kwargs, slices, timeout, store,
+                    locate)
         else:
-            with slots:
-                _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots,
-                          store)
+            for block in slices:
+                store(block, run_block(func, names, [a[block] for a in arrays], kwargs))
     except FanoutError as exc:
         exc.partial = outputs
         raise
@@ -349,260 +383,71 @@ def run_blocks(
     return outputs
 
 
-# Blocks queued per pool worker: it should never wait for this process, which refills its
-# slots only between blocks of its own; more would leave a worker a longer tail at the end.
-_SLOTS_PER_WORKER = 3
+def _run_on(executor: Executor, ours: bool, func: BlockFunction, names: Sequence[str],
+            arrays: Sequence[np.ndarray], kwargs: Mapping[str, Any], slices: list[slice],
+            timeout: float | None, store: Callable[..., None], locate: Locate) -> None:
+    """Run the blocks on ``executor``, at most a few per worker at a time.
 
-
-class _SlotSpec(NamedTuple):
-    """Where the slots live: enough for a worker to find its block's arrays (picklable)."""
-
-    name: str
-    block_size: int
-    dtypes: tuple[str, ...]  # the inputs', then the outputs'
-    n_inputs: int
-    slot_bytes: int
-
-
-def _slot_arrays(buffer: memoryview, spec: _SlotSpec, slot: int, length: int
-                 ) -> list[np.ndarray]:
-    """Views of one slot's input and output arrays (first ``length`` points of each)."""
-    arrays, offset = [], slot * spec.slot_bytes
-    for dtype in map(np.dtype, spec.dtypes):
-        arrays.append(np.frombuffer(buffer, dtype=dtype, count=length, offset=offset))
-        offset += _aligned(spec.block_size * dtype.itemsize)
-    return arrays
-
-
-def _aligned(n_bytes: int) -> int:
-    """``n_bytes`` rounded up to whole 64-byte cache lines, so slots' arrays share none."""
-    return -(-n_bytes // 64) * 64
-
-
-class _Slots:
-    """Shared-memory slots through which blocks reach the pool's workers and come back.
-
-    Pickling each block's arrays through the pool's pipes holds this process's GIL and
-    leaves the workers waiting on pipes that carry 64 KiB at a time (they sat idle ~15% of
-    a 10^6-point run); here a worker reads a block from a slot and writes its outputs back,
-    and the pipes carry only the slot's number.  A few slots, reused, bound the shared
-    memory to a few blocks (a container's /dev/shm may hold only 64 MiB).
+    Whatever ends the run early (a failure, a dead worker, a timeout, Ctrl-C) cancels the
+    blocks not yet started; on our own pool it also kills the workers, so none goes on
+    computing (loky gives the next call a fresh pool).  A user's executor is never shut
+    down: its running tasks finish on their own.
     """
-
-    def __init__(self, n_slots: int, block_size: int, in_dtypes: Sequence[np.dtype],
-                 out_dtypes: Sequence[np.dtype | type]) -> None:
-        dtypes = tuple(np.dtype(dt).str for dt in (*in_dtypes, *out_dtypes))
-        slot_bytes = sum(_aligned(block_size * np.dtype(dt).itemsize) for dt in dtypes)
-        size = n_slots * slot_bytes
-        # Linux backs shared memory with /dev/shm; writing past its free space kills this
-        # process with SIGBUS instead of raising, so check first.
-        if os.path.isdir("/dev/shm"):
-            stat = os.statvfs("/dev/shm")
-            if stat.f_bavail * stat.f_frsize < size:
-                raise OSError(f"/dev/shm has less than the {size} bytes needed free")
-        self.memory = shared_memory.SharedMemory(create=True, size=size)
-        self.spec = _SlotSpec(self.memory.name, block_size, dtypes, len(in_dtypes),
-                              slot_bytes)
-        self.free = list(range(n_slots))
-
-    def fill(self, slot: int, arrays: Sequence[np.ndarray], block: slice) -> None:
-        views = _slot_arrays(self.memory.buf, self.spec, slot, block.stop - block.start)
-        for view, array in zip(views, arrays, strict=False):
-            view[:] = array[block]
-
-    def outputs(self, slot: int, block: slice) -> list[np.ndarray]:
-        views = _slot_arrays(self.memory.buf, self.spec, slot, block.stop - block.start)
-        return views[self.spec.n_inputs:]
-
-    def __enter__(self) -> _Slots:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        try:
-            self.memory.close()
-        except BufferError:
-            # A view is still held by the traceback of an exception on its way out (Ctrl-C
-            # mid-copy): the mapping is freed with it; the name goes now.
-            pass
-        self.memory.unlink()
-
-
-# A worker attaches to a call's slots once and keeps them for the pool's short life.
-_attached: dict[str, shared_memory.SharedMemory] = {}
-
-
-def _run_slot(spec: _SlotSpec, slot: int, length: int, func: BlockFunction,
-              names: Sequence[str], kwargs: Mapping[str, Any], offset: int
-              ) -> list[tuple[type[Warning], str]]:
-    """In a worker: evaluate the block in ``slot`` and write its outputs there."""
-    if spec.name not in _attached:
-        _attached[spec.name] = shared_memory.SharedMemory(name=spec.name)
-    views = _slot_arrays(_attached[spec.name].buf, spec, slot, length)
-    values, caught = run_block(func, names, views[:spec.n_inputs], kwargs, offset)
-    for view, value in zip(views[spec.n_inputs:], values, strict=True):
-        view[:] = value
-    return caught
-
-
-def _ready() -> None:
-    """A pool's first task: it returns once a worker has started, initializer and all."""
-
-
-def _worker_died(names, arrays, block: slice | None, when: str = "while starting"
-                 ) -> WorkerDiedError:
-    """The error for a worker that died evaluating ``block`` (or, if None, ``when``)."""
-    point = {} if block is None else _point(names, arrays, block.start)
-    if block is not None:
-        when = (f"while evaluating the points {block.start}..{block.stop - 1} (first point "
-                f"{_describe(point)})")
-    return WorkerDiedError(
-        f"a worker process died (killed by the operating system, e.g. for memory, or "
-        f"crashed) {when}; the pool was shut down. Completed blocks are in the exception's "
-        "`partial` attribute. (A worker that printed a traceback about importing the main "
-        "script needs the script's work under `if __name__ == \"__main__\":`)",
-        point, 0 if block is None else block.start, "")
-
-
-def _run_pool(func, names, arrays, kwargs, slices, workers, start_method, slots, store
-              ) -> None:
-    """Run the blocks on ``workers - 1`` pool processes and in this one.
-
-    This process computes too, taking blocks from the other end of the queue: it starts at
-    once and goes on while the pool's processes start (~0.05 s; ~1 s for a session's first
-    forkserver or under spawn), and a worker gets blocks only once it is up, so a pool
-    never makes a call wait for it.  At the end this process takes back the blocks no
-    worker has started, and stops workers that are still starting.  The pool is always
-    shut down, its workers stopped at once on a failure or Ctrl-C.
-    """
-    executor = ProcessPoolExecutor(max_workers=workers - 1, mp_context=_context(start_method),
-                                   initializer=_init_worker)
-    todo = collections.deque(slices)
-    pending: dict[Future, tuple[slice, int]] = {}
-    n_slots = len(slots.free)
-
-    # Starting a worker waits until it is forked (the first time in a session, until the
-    # forkserver has imported the package), then until it has started: a thread waits for
-    # both, while this process computes.
-    submitted = threading.Event()
-
-    def launch() -> None:
-        try:
-            hellos = [executor.submit(_ready) for _ in range(workers - 1)]
-        finally:
-            submitted.set()  # also if submit raised: this process waits for it below
-        done, _ = wait(hellos, return_when=FIRST_COMPLETED)
-        done.pop().result()  # BrokenProcessPool: a worker died while starting
-
-    launcher = ThreadPoolExecutor(1, thread_name_prefix="xr_spdc-launch")
-    launching: Future | None = launcher.submit(launch)
-    launcher.shutdown(wait=False)
-
-    def collect(futures) -> None:
-        for future in futures:
-            block, slot = pending.pop(future)
-            try:
-                caught = future.result()
-            except BrokenProcessPool as exc:
-                raise _worker_died(names, arrays, block) from exc
-            store(block, (slots.outputs(slot, block), caught))
-            slots.free.append(slot)
-
+    n_workers = getattr(executor, "_max_workers", None) or available_cpus()
+    window = _IN_FLIGHT_PER_WORKER * n_workers
+    todo = iter(slices)
+    pending: dict[Future, slice] = {}  # in submission order: loky starts them in this order
+    started: dict[Future, float] = {}  # when a block was surely computing (for timeout)
     try:
-        while todo or pending:
-            if launching is not None and launching.done():
-                try:
-                    launching.result()
-                except BrokenProcessPool as exc:
-                    raise _worker_died(names, arrays, None) from exc
-                launching = None
-            if launching is None:
-                # Enough to keep the workers busy between this process's blocks; near the
-                # end only one each, as what a worker holds cannot be taken back.
-                depth = n_slots if len(todo) > n_slots else workers - 1
-                while todo and slots.free and len(pending) < depth:
-                    block, slot = todo.popleft(), slots.free.pop()
-                    slots.fill(slot, arrays, block)
-                    try:
-                        future = executor.submit(_run_slot, slots.spec, slot,
-                                                 block.stop - block.start, func, names,
-                                                 kwargs, block.start)
-                    except BrokenProcessPool as exc:
-                        # A worker died since the last collect: name its block if known.
-                        collect(list(pending))
-                        raise _worker_died(names, arrays, None, "between blocks") from exc
-                    pending[future] = (block, slot)
-            if not todo:
-                # A queued block no worker has started yet (cancel() succeeds) comes back.
-                stolen = next((f for f in reversed(list(pending)) if f.cancel()), None)
-                if stolen is not None:
-                    block, slot = pending.pop(stolen)
-                    slots.free.append(slot)
-                    todo.append(block)
-            if todo:
-                block = todo.pop()
-                store(block, run_block(func, names, [a[block] for a in arrays], kwargs,
-                                       block.start))
-                collect([future for future in pending if future.done()])
-            elif pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                collect(done)
-        if launching is not None:
-            # Every block is done here: workers still starting are not needed.
-            submitted.wait()
-            _terminate(executor)
+        for block in todo:
+            try:
+                future = executor.submit(run_block, func, names, [a[block] for a in arrays],
+                                         kwargs)
+            except BrokenProcessPool as exc:  # a worker died since the last collect
+                raise _worker_died(names, arrays, [block], locate, exc) from exc
+            pending[future] = block
+            while len(pending) >= window:
+                _collect(pending, started, n_workers, timeout, store, names, arrays, locate)
+        while pending:
+            _collect(pending, started, n_workers, timeout, store, names, arrays, locate)
     except BaseException:
-        # Ctrl-C or a failure: cancel what has not started and stop the workers at once,
-        # once the launching thread has started them.
         for future in pending:
             future.cancel()
-        submitted.wait()
-        _terminate(executor)
+        if ours:
+            # loky's documented way to stop workers mid-task (joblib does the same on
+            # errors); returns once they are gone.
+            executor.shutdown(wait=True, kill_workers=True)  # type: ignore[call-arg]
         raise
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
 
 
-def map_dask(func: BlockFunction, inputs: Sequence[Any], *, names: Sequence[str],
-             out_dtype: np.dtype | type, kwargs: Mapping[str, Any] | None = None) -> Any:
-    """Apply a block function lazily over dask-backed DataArrays.
-
-    Each dask block is broadcast, flattened, evaluated by ``func`` (whose first output is
-    kept) and reshaped; dask's scheduler (threads, processes or a dask.distributed cluster)
-    decides where it runs.  No process pool is started inside the tasks.
-
-    Parameters
-    ----------
-    func : callable
-        A block function as for :func:`run_blocks`.
-    inputs : sequence of xarray.DataArray
-        The inputs, at least one dask-backed.
-    names : sequence of str
-        One name per input, used in error messages.
-    out_dtype : dtype
-        dtype of the first output.
-    kwargs : mapping, optional
-        Keyword options for ``func``.
-
-    Returns
-    -------
-    xarray.DataArray
-        Lazy, dask-backed, with the broadcast dims of the inputs.
-    """
-    import xarray as xr
-
-    return xr.apply_ufunc(
-        _dask_block, *inputs,
-        kwargs={"func": func, "names": tuple(names), "options": dict(kwargs or {})},
-        dask="parallelized", output_dtypes=[out_dtype])
-
-
-def _dask_block(*arrays: np.ndarray, func: BlockFunction, names: Sequence[str],
-                options: Mapping[str, Any]) -> np.ndarray:
-    # dask hands each block over with its own (unbroadcast) shape.
-    broadcast = np.broadcast_arrays(*arrays)
-    shape = broadcast[0].shape
-    flat = [np.ascontiguousarray(array).ravel() for array in broadcast]
-    outputs, caught = run_block(func, names, flat, options, 0)
-    for category, message in dict.fromkeys(caught):
-        warnings.warn(message, category, stacklevel=2)
-    return outputs[0].reshape(shape)
+def _collect(pending: dict[Future, slice], started: dict[Future, float], n_workers: int,
+             timeout: float | None, store: Callable[..., None], names: Sequence[str],
+             arrays: Sequence[np.ndarray], locate: Locate) -> None:
+    """Wait for at least one block and store every finished one (in submission order)."""
+    now = time.monotonic()
+    # A block among the n_workers oldest unfinished ones has a worker (tasks start in
+    # submission order), so its timeout runs from the moment it got there, at the latest.
+    for future in list(pending)[:n_workers]:
+        started.setdefault(future, now)
+    wait_for = None
+    if timeout is not None:
+        wait_for = max(0.0, min(started[f] for f in started if f in pending) + timeout - now)
+    done, _ = wait(pending, timeout=wait_for, return_when=FIRST_COMPLETED)
+    if not done and timeout is not None:
+        late = min((f for f in started if f in pending), key=started.__getitem__)
+        block = pending[late]
+        index, position = locate(block.start)
+        point = _point(names, arrays, block.start)
+        raise FanoutError(
+            f"the block of {block.stop - block.start} points from point {index} "
+            f"({format_point(point)}{_where(position)}) did not finish within "
+            f"timeout={timeout} s; its worker was stopped", point, index, "", position)
+    for future in [f for f in pending if f in done]:
+        block = pending.pop(future)
+        started.pop(future, None)
+        try:
+            result = future.result()
+        except BrokenProcessPool as exc:
+            computing = [pending[f] for f in list(pending)[:n_workers - 1]]
+            raise _worker_died(names, arrays, [block, *computing], locate, exc) from exc
+        store(block, result)

@@ -7,13 +7,12 @@ value), names the argument, and shows a few of the offending values with their p
 from __future__ import annotations
 
 import numbers
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
 import xarray as xr
-
-from .fanout import START_METHODS
 
 # Beyond this many points an eager (numpy) evaluation would need tens of GB: refuse it
 # before allocating anything and point to dask, which streams block by block.
@@ -72,17 +71,35 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
     raise TypeError(f"{role} must be {kinds}, not {type(arg).__name__} ({arg!r:.60})")
 
 
-def _positions(da: xr.DataArray, mask: np.ndarray) -> str:
+def find_optional(ds: xr.Dataset | None, arg: Any, role: str) -> xr.DataArray:
+    """Like :func:`find`, for an input with a neutral value 0 (μ): the default name ``role``
+    is used if ``ds`` has it and means 0 otherwise; ``None`` means 0 on purpose.  The result
+    is always a DataArray, so the value used is recorded (a scalar coordinate for 0)."""
+    if arg is None or (isinstance(arg, str) and arg == role
+                       and (ds is None or role not in ds.variables)):
+        return xr.DataArray(0.0, name=role)
+    return find(ds, arg, role)
+
+
+def _coordinates(da: xr.DataArray) -> dict[Hashable, np.ndarray | None]:
+    """Each dim's coordinate values where it has another variable's coordinate, else None."""
+    return {d: np.asarray(da.coords[d].values) if d in da.coords and d != da.name else None
+            for d in da.dims}
+
+
+def _positions(values: np.ndarray, mask: np.ndarray,
+               coords: Mapping[Hashable, np.ndarray | None],
+               starts: Sequence[int] | None = None) -> str:
     """A few of the masked values, each with its position: ``-1.0 at xi[0]``, or by
     coordinate value where the dim has another variable's coordinate:
-    ``-2.0 at waist_s=20``."""
+    ``-2.0 at waist_s=20``.  ``starts``: where ``values`` (a chunk) begins in the whole."""
     where = np.argwhere(mask)
+    starts = starts or [0] * values.ndim
     shown = []
     for index in map(tuple, where[:SHOWN]):
-        at = ", ".join(f"{d}={da.coords[d].values[i].item()!r}"
-                       if d in da.coords and d != da.name else f"{d}[{i}]"
-                       for d, i in zip(da.dims, index, strict=True))
-        value = float(da.values[index])
+        at = ", ".join(f"{d}={c[s + i].item()!r}" if c is not None else f"{d}[{s + i}]"
+                       for (d, c), s, i in zip(coords.items(), starts, index, strict=True))
+        value = float(values[index])
         shown.append(f"{value!r} at {at}" if at else repr(value))
     more = f" and {len(where) - SHOWN} more" if len(where) > SHOWN else ""
     return "; ".join(shown) + more
@@ -98,8 +115,8 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
     """Check that ``da`` holds real numbers (finite unless ``infinite``, and > 0 if
     ``positive``); return float64.
 
-    Dask-backed values are checked for dtype only (their values are checked as the blocks
-    are computed, by the block functions).
+    Dask-backed values are checked as their chunks are computed, with the same message
+    (the count then is the chunk's).
     """
     kind = da.dtype.kind
     if kind == "c":
@@ -113,9 +130,17 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
         raise ValueError(f"{role} ({da.name!r}) is empty (sizes {dict(da.sizes)}): there is "
                          "nothing to compute")
     da = da.astype(np.float64, copy=False)
+    check = {"role": role, "name": da.name, "positive": positive, "infinite": infinite,
+             "coords": _coordinates(da)}
     if da.chunks is not None:
-        return da
-    values = da.values
+        return da.copy(data=da.data.map_blocks(_check_chunk, dtype=np.float64, **check))
+    _check_values(da.values, **check)
+    return da
+
+
+def _check_values(values: np.ndarray, *, role: str, name: Hashable, positive: bool,
+                  infinite: bool, coords: Mapping[Hashable, np.ndarray | None],
+                  starts: Sequence[int] | None = None, whole: str = "") -> None:
     bad = np.isnan(values) if infinite else ~np.isfinite(values)
     if positive:
         bad |= ~(values > 0)
@@ -123,8 +148,14 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
         need = "a number (not NaN)" if infinite else "finite"
         need = f"positive and {need}" if positive else need
         raise ValueError(f"{role} must be {need}; {int(bad.sum())} of {bad.size} values of "
-                         f"{da.name!r} are not: {_positions(da, bad)}")
-    return da
+                         f"{name!r}{whole} are not: {_positions(values, bad, coords, starts)}")
+
+
+def _check_chunk(values: np.ndarray, *, block_info: Any = None, **check: Any) -> np.ndarray:
+    """A dask chunk's values, checked as :func:`check_real` checks eager ones."""
+    starts = [start for start, _ in block_info[0]["array-location"]] if block_info else None
+    _check_values(values, starts=starts, whole=" in a chunk", **check)
+    return values
 
 
 def check_distinct(named: Mapping[str, xr.DataArray]) -> None:
@@ -154,22 +185,23 @@ def broadcast(named: Mapping[str, xr.DataArray]) -> list[xr.DataArray]:
     return list(xr.broadcast(*align(named).values()))
 
 
-def check_eager_size(template: xr.DataArray) -> None:
+def check_eager_size(sizes: Mapping[Hashable, int]) -> None:
     """Refuse an in-memory evaluation too large for memory, before anything is allocated."""
-    n_points = float(np.prod(template.shape, dtype=np.float64))
+    n_points = float(np.prod(list(sizes.values()), dtype=np.float64))
     if n_points > MAX_EAGER_POINTS:
         raise ValueError(
-            f"the inputs broadcast to {n_points:.3g} points (sizes {dict(template.sizes)}), "
+            f"the inputs broadcast to {n_points:.3g} points (sizes {dict(sizes)}), "
             f"more than the {MAX_EAGER_POINTS:.3g} an in-memory evaluation allows; chunk them "
             "with dask (chunks=... or ds.chunk(...)) to evaluate lazily, block by block")
 
 
-def check_workers(workers: Any) -> int | None:
-    """``None`` or a positive int."""
-    if workers is None:
-        return None
+def check_workers(workers: Any) -> int | Executor | None:
+    """``None``, a positive int, or a ``concurrent.futures.Executor``."""
+    if workers is None or isinstance(workers, Executor):
+        return workers
     if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, numbers.Integral):
-        raise TypeError(f"workers must be a positive int or None, not {workers!r}")
+        raise TypeError(f"workers must be a positive int, None or a "
+                        f"concurrent.futures.Executor, not {workers!r}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1 (or None for all available CPUs), not "
                          f"{workers!r}")
@@ -190,28 +222,77 @@ def check_flag(value: Any, role: str) -> bool | None:
     return value
 
 
-def check_start_method(start_method: Any) -> str | None:
-    """``None`` or one of the multiprocessing start methods."""
-    return None if start_method is None else check_choice(start_method, "start_method",
-                                                          START_METHODS)
+def check_start_method(start_method: Any) -> None:
+    """``start_method=`` was removed: only its default, None, is accepted."""
+    if start_method is not None:
+        raise TypeError(
+            f"start_method={start_method!r} is no longer accepted: pools now use loky's own "
+            "start method, which needs no `if __name__ == \"__main__\":` guard, runs "
+            "lambdas and notebook functions, and never deadlocks; drop the argument (or "
+            "pass your own concurrent.futures.Executor as workers=)")
 
 
-def check_common(ds: Any, workers: Any, start_method: Any, progress: Any, epsabs: Any,
-                 epsrel: Any, limit: Any) -> tuple[int | None, str | None, dict[str, Any]]:
+def check_timeout(timeout: Any) -> float | None:
+    """``None`` or a positive number of seconds."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, (bool, np.bool_)) or not isinstance(timeout, numbers.Real):
+        raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
+    if not 0 < timeout < np.inf:
+        raise ValueError(f"timeout must be positive and finite (seconds per block), not "
+                         f"{timeout!r}")
+    return float(timeout)
+
+
+def check_common(ds: Any, workers: Any, progress: Any, epsabs: Any, epsrel: Any, limit: Any,
+                 timeout: Any, start_method: Any = None
+                 ) -> tuple[int | Executor | None, dict[str, Any]]:
     """The arguments every labelled computation takes: the Dataset, the engine's options
-    and QUADPACK's tolerances.  Returns (workers, start_method, tolerances)."""
+    and QUADPACK's tolerances.  Returns (workers, tolerances)."""
     if ds is not None and not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset (or None), not {type(ds).__name__}")
     check_flag(progress, "progress")
-    return (check_workers(workers), check_start_method(start_method),
-            check_quad_options(epsabs, epsrel, limit))
+    check_start_method(start_method)
+    check_timeout(timeout)
+    return check_workers(workers), check_quad_options(epsabs, epsrel, limit)
+
+
+#: QUADPACK keeps 4 doubles and an int per subinterval, per call: 10^6 of them are ~40 MB
+#: for each part of each point; more is a mistake, not a tolerance.
+MAX_LIMIT = 10**6
+
+#: QUADPACK refuses epsrel below this when epsabs <= 0 (scipy.integrate.quad's own rule).
+MIN_EPSREL = max(50 * np.finfo(np.float64).eps, 5e-29)
 
 
 def check_quad_options(epsabs: Any, epsrel: Any, limit: Any) -> dict[str, float | int]:
     """QUADPACK's tolerances and subdivision limit, checked."""
-    return {"epsabs": check_tolerance(epsabs, "epsabs"),
-            "epsrel": check_tolerance(epsrel, "epsrel"),
-            "limit": check_tolerance(limit, "limit", integer=True)}
+    checked = {"epsabs": check_tolerance(epsabs, "epsabs"),
+               "epsrel": check_tolerance(epsrel, "epsrel"),
+               "limit": check_tolerance(limit, "limit", integer=True)}
+    if checked["epsabs"] <= 0 and checked["epsrel"] < MIN_EPSREL:
+        raise ValueError(f"epsabs={epsabs!r} and epsrel={epsrel!r} ask for an exact integral, "
+                         f"which QUADPACK refuses: give epsabs > 0 or epsrel >= "
+                         f"{MIN_EPSREL:.3g}")
+    if checked["limit"] > MAX_LIMIT:
+        raise ValueError(f"limit must be <= {MAX_LIMIT:.0e} subintervals (QUADPACK allocates "
+                         f"work space for all of them at every point), not {limit!r}")
+    return checked
+
+
+def check_breakpoints(points: Any) -> tuple[float, ...]:
+    """Breakpoints for QUADPACK: finite real numbers (a sequence), sorted."""
+    if points is None:
+        return ()
+    if isinstance(points, (str, bytes, Mapping)) or not hasattr(points, "__iter__"):
+        raise TypeError(f"points must be a sequence of real numbers, not {points!r:.60}")
+    values = list(points)
+    if not all(isinstance(p, numbers.Real) and not isinstance(p, (bool, np.bool_))
+               for p in values):
+        raise TypeError(f"points must be real numbers, not {values!r:.60}")
+    if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+        raise ValueError(f"points must be finite, not {values!r:.60}")
+    return tuple(sorted(float(p) for p in values))
 
 
 def check_tolerance(value: Any, role: str, *, integer: bool = False) -> float | int:

@@ -80,10 +80,12 @@ def label_inputs(result: xr.DataArray, names: Mapping[str, str]) -> xr.DataArray
     ``names`` maps each role ("phi", "xi", "mu") to the coordinate that plays it; other
     roles (a user's integrand parameters) are left as they are.
     """
+    result = result.copy(deep=False)  # new attrs dicts: the caller's keep theirs untouched
     for role, name in names.items():
-        if name in result.coords:
-            coord = result.coords[name]
-            # assign_attrs copies: the caller's Dataset keeps its own attrs untouched.
-            result = result.assign_coords({name: coord.assign_attrs(
-                {**INPUT_ATTRS.get(role, {}), **coord.attrs})})
+        if name in result.coords and role in INPUT_ATTRS:
+            # In place on the copy: assigning a MultiIndex level (a stacked input) anew
+            # would corrupt its index.
+            attrs = result.coords[name].attrs
+            for key, value in INPUT_ATTRS[role].items():
+                attrs.setdefault(key, value)
     return result

@@ -2,7 +2,7 @@
 
 Each method is a module-level block function (so worker processes can import it) taking
 1-D ``phi, xi, mu`` arrays and returning a tuple of equally long arrays, plus the facts
-:mod:`xr_spdc.fanout` needs to cut the work into blocks.
+:mod:`xr_spdc.evaluate` needs to cut the work into blocks and label the outputs.
 """
 
 from __future__ import annotations
@@ -22,9 +22,12 @@ class Method:
     Attributes
     ----------
     block : callable
-        ``block(phi, xi, mu, **options) -> tuple of arrays``.
+        ``block(*arrays, **options) -> tuple of arrays``: 1-D float64 arrays of equal
+        length in, one array of that length per output out (e.g. ``phi, xi, mu``).
     outputs : tuple of (name, dtype)
-        What ``block`` returns, in order; the first is the overlap itself.
+        What ``block`` returns, in order; the first ("value") is the result itself.
+        Outputs named "abserr" and "status" are QUADPACK's diagnostics: the pipeline
+        records them in attrs (``quad_max_abserr``, ``quad_failed_points``) and warns.
     block_size : int
         Points per task: a task should take tens of milliseconds, to amortise the ~60 µs a
         task costs while keeping the load balanced and a progress bar moving.
@@ -35,7 +38,7 @@ class Method:
         Keyword options ``block`` accepts.
     """
 
-    block: object
+    block: Callable[..., tuple[np.ndarray, ...]]
     outputs: tuple[tuple[str, type], ...]
     block_size: int
     seconds_per_point: float
@@ -70,29 +73,33 @@ def quad_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray, *, epsabs: float
 
 
 def integrand_block(*arrays: np.ndarray, integrand: Callable[..., complex],
-                    names: tuple[str, ...], epsabs: float, epsrel: float, limit: int
+                    names: tuple[str, ...], epsabs: float, epsrel: float, limit: int,
+                    points: tuple[float, ...] | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A user's integrand by per-point QUADPACK: ``arrays`` are its parameters (in the order
-    of ``names``), then the lower and upper limits."""
+    of ``names``), then the lower and upper limits; ``points`` are breakpoints, used where
+    they lie strictly inside a point's limits."""
     *params, lower, upper = arrays
+    # Only when given: integrate_points takes points= from the kernel helper's branch on.
+    extra = {"points": points} if points else {}
     result = _quad.integrate_points(
         _quad.ComplexPart(integrand, names, imag=False),
         _quad.ComplexPart(integrand, names, imag=True),
-        lower, upper, tuple(params), epsabs=epsabs, epsrel=epsrel, limit=limit)
+        lower, upper, tuple(params), epsabs=epsabs, epsrel=epsrel, limit=limit, **extra)
     return result.value, result.abserr, result.status
 
 
+#: The outputs of a per-point QUADPACK method: the value and QUADPACK's diagnostics.
+QUAD_OUTPUTS = (("value", np.complex128), ("abserr", np.float64), ("status", np.int8))
+
 #: ``ds.spdc.integrate``: a user's integrand costs more than the overlap's (two Python calls
 #: per node, one per part), so blocks are smaller.
-INTEGRAND = Method(integrand_block, (("integral", np.complex128), ("abserr", np.float64),
-                                     ("status", np.int8)),
-                   block_size=64, seconds_per_point=3e-4, options=("epsabs", "epsrel", "limit"))
+INTEGRAND = Method(integrand_block, QUAD_OUTPUTS, block_size=64, seconds_per_point=3e-4,
+                   options=("epsabs", "epsrel", "limit"))
 
 METHODS: dict[str, Method] = {
-    "auto": Method(exact_block, (("overlap", np.complex128),), block_size=1 << 14,
+    "auto": Method(exact_block, (("value", np.complex128),), block_size=1 << 14,
                    seconds_per_point=1e-6),
-    "quad": Method(quad_block, (("overlap", np.complex128), ("abserr", np.float64),
-                                ("status", np.int8)),
-                   block_size=256, seconds_per_point=6e-5,
+    "quad": Method(quad_block, QUAD_OUTPUTS, block_size=256, seconds_per_point=6e-5,
                    options=("epsabs", "epsrel", "limit")),
 }
