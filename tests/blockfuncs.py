@@ -1,17 +1,22 @@
-"""Block functions for testing the fan-out: importable by worker processes under any start
-method (they live in a module, not in a test function)."""
+"""Block functions for testing the engine (module-level, though cloudpickle would also send
+local ones)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import signal
+import sys
 import time
 import warnings
 
 import numpy as np
 
 from xr_spdc.methods import quad_block
+
+
+def in_worker() -> bool:
+    return multiprocessing.parent_process() is not None
 
 
 def fail_at(phi, xi, mu, *, bad_xi):
@@ -26,13 +31,19 @@ def fail_at(phi, xi, mu, *, bad_xi):
 
 
 def die_in_worker(phi, xi, mu):
-    """A pool worker killed by the OS (SIGKILL, as the out-of-memory killer sends) on its
-    first block; the calling process, which computes blocks too, is spared.  Its blocks are
-    slow, so that the workers (even on a cold start, ~1 s) receive blocks before it could
-    take them back and finish alone."""
-    if multiprocessing.parent_process() is not None:
+    """A pool worker killed by the OS (SIGKILL, as the out-of-memory killer sends); never
+    this process."""
+    if in_worker():
         os.kill(os.getpid(), signal.SIGKILL)
-    time.sleep(0.3)
+    return (phi + 1j * xi,)
+
+
+def exit_in_worker(phi, xi, mu, *, how):
+    """User code that ends its process: os._exit (no clean-up) or sys.exit."""
+    if in_worker():
+        if how == "os._exit":
+            os._exit(3)
+        sys.exit(3)
     return (phi + 1j * xi,)
 
 
@@ -43,7 +54,7 @@ def warn_always(phi, xi, mu):
 
 
 def sleepy(phi, xi, mu, *, seconds):
-    """A slow block, for interrupt tests."""
+    """A slow block, for interrupt, timeout and progress tests."""
     time.sleep(seconds)
     return (phi + 1j * xi,)
 
@@ -54,33 +65,22 @@ def fail_quad_at(phi, xi, mu, *, epsabs, epsrel, limit, bad_xi=0.5):
     return quad_block(phi, xi, mu, epsabs=epsabs, epsrel=epsrel, limit=limit)
 
 
-def _record_pid(folder: str | None = None) -> None:
-    # A forkserver keeps the environment it started with: tests in a running session pass
-    # the folder as an argument, fresh subprocesses may use the environment variable.
+def record_pid(folder: str | None) -> None:
+    """Leave this process's pid in ``folder`` (or $XR_SPDC_TEST_PID_DIR)."""
     folder = folder or os.environ.get("XR_SPDC_TEST_PID_DIR")
     if folder:
         with open(os.path.join(folder, f"{os.getpid()}.pid"), "w") as f:
             f.write(str(os.getpid()))
 
 
-def sleepy_recording(phi, xi, mu):
-    """Record this process's pid in $XR_SPDC_TEST_PID_DIR, then compute slowly: a worker
-    for $XR_SPDC_TEST_SLEEP seconds (30), the calling process for one second a block, so
-    that a worker starting slowly (spawn, a loaded machine) still gets blocks."""
-    _record_pid()
-    in_worker = multiprocessing.parent_process() is not None
-    time.sleep(float(os.environ.get("XR_SPDC_TEST_SLEEP", "30")) if in_worker else 1.0)
+def sleepy_recording(phi, xi, mu, *, pid_dir=None, seconds=30.0):
+    """Record this process's pid, then compute slowly."""
+    record_pid(pid_dir)
+    time.sleep(seconds)
     return (phi + 1j * xi,)
 
 
-def die_in_worker_recording(phi, xi, mu, *, pid_dir):
-    """Record this process's pid in pid_dir; a pool worker then dies (SIGKILL)."""
-    _record_pid(pid_dir)
-    time.sleep(0.05)
-    return die_in_worker(phi, xi, mu)
-
-
 def which_process(phi, xi, mu):
-    """The pid of the process evaluating each point (slowly, so every process gets some)."""
+    """The pid of the process evaluating each point (slowly, so every worker gets some)."""
     time.sleep(0.01)
     return (np.full(phi.shape, os.getpid(), dtype=np.float64),)

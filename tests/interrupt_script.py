@@ -1,19 +1,21 @@
-"""Run by test_reliability in a subprocess: a slow pool run to be interrupted with SIGINT."""
+"""Run by test_reliability in a subprocess: a slow pool run, to be interrupted (SIGINT) or
+killed (SIGKILL, SIGTERM) by the test."""
 
+import signal
 import sys
 
 import numpy as np
-import xarray as xr
 from blockfuncs import sleepy_recording
 
-from xr_spdc import methods
+from xr_spdc import fanout
 
 if __name__ == "__main__":
-    methods.METHODS["sleepy"] = methods.Method(
-        sleepy_recording, (("overlap", np.complex128),), block_size=5, seconds_per_point=1.0)
-    ds = xr.Dataset(coords={"phi": np.linspace(0, 1, 20), "xi": [1.0, 2.0]})
+    # pytest started in the background inherits SIGINT ignored: be a normal program here.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    arrays = [np.linspace(0, 1, 40), np.ones(40), np.zeros(40)]
     try:
-        ds.spdc.overlap(method="sleepy", workers=2, start_method=sys.argv[1])
+        fanout.run_blocks(sleepy_recording, arrays, names=["phi", "xi", "mu"],
+                          out_dtypes=[np.complex128], workers=2, block_size=5)
     except KeyboardInterrupt:
         print("KeyboardInterrupt", flush=True)
         sys.exit(130)

@@ -1,25 +1,36 @@
-"""The fan-out engine: blocks, pools, failures and warnings, independent of the physics."""
+"""The engine: blocks, loky's reusable pool, failures and warnings, independent of physics."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
-import sys
-from concurrent.futures.process import BrokenProcessPool
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from blockfuncs import die_in_worker, fail_at, warn_always, which_process
+from blockfuncs import (
+    die_in_worker,
+    exit_in_worker,
+    fail_at,
+    sleepy,
+    warn_always,
+    which_process,
+)
 
 from xr_spdc import fanout
 from xr_spdc.methods import quad_block
 
+NAMES = ["phi", "xi", "mu"]
+
 
 def _inputs(n: int = 1000):
-    phi = np.linspace(-3.0, 3.0, n)
-    xi = np.linspace(0.1, 10.0, n)
-    return [phi, xi, np.zeros(n)]
+    return [np.linspace(-3.0, 3.0, n), np.linspace(0.1, 10.0, n), np.zeros(n)]
+
+
+def _run(func, arrays, **kwargs):
+    kwargs.setdefault("out_dtypes", [np.complex128])
+    return fanout.run_blocks(func, arrays, names=NAMES, **kwargs)
 
 
 def test_block_slices_cover_every_point_once():
@@ -31,17 +42,53 @@ def test_block_slices_cover_every_point_once():
 @pytest.mark.parametrize("workers", [1, 2])
 def test_run_blocks_reassembles_outputs_in_order(workers):
     arrays = _inputs(1000)
-    (out,) = fanout.run_blocks(fail_at, arrays, names=["phi", "xi", "mu"],
-                               out_dtypes=[np.complex128], kwargs={"bad_xi": -1.0},
-                               workers=workers, block_size=64)
+    (out,) = _run(fail_at, arrays, kwargs={"bad_xi": -1.0}, workers=workers, block_size=64)
     np.testing.assert_array_equal(out, arrays[0] + 1j * arrays[1])
 
 
+def test_pool_is_bitwise_equal_to_serial():
+    arrays = _inputs(200)
+    options = {"epsabs": 1e-10, "epsrel": 1e-10, "limit": 200}
+    dtypes = [np.complex128, np.float64, np.int8]
+    serial = _run(quad_block, arrays, out_dtypes=dtypes, kwargs=options, workers=1,
+                  block_size=50)
+    pooled = _run(quad_block, arrays, out_dtypes=dtypes, kwargs=options, workers=2,
+                  block_size=50)
+    for a, b in zip(serial, pooled, strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_user_code_runs_only_in_the_workers_and_the_pool_is_reused():
+    (first,) = _run(which_process, _inputs(200), out_dtypes=[np.float64], workers=2,
+                    block_size=10)
+    (second,) = _run(which_process, _inputs(200), out_dtypes=[np.float64], workers=2,
+                     block_size=10)
+    assert os.getpid() not in set(first) | set(second)
+    assert len(set(first)) == 2 and set(first) == set(second)  # the same two processes
+    (alone,) = _run(which_process, _inputs(20), out_dtypes=[np.float64], workers=1,
+                    block_size=10)
+    assert set(alone) == {os.getpid()}
+
+
+def test_lambdas_and_local_functions_run_on_the_pool():
+    offset = 3.0
+
+    def local_block(phi, xi, mu):
+        return (phi + offset + 0j,)
+
+    arrays = _inputs(100)
+    (out,) = _run(local_block, arrays, workers=2, block_size=10)
+    np.testing.assert_array_equal(out, arrays[0] + offset)
+    (out,) = _run(lambda phi, xi, mu: (phi * xi + 0j,), arrays, workers=2, block_size=10)
+    np.testing.assert_array_equal(out, arrays[0] * arrays[1])
+
+
 def test_fanout_error_pickles_with_all_its_fields():
-    err = fanout.FanoutError("failed at point 3", {"phi": 1.0, "xi": 2.0}, 3, "Traceback...")
+    err = fanout.FanoutError("failed at point 3", {"phi": 1.0, "xi": 2.0}, 3, "Traceback...",
+                             {"point": 7})
     back = pickle.loads(pickle.dumps(err))
-    assert (back.message, back.point, back.index, back.worker_traceback) == (
-        err.message, err.point, err.index, err.worker_traceback)
+    assert (back.message, back.point, back.index, back.worker_traceback, back.position) == (
+        err.message, err.point, err.index, err.worker_traceback, err.position)
     assert "Traceback in the worker" in str(back)
 
 
@@ -50,168 +97,106 @@ def test_unpicklable_worker_exception_names_the_point(workers):
     arrays = _inputs(1000)
     bad = arrays[1][737]
     with pytest.raises(fanout.FanoutError) as info:
-        fanout.run_blocks(fail_at, arrays, names=["phi", "xi", "mu"],
-                          out_dtypes=[np.complex128], kwargs={"bad_xi": bad},
-                          workers=workers, block_size=100)
+        _run(fail_at, arrays, kwargs={"bad_xi": bad}, workers=workers, block_size=100)
     err = info.value
     assert err.index == 737
     assert err.point == {"phi": arrays[0][737], "xi": bad, "mu": 0.0}
     assert f"xi={float(bad)!r}" in str(err)
     assert "QuadpackLikeError: Supplied function does not return a valid float." in str(err)
     assert "Traceback in the worker" in str(err) and "fail_at" in err.worker_traceback
-    assert "MaybeEncodingError" not in str(err)
 
 
 def test_failure_keeps_completed_blocks_in_partial():
     arrays = _inputs(1000)
     with pytest.raises(fanout.FanoutError) as info:
-        fanout.run_blocks(fail_at, arrays, names=["phi", "xi", "mu"],
-                          out_dtypes=[np.complex128], kwargs={"bad_xi": arrays[1][950]},
-                          workers=1, block_size=100)
+        _run(fail_at, arrays, kwargs={"bad_xi": arrays[1][950]}, workers=1, block_size=100)
     (partial,) = info.value.partial
-    # Blocks before the failing one (in-process, in order) are kept; the rest are NaN.
     np.testing.assert_array_equal(partial[:900], arrays[0][:900] + 1j * arrays[1][:900])
     assert np.isnan(partial[900:]).all()
 
 
-def test_killed_worker_raises_quickly_without_hanging():
+def test_locate_gives_the_index_and_position_in_the_whole_array():
+    arrays = _inputs(100)
+    with pytest.raises(fanout.FanoutError) as info:
+        _run(fail_at, arrays, kwargs={"bad_xi": arrays[1][42]}, workers=1, block_size=10,
+             locate=lambda i: (1000 + i, {"point": f"p{i}"}))
+    assert info.value.index == 1042 and info.value.position == {"point": "p42"}
+    assert "at point 1042" in str(info.value) and "point='p42'" in str(info.value)
+
+
+def test_killed_worker_raises_quickly_and_the_next_call_gets_a_fresh_pool():
     arrays = _inputs(400)
+    start = time.monotonic()
     with pytest.raises(fanout.WorkerDiedError, match="worker process died") as info:
-        fanout.run_blocks(die_in_worker, arrays, names=["phi", "xi", "mu"],
-                          out_dtypes=[np.complex128], workers=2, block_size=50)
-    # The worker died on its first block, points 0..49; blocks done in this process are kept.
-    (partial,) = info.value.partial
-    assert info.value.index == 0 and "points 0..49" in str(info.value)
-    assert np.isnan(partial[:50]).all()
-    done = ~np.isnan(partial)
-    np.testing.assert_array_equal(partial[done], (arrays[0] + 1j * arrays[1])[done])
+        _run(die_in_worker, arrays, workers=2, block_size=50)
+    assert time.monotonic() - start < 5.0
+    assert info.value.index in range(0, 400, 50) and "from point" in str(info.value)
+    assert info.value.partial is not None and info.value.partial[0].shape == (400,)
+    (out,) = _run(fail_at, arrays, kwargs={"bad_xi": -1.0}, workers=2, block_size=50)
+    np.testing.assert_array_equal(out, arrays[0] + 1j * arrays[1])
+
+
+@pytest.mark.parametrize("how, error", [("os._exit", fanout.WorkerDiedError),
+                                        ("sys.exit", fanout.FanoutError)])
+def test_user_code_ending_its_process_ends_the_call_not_the_caller(how, error):
+    with pytest.raises(error) as info:
+        _run(exit_in_worker, _inputs(100), kwargs={"how": how}, workers=2, block_size=50)
+    if error is fanout.FanoutError:
+        assert "SystemExit: 3" in str(info.value) and info.value.index == 0
 
 
 def test_worker_warnings_reach_the_caller_once_with_a_count():
-    arrays = _inputs(400)
     with pytest.warns(UserWarning, match=r"a warning from the block \(in 8 blocks\)") as rec:
-        fanout.run_blocks(warn_always, arrays, names=["phi", "xi", "mu"],
-                          out_dtypes=[np.complex128], workers=2, block_size=50)
+        _run(warn_always, _inputs(400), workers=2, block_size=50)
     assert len([w for w in rec if "a warning from the block" in str(w.message)]) == 1
 
 
-def test_unpicklable_function_is_refused_with_advice():
-    def local_block(phi, xi, mu):
-        return (phi + 0j,)
+def test_a_block_over_its_timeout_is_named_and_its_worker_stopped():
+    arrays = [np.arange(6.0), np.ones(6), np.zeros(6)]
+    start = time.monotonic()
+    with pytest.raises(fanout.FanoutError, match=r"block of 2 points from point 0 \(phi=0\.0"
+                                                 r".*did not finish within timeout=0\.3 s"):
+        _run(sleepy, arrays, kwargs={"seconds": 30.0}, workers=2, block_size=2, timeout=0.3)
+    assert time.monotonic() - start < 5.0
+    (out,) = _run(sleepy, arrays, kwargs={"seconds": 0.0}, workers=1, block_size=2,
+                  timeout=5.0)  # a fresh pool; workers=1 with a timeout uses one worker
+    np.testing.assert_array_equal(out, arrays[0] + 1j)
 
-    with pytest.raises(TypeError, match="top level of an importable module"):
-        fanout.run_blocks(local_block, _inputs(10), names=["phi", "xi", "mu"],
-                          out_dtypes=[np.complex128], workers=2, block_size=5)
+
+@pytest.mark.parametrize("make", [lambda: ThreadPoolExecutor(2),
+                                  lambda: ProcessPoolExecutor(2)])
+def test_a_users_executor_is_used_as_given_and_left_running(make):
+    arrays = _inputs(300)
+    with make() as executor:
+        (out,) = _run(fail_at, arrays, kwargs={"bad_xi": -1.0}, workers=executor,
+                      block_size=50)
+        np.testing.assert_array_equal(out, arrays[0] + 1j * arrays[1])
+        assert executor.submit(abs, -2).result() == 2  # not shut down by us
 
 
-@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
-def test_pool_runs_under_spawn_and_forkserver_bitwise_equal_to_serial(start_method):
-    arrays = _inputs(200)
-    options = {"epsabs": 1e-10, "epsrel": 1e-10, "limit": 200}
-    dtypes = [np.complex128, np.float64, np.int8]
-    serial = fanout.run_blocks(quad_block, arrays, names=["phi", "xi", "mu"],
-                               out_dtypes=dtypes, kwargs=options, workers=1, block_size=50)
-    pooled = fanout.run_blocks(quad_block, arrays, names=["phi", "xi", "mu"],
-                               out_dtypes=dtypes, kwargs=options, workers=2, block_size=50,
-                               start_method=start_method)
-    for a, b in zip(serial, pooled, strict=True):
-        assert a.tobytes() == b.tobytes()
+def test_workers_above_the_cpus_are_capped_with_one_warning():
+    cpus = fanout.available_cpus()
+    with pytest.warns(RuntimeWarning, match=rf"workers={cpus + 5} capped at {cpus}") as rec:
+        assert fanout.resolve_workers(cpus + 5, 10**6, 1.0) == cpus
+    assert len(rec) == 1
+
+
+def test_workers_none_uses_a_pool_only_when_it_pays():
+    executor = ThreadPoolExecutor(1)
+    assert fanout.resolve_workers(executor, 10, 1.0) is executor
+    assert fanout.resolve_workers(None, 10**7, 1e-6) == fanout.available_cpus()
+    assert fanout.resolve_workers(2, 1, 1.0) == min(2, fanout.available_cpus())
 
 
 def test_available_cpus_is_positive():
     assert fanout.available_cpus() >= 1
 
 
-def test_workers_counts_the_calling_process_which_computes_too():
-    # Once the pool has started a first time (the forkserver's ~1 s): a cold start could
-    # let this process finish every block before the worker is up, and rightly so.
-    fanout.run_blocks(which_process, _inputs(10), names=["phi", "xi", "mu"],
-                      out_dtypes=[np.float64], workers=2, block_size=5)
-    (pids,) = fanout.run_blocks(which_process, _inputs(2000), names=["phi", "xi", "mu"],
-                                out_dtypes=[np.float64], workers=2, block_size=50)
-    by_process = {int(pid): int((pids == pid).sum()) for pid in np.unique(pids)}
-    assert len(by_process) == 2 and os.getpid() in by_process, by_process
+def test_progress_bar_moves_block_by_block_on_a_pool(capsys):
+    import re
 
-
-def _shared_segments() -> set[str]:
-    return {name for name in os.listdir("/dev/shm") if name.startswith("psm_")}
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/dev/shm is Linux's")
-@pytest.mark.parametrize("block_func, kwargs, error", [
-    (fail_at, {"bad_xi": -1.0}, None),
-    (fail_at, {"bad_xi": 5.0}, fanout.FanoutError),
-    (die_in_worker, {}, fanout.WorkerDiedError),
-])
-def test_shared_memory_is_released_after_success_and_failure(block_func, kwargs, error):
-    arrays = [np.linspace(-3.0, 3.0, 1000), np.linspace(0.1, 10.0, 1000), np.zeros(1000)]
-    arrays[1][500] = 5.0
-    before = _shared_segments()
-    try:
-        fanout.run_blocks(block_func, arrays, names=["phi", "xi", "mu"],
-                          out_dtypes=[np.complex128], kwargs=kwargs, workers=2, block_size=50)
-    except Exception as exc:  # noqa: BLE001 - the expected type is checked below
-        assert error is not None and isinstance(exc, error), exc
-    else:
-        assert error is None
-    assert _shared_segments() <= before
-
-
-def test_no_shared_memory_falls_back_to_this_process_with_a_warning(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise OSError("/dev/shm has less than the 1000 bytes needed free")
-
-    monkeypatch.setattr(fanout, "_Slots", refuse)
-    arrays = _inputs(300)
-    with pytest.warns(RuntimeWarning, match=r"workers=2 ignored: no shared memory .*/dev/shm"):
-        (pids,) = fanout.run_blocks(which_process, arrays, names=["phi", "xi", "mu"],
-                                    out_dtypes=[np.float64], workers=2, block_size=50)
-    assert set(pids) == {os.getpid()}
-
-
-def test_a_worker_gets_no_block_before_it_is_up_and_is_stopped_if_never_needed():
-    # Under spawn a worker needs ~1 s to start; two 10 ms blocks are done here long before,
-    # so none may have gone to it (it would hold the call up), and it is gone afterwards.
-    (pids,) = fanout.run_blocks(which_process, _inputs(100), names=["phi", "xi", "mu"],
-                                out_dtypes=[np.float64], workers=2, block_size=50,
-                                start_method="spawn")
-    assert set(pids) == {os.getpid()}
-    assert multiprocessing.active_children() == []
-
-
-def test_a_pool_that_cannot_start_raises_instead_of_hanging(monkeypatch):
-    def refuse(self, *args, **kwargs):
-        raise OSError("Too many open files")
-
-    monkeypatch.setattr(fanout.ProcessPoolExecutor, "submit", refuse)
-    with pytest.raises(OSError, match="Too many open files"):
-        fanout.run_blocks(which_process, _inputs(1000), names=["phi", "xi", "mu"],
-                          out_dtypes=[np.float64], workers=2, block_size=50)
-
-
-def test_a_pool_broken_between_blocks_is_a_worker_died_error_keeping_the_work(monkeypatch):
-    # The pool can break (a worker killed) after the last result was collected and before
-    # the next block is sent: submit itself raises then.
-    original = fanout.ProcessPoolExecutor.submit
-    sent = []
-
-    def breaks_on_the_third_block(self, fn, *args, **kwargs):
-        if fn is fanout._run_slot:
-            sent.append(args[1])
-            if len(sent) == 3:
-                raise BrokenProcessPool("A child process terminated abruptly")
-        return original(self, fn, *args, **kwargs)
-
-    fanout.run_blocks(which_process, _inputs(10), names=["phi", "xi", "mu"],  # warm start
-                      out_dtypes=[np.float64], workers=2, block_size=5)
-    monkeypatch.setattr(fanout.ProcessPoolExecutor, "submit", breaks_on_the_third_block)
-    arrays = _inputs(4000)
-    with pytest.raises(fanout.WorkerDiedError, match="died .* between blocks") as info:
-        fanout.run_blocks(which_process, arrays, names=["phi", "xi", "mu"],
-                          out_dtypes=[np.float64], workers=2, block_size=50)
-    assert isinstance(info.value.__cause__, BrokenProcessPool)
-    # The two blocks sent before the break, and this process's own, are kept.
-    (partial,) = info.value.partial
-    done = ~np.isnan(partial)
-    assert 0 < done.sum() < partial.size
-    assert (partial[:100] != os.getpid()).all() and np.isfinite(partial[:100]).all()
+    arrays = [np.zeros(60), np.ones(60), np.zeros(60)]
+    _run(sleepy, arrays, kwargs={"seconds": 0.15}, workers=2, block_size=10, progress=True)
+    counts = {round(float(n)) for n in re.findall(r"(\d+(?:\.\d+)?)/60",
+                                                   capsys.readouterr().err)}
+    assert 60 in counts and counts & set(range(1, 60))  # it moved before the end

@@ -158,7 +158,7 @@ def _pool_is_up() -> bool:
 class _Failure(NamedTuple):
     """What a worker reports of a failed block (picklable, whatever the exception was)."""
 
-    index: int  # of the point within the block, or -1 when no point fails alone
+    at: int  # the point's index within the block, or -1 when no point fails alone
     point: dict[str, float]
     reason: str  # "TypeName: message"
     traceback: str
@@ -174,7 +174,7 @@ def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[
     for i in range(len(arrays[0]) if arrays else 0):
         try:
             func(*(array[i:i + 1] for array in arrays), **kwargs)
-        except Exception as exc:  # noqa: BLE001 - any failure is reported, with its traceback
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported, with its traceback
             return _Failure(i, _point(names, arrays, i), f"{type(exc).__name__}: {exc}",
                             traceback.format_exc())
     return _Failure(-1, _point(names, arrays, 0) if arrays and len(arrays[0]) else {},
@@ -195,7 +195,8 @@ def run_block(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.nda
         warnings.simplefilter("always")
         try:
             outputs = func(*arrays, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - reported below, naming the point
+        # SystemExit too: a sys.exit in user code must not end a worker (nor the caller).
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported, naming the point
             block_reason, block_tb = f"{type(exc).__name__}: {exc}", traceback.format_exc()
         else:
             return outputs, [(w.category, str(w.message)) for w in caught]
@@ -218,9 +219,9 @@ def _where(position: Mapping[str, Any]) -> str:
 
 
 def _failure_error(failure: _Failure, block: slice, locate: Locate) -> FanoutError:
-    first = block.start + max(failure.index, 0)
+    first = block.start + max(failure.at, 0)
     index, position = locate(first)
-    if failure.index >= 0:
+    if failure.at >= 0:
         message = (f"evaluation failed at point {index} ({format_point(failure.point)}"
                    f"{_where(position)}): {failure.reason}")
     else:

@@ -130,8 +130,8 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
         raise ValueError(f"{role} ({da.name!r}) is empty (sizes {dict(da.sizes)}): there is "
                          "nothing to compute")
     da = da.astype(np.float64, copy=False)
-    check = {"role": role, "name": da.name, "positive": positive, "infinite": infinite,
-             "coords": _coordinates(da)}
+    check: dict[str, Any] = {"role": role, "name": da.name, "positive": positive,
+                             "infinite": infinite, "coords": _coordinates(da)}
     if da.chunks is not None:
         return da.copy(data=da.data.map_blocks(_check_chunk, dtype=np.float64, **check))
     _check_values(da.values, **check)
@@ -219,7 +219,7 @@ def check_flag(value: Any, role: str) -> bool | None:
     """``None``, ``True`` or ``False``."""
     if value is not None and not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{role} must be True, False or None (automatic), not {value!r}")
-    return value
+    return None if value is None else bool(value)
 
 
 def check_start_method(start_method: Any) -> None:
@@ -238,10 +238,11 @@ def check_timeout(timeout: Any) -> float | None:
         return None
     if isinstance(timeout, (bool, np.bool_)) or not isinstance(timeout, numbers.Real):
         raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
-    if not 0 < timeout < np.inf:
+    seconds = float(timeout)
+    if not 0 < seconds < np.inf:
         raise ValueError(f"timeout must be positive and finite (seconds per block), not "
                          f"{timeout!r}")
-    return float(timeout)
+    return seconds
 
 
 def check_common(ds: Any, workers: Any, progress: Any, epsabs: Any, epsrel: Any, limit: Any,
@@ -301,10 +302,11 @@ def check_tolerance(value: Any, role: str, *, integer: bool = False) -> float | 
             integer and not isinstance(value, numbers.Integral)):
         kind = "a positive int" if integer else "a non-negative real number"
         raise TypeError(f"{role} must be {kind}, not {value!r}")
-    if integer and value < 1 or not integer and not (0 <= value < np.inf):
+    number = float(value)
+    if integer and number < 1 or not integer and not (0 <= number < np.inf):
         raise ValueError(f"{role} must be {'>= 1' if integer else 'finite and >= 0'}, not "
                          f"{value!r}")
-    return int(value) if integer else float(value)
+    return int(value) if integer else number  # type: ignore[call-overload]
 
 
 def require_dask() -> None:
