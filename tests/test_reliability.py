@@ -1,5 +1,5 @@
-"""Long runs fail loudly, quickly and cleanly: interrupts, killed workers, start methods,
-progress bars."""
+"""Long runs fail loudly, quickly and cleanly: interrupts, killed callers and workers,
+scripts without a main guard, heredocs, ``python -c``, IPython, progress bars."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
-from blockfuncs import die_in_worker_recording, sleepy
-
-from xr_spdc import fanout
 
 TESTS = Path(__file__).parent
 
@@ -41,18 +37,27 @@ def _wait_for_pids(folder: Path, n: int, timeout: float = 30.0) -> list[int]:
     raise AssertionError(f"only {len(list(folder.glob('*.pid')))} workers started in {timeout} s")
 
 
-def _env(pid_dir: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get(
+def _wait_until_gone(pids: list[int], seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(map(_alive, pids)):
+        time.sleep(0.1)
+    return [pid for pid in pids if _alive(pid)]
+
+
+def _start_interrupt_script(pid_dir: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get(
         "PYTHONPATH", "")]), "XR_SPDC_TEST_PID_DIR": str(pid_dir)}
+    return subprocess.Popen([sys.executable, str(TESTS / "interrupt_script.py")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _shm_entries() -> set[str]:
+    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX")
-@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
-def test_ctrl_c_during_a_pool_run_interrupts_within_2s_and_leaves_no_worker(tmp_path,
-                                                                              start_method):
-    proc = subprocess.Popen([sys.executable, str(TESTS / "interrupt_script.py"), start_method],
-                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+def test_ctrl_c_during_a_pool_run_interrupts_within_2s_and_leaves_no_worker(tmp_path):
+    proc = _start_interrupt_script(tmp_path)
     try:
         pids = _wait_for_pids(tmp_path, 2)
         sent = time.monotonic()
@@ -64,88 +69,62 @@ def test_ctrl_c_during_a_pool_run_interrupts_within_2s_and_leaves_no_worker(tmp_
     assert "KeyboardInterrupt" in out, err
     assert proc.returncode == 130
     assert elapsed < 2.0
-    time.sleep(0.2)
-    assert not [pid for pid in pids if _alive(pid)]
+    assert _wait_until_gone(pids, 0.5) == []
 
 
-def test_killed_worker_ends_the_call_within_5s_without_orphans(tmp_path):
-    arrays = [np.linspace(-1, 1, 400), np.linspace(0.1, 10, 400), np.zeros(400)]
-    start = time.monotonic()
-    with pytest.raises(fanout.WorkerDiedError, match="worker process died"):
-        fanout.run_blocks(die_in_worker_recording, arrays, names=["phi", "xi", "mu"],
-                          out_dtypes=[np.complex128], kwargs={"pid_dir": str(tmp_path)},
-                          workers=3, block_size=40)
-    assert time.monotonic() - start < 5.0
-    # This process computes blocks too and records its own pid: only the workers count.
-    pids = [int(p.stem) for p in tmp_path.glob("*.pid") if int(p.stem) != os.getpid()]
-    assert pids
-    time.sleep(0.2)
-    assert not [pid for pid in pids if _alive(pid)]
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and /dev/shm")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_caller_killed_abruptly_leaves_no_worker_and_no_shared_memory(tmp_path, sig):
+    before = _shm_entries()
+    proc = _start_interrupt_script(tmp_path)
+    try:
+        pids = _wait_for_pids(tmp_path, 2)
+        proc.send_signal(sig)
+        proc.wait(timeout=10)
+    finally:
+        proc.kill()
+    assert _wait_until_gone(pids, 10.0) == []
+    assert not {e for e in _shm_entries() - before if "loky" in e or e.startswith("psm_")}
 
 
-SCRIPT = """
+def _run_python(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], input=stdin, capture_output=True,
+                          text=True, timeout=120)
+
+
+HEREDOC = """
+import cmath
 import numpy as np, xarray as xr, xr_spdc
-
-def main():
-    ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, 40) * np.pi, "xi": [0.5, 2.84]})
-    o = ds.spdc.overlap(method="quad", workers=2, start_method=%r)
-    serial = ds.spdc.overlap(method="quad", workers=1)
-    print("identical" if o.values.tobytes() == serial.values.tobytes() else "different")
-
-if __name__ == "__main__":
-    main()
+ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, 30) * np.pi, "xi": [0.5, 2.84]})
+def mine(l, phi, xi):
+    return cmath.exp(0.5j * phi * l) / (1 - 1j * xi * l) ** 2
+a = ds.spdc.integrate(mine, workers=2)
+b = ds.spdc.integrate(lambda l, phi, xi: mine(l, phi, xi), workers=2)
+c = ds.spdc.integrate(mine, workers=1)
+print("identical" if a.values.tobytes() == b.values.tobytes() == c.values.tobytes()
+      else "different")
 """
 
 
-@pytest.mark.parametrize("start_method", ["spawn", "forkserver", "fork"])
-def test_script_with_main_guard_runs_under_each_start_method(tmp_path, start_method):
-    script = tmp_path / "run.py"
-    script.write_text(SCRIPT % start_method)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=120)
+def test_a_heredoc_script_without_main_guard_runs_lambdas_and_functions_on_a_pool():
+    # The worker never imports the main script (here "<stdin>"): no guard is needed.
+    done = _run_python("-", stdin=HEREDOC)
     assert done.stdout.strip() == "identical", done.stderr
 
 
-@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
-def test_script_without_main_guard_is_told_how_to_fix_it(tmp_path, start_method):
-    # The classic mistake: the pool started at the top level of a script, which each worker
-    # re-imports under spawn and forkserver.
-    script = tmp_path / "unguarded.py"
-    # quad on 1e5 points takes ~6 s alone: the worker dies starting long before this
-    # process could finish by itself (it would then stop the worker, needing no pool).
-    script.write_text("import numpy as np, xarray as xr, xr_spdc\n"
-                      "ds = xr.Dataset(coords={'phi': np.linspace(-3, 3, 10**5), 'xi': [1.]})\n"
-                      f"ds.spdc.overlap(method='quad', workers=2, start_method={start_method!r})\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode != 0
-    assert "a worker process was importing the main script" in done.stderr
-    assert "WorkerDiedError: a worker process died" in done.stderr
-    assert "while starting" in done.stderr.splitlines()[-1]
-    assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]
-
-
-@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
-def test_python_dash_c_runs_a_pool(start_method):
-    code = textwrap.dedent(f"""
-        import numpy as np, xarray as xr, xr_spdc
-        ds = xr.Dataset(coords={{"phi": [0.0, -np.pi], "xi": [1.0]}})
-        o = ds.spdc.overlap(method="quad", workers=2, start_method={start_method!r})
-        print(round(float(o.real.sum()), 12))
-    """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert done.stdout.strip() == str(round(np.pi / 2 + 1.6314352236527800, 12)), done.stderr
+def test_python_dash_c_runs_its_own_function_on_a_pool():
+    done = _run_python("-c", HEREDOC)
+    assert done.stdout.strip() == "identical", done.stderr
 
 
 def test_ipython_runs_a_pool():
     pytest.importorskip("IPython")
     code = ("import numpy as np, xarray as xr, xr_spdc\n"
-            "ds = xr.Dataset(coords={'phi': [0.0], 'xi': [1.0, 2.0]})\n"
-            "print('result', ds.spdc.overlap(method='quad', workers=2).shape)\n")
-    done = subprocess.run([sys.executable, "-m", "IPython", "--quick", "--no-banner", "-c",
-                           code], capture_output=True, text=True, timeout=120)
-    assert "result (1, 2)" in done.stdout, done.stderr
+            "ds = xr.Dataset(coords={'a': [1.0, 2.0]})\n"
+            "def f(l, a):\n    return a * l * l\n"
+            "print('result', ds.spdc.integrate(f, workers=2).values.real.round(6))\n")
+    done = _run_python("-m", "IPython", "--quick", "--no-banner", "-c", code)
+    assert "result [0.666667 1.333333]" in done.stdout, done.stderr
 
 
 def test_progress_bar_shows_when_asked(capsys):
@@ -162,13 +141,15 @@ def test_progress_bar_is_silent_off_a_terminal_or_when_off(capsys, progress):
     assert capsys.readouterr().err == ""
 
 
-def test_progress_bar_moves_block_by_block_on_a_pool(capsys):
-    import re
+def test_start_method_is_refused_with_the_reason():
+    ds = xr.Dataset(coords={"phi": [0.0], "xi": [1.0]})
+    with pytest.raises(TypeError, match="start_method='spawn' is no longer accepted: pools "
+                                        "now use loky's own start method"):
+        ds.spdc.overlap(start_method="spawn")
 
-    arrays = [np.zeros(60), np.ones(60), np.zeros(60)]
-    fanout.run_blocks(sleepy, arrays, names=["phi", "xi", "mu"], out_dtypes=[np.complex128],
-                      kwargs={"seconds": 0.15}, workers=2, block_size=10, progress=True)
-    # tqdm prints "10.0/60.0" (unit_scale): read the counts it drew.
-    counts = {round(float(n)) for n in re.findall(r"(\d+(?:\.\d+)?)/60",
-                                                   capsys.readouterr().err)}
-    assert 60 in counts and counts & set(range(1, 60))  # it moved before the end
+
+def test_an_integrand_defined_in_a_test_runs_on_the_pool():
+    ds = xr.Dataset(coords={"a": [1.0, 2.0, 3.0]})
+    power = 2
+    out = ds.spdc.integrate(lambda l, a: a * l ** power, workers=2)
+    np.testing.assert_allclose(out.values.real, 2 / 3 * ds.a.values, rtol=1e-12)

@@ -15,8 +15,8 @@ cloudpickle, so lambdas and functions defined in a notebook, ``python -c`` or a 
 script run in workers; its start method ('loky': fork+exec) never imports the main
 script, so no script needs a ``__main__`` guard.  A worker killed by the OS gives loky's
 ``TerminatedWorkerError`` at once (reported as :class:`WorkerDiedError`), and the next call
-gets a fresh pool.  Workers read their tasks from a pipe this process writes: when this
-process dies abruptly, the pipe closes and they exit.
+gets a fresh pool.  Each worker watches the process that started it and exits within a
+second of its death (SIGKILL, SIGTERM), even in the middle of a block.
 
 Removed, as the benchmark no longer earns them (benchmarks/bench_overlap.py, 10^6 points):
 shared-memory slots for the blocks (with a warm pool, sending a 16384-point block through
@@ -32,6 +32,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -247,10 +248,26 @@ def _worker_died(names: Sequence[str], arrays: Sequence[np.ndarray], blocks: lis
         point, index, "", position)
 
 
+#: How often a worker checks that the process that started it is still there.
+_PARENT_POLL_SECONDS = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A worker reads its next task from a pipe this process writes, so it notices a dead
+    # caller only after its current block; a block can take minutes (a user's integrand),
+    # and a killed caller (SIGKILL, SIGTERM) must not leave workers computing.  Once the
+    # parent is gone the worker is re-parented, and getppid() changes.
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_SECONDS)
+    os._exit(1)
+
+
 def _init_worker() -> None:
     # This process handles Ctrl-C and kills the workers; a worker that also raised
     # KeyboardInterrupt would print a traceback per process and might keep computing.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
+                     name="xr_spdc-parent-watch").start()
     # Each worker is one of N processes on N cores: an inner BLAS/OpenMP pool would
     # oversubscribe them.
     from threadpoolctl import threadpool_limits
