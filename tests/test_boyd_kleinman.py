@@ -41,11 +41,18 @@ def test_h_is_even_in_the_focal_displacement():
     np.testing.assert_allclose(h.sel(mu=-0.7).values, h.sel(mu=0.7).values, rtol=1e-9)
 
 
+def test_the_overlaps_own_names_are_used_after_overlap_phi_dk_l():
+    o = xr.Dataset(coords={"dk_L": [0.0, -3.0], "xi": [1.0]}).spdc.overlap(phi="dk_L", **QUAD)
+    h = o.spdc.h()
+    assert h.sigma.dims == ("dk_L", "xi")
+    np.testing.assert_array_equal(h.sigma.values.ravel(), [-0.0, 1.5])
+    xr.testing.assert_identical(h, boyd_kleinman(o, phi="dk_L"))
+
+
 def test_missing_coordinate_is_named():
     o = xr.Dataset(coords={"dk": [0.0], "xi": [1.0]}).spdc.overlap(phi="dk", **QUAD)
-    with pytest.raises(KeyError, match="no coordinate 'phi'"):
-        boyd_kleinman(o)
-    assert boyd_kleinman(o, phi="dk").sigma.dims == ("dk", "xi")
+    with pytest.raises(KeyError, match="no coordinate 'phase'"):
+        boyd_kleinman(o, phi="phase")
 
 
 def test_accessor_gives_the_same_h(small_grid):

@@ -71,7 +71,8 @@ def test_non_positive_workers_is_a_value_error(workers):
 
 @pytest.mark.parametrize("workers", [1.5, "2", True, [2]])
 def test_non_int_workers_is_a_type_error(workers):
-    with pytest.raises(TypeError, match="workers must be a positive int or None"):
+    with pytest.raises(TypeError, match="workers must be a positive int, None or a "
+                                        "concurrent.futures.Executor"):
         grid().spdc.overlap(workers=workers)
 
 
@@ -89,9 +90,29 @@ def test_bad_quad_options_are_refused(name, value, exc):
         grid().spdc.overlap(method="quad", **{name: value})
 
 
-def test_unknown_start_method_is_refused():
-    with pytest.raises(ValueError, match="start_method must be one of"):
-        grid().spdc.overlap(start_method="threads")
+@pytest.mark.parametrize("start_method", ["threads", "fork", "spawn", "forkserver"])
+def test_start_method_is_refused_as_removed(start_method):
+    with pytest.raises(TypeError, match=f"start_method='{start_method}' is no longer accepted"):
+        grid().spdc.overlap(start_method=start_method)
+
+
+@pytest.mark.parametrize(("kwargs", "text"), [
+    ({"epsabs": 0, "epsrel": 0}, "epsabs=0 and epsrel=0 ask for an exact integral"),
+    ({"epsabs": 0.0, "epsrel": 1e-20}, "give epsabs > 0 or epsrel >= 1.11e-14"),
+    ({"limit": 10**12}, r"limit must be <= 1e\+06 subintervals"),
+])
+def test_quad_options_quadpack_would_refuse_are_refused_up_front(kwargs, text):
+    with pytest.raises(ValueError, match=text):
+        grid().spdc.overlap(method="quad", **kwargs)
+    with pytest.raises(ValueError, match=text):
+        xr_spdc.integrate(grid(), lambda l, phi: phi, **kwargs)
+
+
+@pytest.mark.parametrize(("timeout", "exc"), [(0, ValueError), (-1.0, ValueError),
+                                              (np.inf, ValueError), ("5", TypeError)])
+def test_bad_timeout_is_refused(timeout, exc):
+    with pytest.raises(exc, match="timeout must be"):
+        grid().spdc.overlap(timeout=timeout)
 
 
 def test_same_variable_for_two_roles_is_refused():

@@ -51,12 +51,12 @@ def test_pool_equals_serial_bitwise(small_grid):
     assert serial.values.tobytes() == pooled.values.tobytes()
 
 
-def test_lambda_works_in_process_but_is_refused_for_a_pool_with_advice():
+def test_a_lambda_gives_the_same_values_in_process_and_on_a_pool():
     ds = xr.Dataset(coords={"a": [1.0, 2.0]})
-    out = ds.spdc.integrate(lambda l, a: a * l * l, workers=1)  # noqa: E731
-    np.testing.assert_allclose(out.values.real, 2 / 3 * ds.a.values)
-    with pytest.raises(TypeError, match="top level of an importable module"):
-        ds.spdc.integrate(lambda l, a: a * l * l, workers=2)
+    serial = ds.spdc.integrate(lambda l, a: a * l * l, workers=1)
+    pooled = ds.spdc.integrate(lambda l, a: a * l * l, workers=2)
+    np.testing.assert_allclose(serial.values.real, 2 / 3 * ds.a.values, rtol=1e-13)
+    assert serial.values.tobytes() == pooled.values.tobytes()
 
 
 def test_integrand_failure_names_the_point():
@@ -65,9 +65,30 @@ def test_integrand_failure_names_the_point():
         ds.spdc.integrate(fails_at_three, workers=2)
 
 
-def test_not_callable_is_a_type_error():
-    with pytest.raises(TypeError, match="integrand must be callable"):
-        xr.Dataset(coords={"a": [1.0]}).spdc.integrate("sin")
+@pytest.mark.parametrize(("integrand", "text"), [
+    ("sin", "got the non-callable 'sin'"),
+    (np.cos, "cannot be read: wrap it, e.g. lambda l, k: np.cos"),
+    (lambda l, *args: l, "takes *args, which cannot be matched to variables by name"),
+    (lambda l: l * l, "has no parameters and the limits are numbers"),
+    (lambda: 1.0, "takes no integration variable"),
+])
+def test_an_integrand_of_the_wrong_shape_is_told_what_it_must_look_like(integrand, text):
+    with pytest.raises(TypeError) as info:
+        xr_spdc.integrate(None, integrand, workers=1)
+    assert str(info.value).startswith("the integrand must be a Python function of the "
+                                      "integration variable and named parameters, f(l, a, b)")
+    assert text in str(info.value)
+
+
+def test_params_the_integrand_cannot_take_are_named():
+    with pytest.raises(TypeError, match=r"cannot be called as f\(l, b\)"):
+        xr.Dataset(coords={"b": [1.0]}).spdc.integrate(lambda l, a: a, params={"b": "b"})
+
+
+def test_an_integrand_without_parameters_integrates_over_per_point_limits():
+    ds = xr.Dataset(coords={"top": [1.0, 2.0]})
+    out = ds.spdc.integrate(lambda l: l * l, lower=0.0, upper="top", workers=1)
+    np.testing.assert_allclose(out.values.real, ds.top.values ** 3 / 3, rtol=1e-13)
 
 
 def test_scalar_parameters_give_a_single_value():

@@ -82,9 +82,12 @@ def evaluate(
     """
     options = dict(options or {})
     named = inputs.align({role: a for role, a in args.items() if isinstance(a, xr.DataArray)})
-    given = dict(named)  # chunks= cuts only what the blocks see, not the coordinates
+    # chunks= and deferred value checks change only what the blocks see, not the coordinates.
+    given = {role: inputs.without_deferred_check(da) for role, da in named.items()}
     if chunks is not None:
         named = inputs.chunk(named, chunks)
+    named = {role: inputs.apply_deferred_check(da, args[role])  # type: ignore[arg-type]
+             for role, da in named.items()}
     values = [named.get(role, a) for role, a in args.items()]
     dims = list(dict.fromkeys(d for da in named.values() for d in da.dims))
     sizes = {d: n for da in named.values() for d, n in da.sizes.items()}
@@ -107,7 +110,7 @@ def evaluate(
     try:
         outputs = xr.apply_ufunc(_evaluate_array, *values, kwargs=kwargs, dask="allowed",
                                  output_core_dims=[()] * len(spec.outputs),
-                                 keep_attrs="drop")
+                                 keep_attrs="override")  # the coordinates' attrs
     except fanout.FanoutError as exc:
         if exc.partial is not None:  # keep the finished blocks, labelled like the result
             template = xr.broadcast(*given.values())[0] if given else xr.DataArray(0.0)
@@ -472,6 +475,8 @@ def _integrand_parameters(integrand: Any, params: Any, lower: Any, upper: Any
         raise TypeError(f"params must be a mapping of keyword: variable name, DataArray or "
                         f"number, not {type(params).__name__}")
     try:
+        if isinstance(integrand, np.ufunc):  # its parameters are arrays, not named ones
+            raise TypeError
         signature = inspect.signature(integrand)
     except (TypeError, ValueError):
         raise TypeError(f"{_INTEGRAND_SHAPE}; the parameters of {integrand!r:.60} cannot be "

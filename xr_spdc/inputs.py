@@ -130,15 +130,41 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
         raise ValueError(f"{role} ({da.name!r}) is empty (sizes {dict(da.sizes)}): there is "
                          "nothing to compute")
     da = da.astype(np.float64, copy=False)
-    check: dict[str, Any] = {"role": role, "name": da.name, "positive": positive,
+    check: dict[str, Any] = {"role": role, "variable": da.name, "positive": positive,
                              "infinite": infinite, "coords": _coordinates(da)}
     if da.chunks is not None:
-        return da.copy(data=da.data.map_blocks(_check_chunk, dtype=np.float64, **check))
+        # Deferred: :func:`apply_deferred_check` adds the check to the data path only.  A
+        # dask layer used both by a coordinate and by the data it feeds is lost by
+        # dask.distributed ("lost dependencies"), so the coordinate keeps the unchecked one.
+        da = da.copy()
+        da.encoding[_DEFERRED] = check
+        return da
     _check_values(da.values, **check)
     return da
 
 
-def _check_values(values: np.ndarray, *, role: str, name: Hashable, positive: bool,
+_DEFERRED = "xr_spdc_deferred_check"
+
+
+def without_deferred_check(da: xr.DataArray) -> xr.DataArray:
+    """``da`` as a coordinate: without the check :func:`check_real` deferred."""
+    if _DEFERRED not in da.encoding:
+        return da
+    da = da.copy()
+    del da.encoding[_DEFERRED]
+    return da
+
+
+def apply_deferred_check(da: xr.DataArray, like: xr.DataArray) -> xr.DataArray:
+    """The (dask-backed) ``da`` with the check :func:`check_real` deferred for ``like``
+    (the same input before chunking), run as its chunks are computed."""
+    check = like.encoding.get(_DEFERRED)
+    if check is None or da.chunks is None:
+        return da
+    return da.copy(data=da.data.map_blocks(_check_chunk, dtype=np.float64, **check))
+
+
+def _check_values(values: np.ndarray, *, role: str, variable: Hashable, positive: bool,
                   infinite: bool, coords: Mapping[Hashable, np.ndarray | None],
                   starts: Sequence[int] | None = None, whole: str = "") -> None:
     bad = np.isnan(values) if infinite else ~np.isfinite(values)
@@ -148,7 +174,7 @@ def _check_values(values: np.ndarray, *, role: str, name: Hashable, positive: bo
         need = "a number (not NaN)" if infinite else "finite"
         need = f"positive and {need}" if positive else need
         raise ValueError(f"{role} must be {need}; {int(bad.sum())} of {bad.size} values of "
-                         f"{name!r}{whole} are not: {_positions(values, bad, coords, starts)}")
+                         f"{variable!r}{whole} are not: {_positions(values, bad, coords, starts)}")
 
 
 def _check_chunk(values: np.ndarray, *, block_info: Any = None, **check: Any) -> np.ndarray:
@@ -174,9 +200,10 @@ def align(named: Mapping[str, xr.DataArray]) -> dict[str, xr.DataArray]:
     try:
         return dict(zip(named, xr.align(*named.values(), join="exact"), strict=True))
     except ValueError as exc:
+        arrays = {role: da for role, da in named.items() if da.ndim}  # scalars always align
         shapes = "; ".join(f"{_described(role, da)} has sizes {dict(da.sizes)}"
-                           for role, da in named.items())
-        raise ValueError(f"the inputs {', '.join(named)} do not align: a dimension they share "
+                           for role, da in arrays.items())
+        raise ValueError(f"the inputs {', '.join(arrays)} do not align: a dimension they share "
                          f"has different coordinates or sizes ({shapes}): {exc}") from None
 
 
