@@ -134,3 +134,79 @@ def test_worker_failure_through_the_accessor_names_the_point(monkeypatch, worker
     np.testing.assert_array_equal(partial.values[finished], expected.values[finished])
     if workers == 1:  # in-process, blocks run in order: everything before the failure is kept
         assert finished[:28].all() and not finished[28:].any()
+
+
+def test_a_mu_coordinate_in_the_dataset_is_used_and_mu_none_ignores_it():
+    ds = xr.Dataset(coords={"phi": [-3.0], "xi": [2.84], "mu": [0.0, 1.0]})
+    o = ds.spdc.overlap(**QUAD)
+    assert o.dims == ("phi", "xi", "mu")
+    one = xr_spdc.overlap(phi=-3.0, xi=2.84, mu=1.0, **QUAD)
+    assert o.sel(mu=1.0).values.item() == one.values.item() != o.sel(mu=0.0).values.item()
+    ignored = ds.spdc.overlap(mu=None, **QUAD)
+    assert ignored.dims == ("phi", "xi") and float(ignored.mu) == 0.0
+
+
+def test_a_mu_data_variable_is_used_too():
+    ds = xr.Dataset({"mu": ("crystal", [0.5, -0.5])}, coords={"phi": [-3.0], "xi": [2.84]})
+    o = ds.spdc.overlap(**QUAD)
+    assert o.sizes == {"phi": 1, "xi": 1, "crystal": 2}
+    np.testing.assert_array_equal(o.mu.values, [0.5, -0.5])
+    assert o.mu.attrs["long_name"] == "focal displacement"
+
+
+def test_mu_is_recorded_also_when_zero(small_grid):
+    o = small_grid.spdc.overlap(**QUAD)
+    assert o.mu.dims == () and float(o.mu) == 0.0
+    assert o.mu.attrs == {"long_name": "focal displacement", "units": "1"}
+
+
+def test_the_result_records_which_coordinates_played_phi_xi_mu():
+    ds = xr.Dataset(coords={"dk_L": [0.0, -1.0], "focus": [1.0], "shift": [0.25]})
+    o = ds.spdc.overlap(phi="dk_L", xi="focus", mu="shift", **QUAD)
+    assert o.attrs["xr_spdc_inputs"] == "phi: dk_L xi: focus mu: shift"
+    from xr_spdc.labels import input_names
+
+    assert input_names(o) == {"phi": "dk_L", "xi": "focus", "mu": "shift"}
+
+
+@pytest.mark.parametrize("method", ["auto", "quad"])
+def test_stacked_points_keep_their_multiindex_and_unstack_to_the_grid(small_grid, method):
+    grid = small_grid.spdc.overlap(method=method, workers=1)
+    stacked = small_grid.stack(pt=("phi", "xi")).spdc.overlap(method=method, workers=1)
+    assert stacked.dims == ("pt",) and "pt" in stacked.xindexes
+    xr.testing.assert_identical(stacked.unstack("pt").transpose("phi", "xi"), grid)
+
+
+def test_the_accessor_shows_the_full_signature_and_docstring(small_grid):
+    import inspect
+
+    overlap_params = inspect.signature(small_grid.spdc.overlap).parameters
+    assert {"phi", "xi", "mu", "method", "workers", "chunks", "timeout"} <= set(overlap_params)
+    assert "ds" not in overlap_params
+    assert small_grid.spdc.overlap.__doc__ == xr_spdc.overlap.__doc__
+    assert "integrand" in inspect.signature(small_grid.spdc.integrate).parameters
+    o = small_grid.spdc.overlap(**QUAD)
+    assert list(inspect.signature(o.spdc.h).parameters) == ["phi", "xi"]
+    import pydoc
+
+    assert "workers : int, concurrent.futures.Executor or None" in pydoc.render_doc(
+        small_grid.spdc.overlap)
+
+
+def test_accessors_hold_nothing_but_forwards():
+    from xr_spdc import accessor
+
+    for cls in (accessor.SpdcDatasetAccessor, accessor.SpdcDataArrayAccessor):
+        own = {k for k in vars(cls) if not k.startswith("__")}
+        assert all(isinstance(vars(cls)[k], accessor._Forward) for k in own), own
+
+
+@pytest.mark.parametrize("method", ["auto", "quad"])
+def test_eager_and_lazy_give_the_same_values_attrs_and_coords(small_grid, method):
+    pytest.importorskip("dask")
+    eager = small_grid.spdc.overlap(method=method, workers=1)
+    lazy = small_grid.spdc.overlap(method=method, chunks={"phi": 3}).compute()
+    quad_attrs = {"quad_max_abserr", "quad_failed_points"}
+    assert {k: v for k, v in eager.attrs.items() if k not in quad_attrs} == lazy.attrs
+    lazy.attrs = eager.attrs
+    xr.testing.assert_identical(eager, lazy)

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 import xarray as xr
+from scipy.integrate import IntegrationWarning
 
 import xr_spdc
 
@@ -48,6 +49,8 @@ def test_lazy_equals_eager_bitwise(scattered, method):
     lazy = scattered.chunk(point=7).spdc.overlap(method=method).compute()
     assert eager.values.tobytes() == lazy.values.tobytes()
     assert lazy.attrs["method"] == eager.attrs["method"]
+    xr.testing.assert_identical(eager.mu, lazy.mu)
+    assert lazy.attrs["xr_spdc_inputs"] == eager.attrs["xr_spdc_inputs"]
 
 
 def test_chunks_argument_evaluates_a_grid_lazily(small_grid):
@@ -81,12 +84,62 @@ def test_workers_with_dask_input_is_refused(scattered):
         scattered.chunk(point=10).spdc.overlap(workers=2)
 
 
-def test_bad_values_in_dask_input_name_the_point_when_computed(scattered):
-    bad = scattered.copy(deep=True)
-    bad["xi"][33] = -1.0
-    o = bad.chunk(point=10).spdc.overlap()  # values cannot be checked before computing
-    with pytest.raises(xr_spdc.FanoutError, match=r"xi=-1\.0.*xi positive and finite"):
-        o.compute()
+@pytest.mark.parametrize("call", [
+    lambda ds: ds.spdc.overlap(),
+    lambda ds: ds.spdc.overlap(method="quad"),
+    lambda ds: ds.spdc.integrate(lambda l, phi, xi: phi * xi * l),
+])
+def test_bad_values_in_dask_input_raise_what_eager_input_raises(scattered, call):
+    bad = scattered.assign_coords(point=np.arange(100, 160)).copy(deep=True)
+    bad["xi"][33] = np.nan
+    with pytest.raises(ValueError, match=r"xi must be (positive and )?finite; 1 of 60 values of "
+                                         r"'xi' are not: nan at point=133"):
+        call(bad)
+    lazy = call(bad.chunk(point=10))  # values cannot be checked before computing
+    with pytest.raises(ValueError, match=r"xi must be (positive and )?finite; 1 of 10 values of "
+                                         r"'xi' in a chunk are not: nan at point=133"):
+        lazy.compute()
+
+
+@pytest.mark.parametrize("workers", [1, None])
+def test_a_failing_point_is_named_by_its_place_in_the_whole_array(monkeypatch, scattered,
+                                                                  workers):
+    from blockfuncs import fail_quad_at
+
+    from xr_spdc import methods
+
+    monkeypatch.setitem(methods.METHODS, "failing", methods.Method(
+        fail_quad_at, methods.QUAD_OUTPUTS, block_size=4, seconds_per_point=1e-4,
+        options=("epsabs", "epsrel", "limit")))
+    ds = scattered.assign_coords(point=np.arange(100, 160))
+    ds["xi"][45] = 0.5  # fail_quad_at fails here
+    chunked = ds.chunk(point=10) if workers is None else ds
+    with pytest.raises(xr_spdc.FanoutError) as info:
+        chunked.spdc.overlap(method="failing", workers=workers).compute()
+    assert info.value.index == 45 and info.value.position == {"point": 145}
+    assert "at point 45" in str(info.value) and "point=145" in str(info.value)
+
+
+def test_a_lazy_quad_result_warns_when_computed(scattered):
+    hard = scattered.assign(xi=scattered.xi * 0 + 1e6)  # quad falls short at huge xi
+    lazy = hard.chunk(point=30).spdc.overlap(method="quad", limit=3)
+    assert "quad_failed_points" not in lazy.attrs
+    with pytest.warns(IntegrationWarning, match="quad did not reach epsabs/epsrel"):
+        lazy = lazy.compute()
+    with pytest.warns(IntegrationWarning, match="quad did not reach epsabs/epsrel"):
+        eager = hard.spdc.overlap(method="quad", limit=3, workers=1)
+    assert eager.attrs["quad_failed_points"] > 0
+    assert eager.values.tobytes() == lazy.values.tobytes()
+
+
+def test_integrate_lazy_equals_eager_with_the_same_attrs(scattered):
+    def f(l, phi, xi):
+        return np.exp(0.5j * phi * l) / (1 - 1j * xi * l) ** 2
+
+    eager = scattered.spdc.integrate(f, workers=1)
+    lazy = scattered.chunk(point=25).spdc.integrate(f)
+    assert eager.values.tobytes() == lazy.compute().values.tobytes()
+    assert {k: v for k, v in eager.attrs.items() if not k.startswith("quad_")} == lazy.attrs
 
 
 def test_missing_dask_gives_an_install_hint(monkeypatch, small_grid):
