@@ -100,3 +100,55 @@ def test_scalar_parameters_give_a_single_value():
 def test_nan_limit_is_refused():
     with pytest.raises(ValueError, match="upper must be a number"):
         xr.Dataset(coords={"a": [1.0]}).spdc.integrate(fails_at_three, upper=np.nan)
+
+
+def test_breakpoints_reach_quadpack_where_they_lie_inside_the_limits():
+    import inspect
+
+    from xr_spdc import quad
+
+    if "points" not in inspect.signature(quad.integrate_points).parameters:
+        pytest.skip("quad.integrate_points(points=) comes with the kernel helper's branch")
+    # A peak of width 1e-6 at l = 0.3: QUADPACK misses it without the breakpoint.
+    def peak(l, a):
+        return a / (1 + ((l - 0.3) / 1e-6) ** 2)
+
+    ds = xr.Dataset(coords={"a": [1.0]})
+    exact = 2e-6 * math.atan(1.3 / 1e-6) / 2 + 1e-6 * math.atan(0.7 / 1e-6)
+    out = ds.spdc.integrate(peak, points=[0.3, 5.0], workers=1)  # 5.0: outside, unused
+    assert out.attrs["points"] == [0.3, 5.0]
+    np.testing.assert_allclose(out.values.real, exact, rtol=1e-9)
+
+
+@pytest.mark.parametrize(("points", "exc"), [("0.3", TypeError), ([np.nan], ValueError),
+                                             ([True], TypeError)])
+def test_bad_breakpoints_are_refused(points, exc):
+    with pytest.raises(exc, match="points must be"):
+        xr.Dataset(coords={"a": [1.0]}).spdc.integrate(gaussian_a, points=points)
+
+
+def gaussian_a(l, a):
+    return math.exp(-a * l * l)
+
+
+def test_a_nan_parameter_is_refused_eagerly_and_lazily():
+    pytest.importorskip("dask")
+    ds = xr.Dataset({"a": ("p", [1.0, np.nan, 2.0])})
+    with pytest.raises(ValueError, match=r"a must be finite; 1 of 3 values of 'a' are not: "
+                                         r"nan at p\[1\]"):
+        ds.spdc.integrate(gaussian_a, workers=1)
+    lazy = ds.chunk(p=2).spdc.integrate(gaussian_a)
+    with pytest.raises(ValueError, match=r"a must be finite; 1 of 2 values of 'a' in a chunk "
+                                         r"are not: nan at p\[1\]"):
+        lazy.compute()
+
+
+def test_a_hanging_integrand_is_stopped_by_timeout_naming_the_block():
+    import time
+
+    ds = xr.Dataset(coords={"a": [1.0, 2.0]})
+    start = time.monotonic()
+    with pytest.raises(xr_spdc.FanoutError, match=r"from point 0 \(a=1\.0.*did not finish "
+                                                  r"within timeout=0\.5 s"):
+        ds.spdc.integrate(lambda l, a: time.sleep(60) or a, workers=1, timeout=0.5)
+    assert time.monotonic() - start < 5.0

@@ -367,8 +367,10 @@ def run_blocks(
     outputs = tuple(np.full(n_points, np.nan if np.dtype(dt).kind in "fc" else 0, dtype=dt)
                     for dt in out_dtypes)
     slices = list(block_slices(n_points, block_size))
-    if timeout is not None and workers == 1:
-        workers = _pool(1)  # only another process can be stopped mid-block
+    # Only another process can be stopped mid-block: with a timeout, even one worker is one.
+    pool_size = 0
+    if not isinstance(workers, Executor) and (workers > 1 or timeout is not None):
+        pool_size = workers
     caught: dict[tuple[type[Warning], str], int] = {}
 
     def store(block: slice, result: tuple[Any, list[tuple[type[Warning], str]]]) -> None:
@@ -386,9 +388,9 @@ def run_blocks(
         if isinstance(workers, Executor):
             _run_on(workers, False, func, names, arrays, kwargs, slices, timeout, store,
                     locate)
-        elif workers > 1 and len(slices) > 0:
-            _run_on(_pool(workers), True, func, names, arrays, kwargs, slices, timeout, store,
-                    locate)
+        elif pool_size and slices:
+            _run_on(_pool(pool_size), True, func, names, arrays, kwargs, slices, timeout,
+                    store, locate)
         else:
             for block in slices:
                 store(block, run_block(func, names, [a[block] for a in arrays], kwargs))
