@@ -150,10 +150,16 @@ def resolve_workers(workers: int | Executor | None, n_points: int,
 
 
 def _pool_is_up() -> bool:
-    from loky.reusable_executor import _executor_storage
+    """Whether loky's reusable pool is running (read from loky's internals; False if they
+    change)."""
+    try:
+        from loky.reusable_executor import _executor_storage
 
-    executor = getattr(_executor_storage, "executor", None)
-    return executor is not None and not (executor._flags.broken or executor._flags.shutdown)
+        executor = getattr(_executor_storage, "executor", None)
+        return executor is not None and not (executor._flags.broken
+                                             or executor._flags.shutdown)
+    except (ImportError, AttributeError):
+        return False
 
 
 class _Failure(NamedTuple):
