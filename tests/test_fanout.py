@@ -200,3 +200,15 @@ def test_progress_bar_moves_block_by_block_on_a_pool(capsys):
     counts = {round(float(n)) for n in re.findall(r"(\d+(?:\.\d+)?)/60",
                                                    capsys.readouterr().err)}
     assert 60 in counts and counts & set(range(1, 60))  # it moved before the end
+
+
+def test_the_packages_own_kernel_keeps_a_single_block_in_this_process():
+    (one,) = _run(which_process, _inputs(10), out_dtypes=[np.float64], workers=2,
+                  block_size=10, isolate=False)
+    assert set(one) == {os.getpid()}
+    (two,) = _run(which_process, _inputs(20), out_dtypes=[np.float64], workers=2,
+                  block_size=10, isolate=False)
+    assert os.getpid() not in set(two)
+    (user,) = _run(which_process, _inputs(10), out_dtypes=[np.float64], workers=2,
+                   block_size=10)
+    assert os.getpid() not in set(user)

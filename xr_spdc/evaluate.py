@@ -215,7 +215,7 @@ def _compute(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
         outputs = fanout.run_blocks(
             spec.block, flat, names=roles, out_dtypes=[dt for _, dt in spec.outputs],
             kwargs=options, workers=workers or 1, block_size=spec.block_size,
-            progress=progress, timeout=timeout, locate=locate)
+            progress=progress, timeout=timeout, locate=locate, isolate=spec.isolate)
     except fanout.FanoutError as exc:
         exc.partial = tuple(p.reshape(shape) for p in exc.partial or ())
         raise

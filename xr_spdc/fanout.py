@@ -23,7 +23,9 @@ shared-memory slots for the blocks (with a warm pool, sending a 16384-point bloc
 loky's pipe costs ~1 ms of a ~16 ms block, below the 10 % that would justify them), this
 process computing beside N - 1 workers and taking back unstarted blocks (they paid for a
 pool started per call; a reusable pool is up already, and user code now runs only in
-workers, so a crash or ``os._exit`` in it cannot take the caller down).
+workers, so a crash or ``os._exit`` in it cannot take the caller down).  Kept, as measured:
+the package's own kernel computes a one-block job in this process (10^4 points: 7 ms here
+against 15 ms through a warm pool).
 """
 
 from __future__ import annotations
@@ -317,6 +319,7 @@ def run_blocks(
     progress: bool | None = None,
     timeout: float | None = None,
     locate: Locate | None = None,
+    isolate: bool = True,
 ) -> tuple[np.ndarray, ...]:
     """Evaluate ``func`` over 1-D input arrays block by block, in-process or on a pool.
 
@@ -351,6 +354,10 @@ def run_blocks(
     locate : callable, optional
         ``locate(i) -> (index, position)`` for messages: the flat index of point ``i`` in
         the whole array and its position by dim (dask blocks are parts of a larger array).
+    isolate : bool
+        True (for user code): with a pool, ``func`` runs only in its workers, so a crash or
+        exit in it cannot end this process.  False (the package's own kernels): a run of a
+        single block stays in this process, as a pool could only send it to one worker.
 
     Returns
     -------
@@ -377,6 +384,11 @@ def run_blocks(
     pool_size = 0
     if not isinstance(workers, Executor) and (workers > 1 or timeout is not None):
         pool_size = workers
+    if not isolate and len(slices) <= 1 and timeout is None:
+        # One block computes in one process either way; sending it and its outputs through
+        # the pool's pipes cost more than the computing (10^4 points of the exact kernel:
+        # 15 ms via a warm pool against 7 ms here, benchmarks/bench_overlap.py).
+        pool_size = 0
     caught: dict[tuple[type[Warning], str], int] = {}
 
     def store(block: slice, result: tuple[Any, list[tuple[type[Warning], str]]]) -> None:
@@ -394,7 +406,7 @@ def run_blocks(
         if isinstance(workers, Executor):
             _run_on(workers, False, func, names, arrays, kwargs, slices, timeout, store,
                     locate)
-        elif pool_size and slices:
+        elif pool_size and slices:  # an Executor given is always used
             _run_on(_pool(pool_size), True, func, names, arrays, kwargs, slices, timeout,
                     store, locate)
         else:

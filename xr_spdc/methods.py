@@ -36,6 +36,10 @@ class Method:
         whether a process pool can pay for its start-up when ``workers=None``.
     options : tuple of str
         Keyword options ``block`` accepts.
+    isolate : bool
+        True when ``block`` runs a user's code: with a pool it then runs only in worker
+        processes (a crash or exit in it cannot end the caller).  False for the package's
+        own kernels, which may compute a single-block job in the calling process.
     """
 
     block: Callable[..., tuple[np.ndarray, ...]]
@@ -43,6 +47,7 @@ class Method:
     block_size: int
     seconds_per_point: float
     options: tuple[str, ...] = ()
+    isolate: bool = True
 
 
 def check_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> None:
@@ -99,7 +104,7 @@ INTEGRAND = Method(integrand_block, QUAD_OUTPUTS, block_size=64, seconds_per_poi
 
 METHODS: dict[str, Method] = {
     "auto": Method(exact_block, (("value", np.complex128),), block_size=1 << 14,
-                   seconds_per_point=1e-6),
+                   seconds_per_point=1e-6, isolate=False),
     "quad": Method(quad_block, QUAD_OUTPUTS, block_size=256, seconds_per_point=6e-5,
-                   options=("epsabs", "epsrel", "limit")),
+                   options=("epsabs", "epsrel", "limit"), isolate=False),
 }
