@@ -161,3 +161,26 @@ def test_chunks_lift_the_in_memory_size_limit():
     corner = lazy.isel(phi=slice(0, 2), xi=slice(0, 3)).compute()
     assert corner.values.tobytes() == xr_spdc.overlap(
         phi=phi[:2], xi=xi[:3], workers=1).values.tobytes()
+
+
+@pytest.mark.timeout(120)
+def test_a_distributed_clients_executor_can_be_the_workers(scattered):
+    distributed = pytest.importorskip("distributed")
+    eager = scattered.spdc.overlap(method="quad", workers=1)
+    from concurrent.futures import Executor
+
+    class Counting(Executor):
+        def __init__(self, inner):
+            self.inner, self.submitted = inner, 0
+
+        def submit(self, fn, /, *args, **kwargs):
+            self.submitted += 1
+            return self.inner.submit(fn, *args, **kwargs)
+
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        executor = Counting(client.get_executor())
+        pooled = scattered.spdc.overlap(method="quad", workers=executor)
+        assert executor.submitted == 1  # the one block went to the cluster
+        assert client.get_executor().submit(abs, -1).result() == 1  # never shut down by us
+    xr.testing.assert_identical(pooled, eager)
