@@ -170,3 +170,14 @@ def test_the_callers_dataset_is_unchanged_by_a_failed_call():
     with pytest.raises(ValueError):
         ds.spdc.overlap()
     xr.testing.assert_identical(ds, before)
+
+
+def test_nonnegative_inputs_are_checked_with_positions():
+    from xr_spdc import inputs
+
+    kappa = xr.DataArray([0.0, -0.5, 1.0], dims="kappa", coords={"kappa": [0.0, -0.5, 1.0]},
+                         name="kappa")
+    with pytest.raises(ValueError, match=r"kappa must be >= 0 and finite; 1 of 3 values of "
+                                         r"'kappa' are not: -0.5 at kappa\[1\]"):
+        inputs.check_real(kappa, "kappa", nonnegative=True)
+    assert inputs.check_real(abs(kappa), "kappa", nonnegative=True).dtype == np.float64

@@ -141,13 +141,6 @@ def test_progress_bar_is_silent_off_a_terminal_or_when_off(capsys, progress):
     assert capsys.readouterr().err == ""
 
 
-def test_start_method_is_refused_with_the_reason():
-    ds = xr.Dataset(coords={"phi": [0.0], "xi": [1.0]})
-    with pytest.raises(TypeError, match="start_method='spawn' is no longer accepted: pools "
-                                        "now use loky's own start method"):
-        ds.spdc.overlap(start_method="spawn")
-
-
 def test_an_integrand_defined_in_a_test_runs_on_the_pool():
     ds = xr.Dataset(coords={"a": [1.0, 2.0, 3.0]})
     power = 2

@@ -120,7 +120,7 @@ def evaluate(
     if len(spec.outputs) == 1:
         outputs = (outputs,)
     found = dict(zip((n for n, _ in spec.outputs), outputs, strict=True))
-    result = _labelled(found["value"], given, name)
+    result = _labelled(outputs[0], given, name)
     result.attrs = {**(attrs or {}), labels.INPUTS_ATTR: labels.format_input_names(
         {role: str(da.name) for role, da in given.items()})}
     if "status" in found and not lazy:

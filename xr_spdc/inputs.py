@@ -111,9 +111,9 @@ def _described(role: str, da: xr.DataArray) -> str:
 
 
 def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
-               infinite: bool = False) -> xr.DataArray:
-    """Check that ``da`` holds real numbers (finite unless ``infinite``, and > 0 if
-    ``positive``); return float64.
+               nonnegative: bool = False, infinite: bool = False) -> xr.DataArray:
+    """Check that ``da`` holds real numbers (finite unless ``infinite``; > 0 if
+    ``positive``, >= 0 if ``nonnegative``); return float64.
 
     Dask-backed values are checked as their chunks are computed, with the same message
     (the count then is the chunk's).
@@ -131,7 +131,8 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
                          "nothing to compute")
     da = da.astype(np.float64, copy=False)
     check: dict[str, Any] = {"role": role, "variable": da.name, "positive": positive,
-                             "infinite": infinite, "coords": _coordinates(da)}
+                             "nonnegative": nonnegative, "infinite": infinite,
+                             "coords": _coordinates(da)}
     if da.chunks is not None:
         # Deferred: :func:`apply_deferred_check` adds the check to the data path only.  A
         # dask layer used both by a coordinate and by the data it feeds is lost by
@@ -165,14 +166,18 @@ def apply_deferred_check(da: xr.DataArray, like: xr.DataArray) -> xr.DataArray:
 
 
 def _check_values(values: np.ndarray, *, role: str, variable: Hashable, positive: bool,
-                  infinite: bool, coords: Mapping[Hashable, np.ndarray | None],
+                  nonnegative: bool, infinite: bool,
+                  coords: Mapping[Hashable, np.ndarray | None],
                   starts: Sequence[int] | None = None, whole: str = "") -> None:
     bad = np.isnan(values) if infinite else ~np.isfinite(values)
     if positive:
         bad |= ~(values > 0)
+    elif nonnegative:
+        bad |= ~(values >= 0)
     if bad.any():
         need = "a number (not NaN)" if infinite else "finite"
         need = f"positive and {need}" if positive else need
+        need = f">= 0 and {need}" if nonnegative and not positive else need
         raise ValueError(f"{role} must be {need}; {int(bad.sum())} of {bad.size} values of "
                          f"{variable!r}{whole} are not: {_positions(values, bad, coords, starts)}")
 

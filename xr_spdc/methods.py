@@ -25,7 +25,7 @@ class Method:
         ``block(*arrays, **options) -> tuple of arrays``: 1-D float64 arrays of equal
         length in, one array of that length per output out (e.g. ``phi, xi, mu``).
     outputs : tuple of (name, dtype)
-        What ``block`` returns, in order; the first ("value") is the result itself.
+        What ``block`` returns, in order; the first (e.g. "value") is the result itself.
         Outputs named "abserr" and "status" are QUADPACK's diagnostics: the pipeline
         records them in attrs (``quad_max_abserr``, ``quad_failed_points``) and warns.
     block_size : int
