@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -22,30 +23,32 @@ class _Forward:
 
     The function is imported when the method is first looked up (so ``import xr_spdc`` does
     not import matplotlib for ``o.spdc.plot``); the method carries the function's docstring
-    and its signature without the first parameter.
+    and its signature, the first parameter replaced by ``self``.
     """
 
     def __init__(self, module: str, function: str) -> None:
         self.module, self.function = module, function
+        self._method: Callable[..., Any] | None = None
 
-    def target(self) -> Callable[..., Any]:
-        return getattr(importlib.import_module(self.module, __package__), self.function)
+    def method(self) -> Callable[..., Any]:
+        if self._method is None:
+            func = getattr(importlib.import_module(self.module, __package__), self.function)
+
+            @functools.wraps(func)
+            def method(accessor: Any, /, *args: Any, **kwargs: Any) -> Any:
+                return func(accessor._obj, *args, **kwargs)
+
+            signature = inspect.signature(func)
+            this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+            method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+                parameters=[this, *list(signature.parameters.values())[1:]])
+            del method.__wrapped__  # help() and IPython read __signature__, not the target's
+            self._method = method
+        return self._method
 
     def __get__(self, accessor: Any, owner: type | None = None) -> Callable[..., Any]:
-        func = self.target()
-        if accessor is None:
-            return func
-        obj = accessor._obj
-
-        @functools.wraps(func)
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return func(obj, *args, **kwargs)
-
-        signature = inspect.signature(func)
-        method.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=list(signature.parameters.values())[1:])
-        del method.__wrapped__  # help() and IPython read __signature__, not the target's
-        return method
+        method = self.method()
+        return method if accessor is None else types.MethodType(method, accessor)
 
 
 @xr.register_dataset_accessor("spdc")
