@@ -199,9 +199,13 @@ def _compute(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
              coords: Mapping[Hashable, np.ndarray | None],
              location: tuple[list[int], tuple[int, ...]] | None = None
              ) -> tuple[np.ndarray, ...]:
-    broadcast = np.broadcast_arrays(*(np.asarray(a, np.float64) for a in arrays))
+    values = [np.asarray(a, np.float64) for a in arrays]
+    broadcast = np.broadcast_arrays(*values)
     shape = broadcast[0].shape
-    flat = [np.ascontiguousarray(a).ravel() for a in broadcast]
+    # A constant (μ = 0 by default) stays one value: broadcast, it would cost 8 bytes a
+    # point of memory here and of transfer to the pool (1 GB at the eager limit).
+    flat = [v.reshape(1) if v.size == 1 else np.ascontiguousarray(b).ravel()
+            for v, b in zip(values, broadcast, strict=True)]
     starts, whole = location or ([0] * len(shape), shape)
 
     def locate(i: int) -> tuple[int, dict[str, Any]]:
@@ -224,7 +228,7 @@ def _compute(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
         # Here for eager and lazy alike (a lazy result's attrs were written before any
         # value existed): each dask chunk warns as it is computed.
         _warn_quad_failures(outputs[names.index("abserr")], outputs[names.index("status")],
-                            dict(zip(roles, flat, strict=True)))
+                            dict(zip(roles, np.broadcast_arrays(*flat), strict=True)))
     return tuple(out.reshape(shape) for out in outputs)
 
 

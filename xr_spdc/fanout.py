@@ -174,7 +174,13 @@ class _Failure(NamedTuple):
 
 
 def _point(names: Sequence[str], arrays: Sequence[np.ndarray], i: int) -> dict[str, float]:
-    return {name: float(array[i]) for name, array in zip(names, arrays, strict=True)}
+    return {name: float(array[i if len(array) > 1 else 0])
+            for name, array in zip(names, arrays, strict=True)}
+
+
+def _block_of(arrays: Sequence[np.ndarray], block: slice) -> list[np.ndarray]:
+    """Each input's part of ``block``; a constant (length 1) travels as it is."""
+    return [a if len(a) == 1 else a[block] for a in arrays]
 
 
 def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
@@ -200,6 +206,8 @@ def run_block(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.nda
     is returned, not raised: the exception itself may not pickle (a local class, QUADPACK's
     errors), its text and traceback always do.
     """
+    # Constants arrive with length 1: ``func`` sees equally long arrays (zero-stride views).
+    arrays = np.broadcast_arrays(*arrays)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -329,7 +337,9 @@ def run_blocks(
         ``func(*blocks, **kwargs) -> tuple of arrays``; any callable cloudpickle can send
         (a lambda, a function defined in a notebook).
     arrays : sequence of ndarray
-        1-D inputs of equal length.
+        1-D inputs of equal length, or of length 1 for a constant (sent as it is, and
+        broadcast to the block's length for ``func``: a constant costs no memory or
+        transfer per point).
     names : sequence of str
         One name per input, used in error messages.
     out_dtypes : sequence of dtype
@@ -376,7 +386,7 @@ def run_blocks(
     """
     kwargs = dict(kwargs or {})
     locate = locate or _no_location
-    n_points = len(arrays[0]) if arrays else 0
+    n_points = max((len(a) for a in arrays), default=0)
     outputs = tuple(np.full(n_points, np.nan if np.dtype(dt).kind in "fc" else 0, dtype=dt)
                     for dt in out_dtypes)
     slices = list(block_slices(n_points, block_size))
@@ -411,7 +421,7 @@ def run_blocks(
                     store, locate)
         else:
             for block in slices:
-                store(block, run_block(func, names, [a[block] for a in arrays], kwargs))
+                store(block, run_block(func, names, _block_of(arrays, block), kwargs))
     except FanoutError as exc:
         exc.partial = outputs
         raise
@@ -439,7 +449,7 @@ def _run_on(executor: Executor, ours: bool, func: BlockFunction, names: Sequence
     try:
         for block in todo:
             try:
-                future = executor.submit(run_block, func, names, [a[block] for a in arrays],
+                future = executor.submit(run_block, func, names, _block_of(arrays, block),
                                          kwargs)
             except BrokenProcessPool as exc:  # a worker died since the last collect
                 raise _worker_died(names, arrays, [block], locate, exc) from exc
