@@ -19,8 +19,9 @@ gets a fresh pool.  Each worker watches the process that started it and exits wi
 second of its death (SIGKILL, SIGTERM), even in the middle of a block.
 
 Removed, as the benchmark no longer earns them (benchmarks/bench_overlap.py, 10^6 points):
-shared-memory slots for the blocks (with a warm pool, sending a 16384-point block through
-loky's pipe costs ~1 ms of a ~16 ms block, below the 10 % that would justify them), this
+shared-memory slots for the blocks (with a warm pool, all the sending costs 30 ms per 10^6
+points, measured with a block function that computes nothing, against ~450 ms of
+computing: at most 7 %, below the 10 % that would justify them), this
 process computing beside N - 1 workers and taking back unstarted blocks (they paid for a
 pool started per call; a reusable pool is up already, and user code now runs only in
 workers, so a crash or ``os._exit`` in it cannot take the caller down).  Kept, as measured:
