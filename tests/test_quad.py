@@ -141,3 +141,13 @@ def test_an_integrand_returning_inf_or_nan_is_a_failed_point(bad, part):
     assert res.status.tolist() == [8, 0]  # the point whose nodes hit l = 0 only
     assert not np.isfinite(res.value[0]) and res.value[1] == pytest.approx(0.5 + 0.5j)
     assert "not finite" in STATUS_MEANINGS[8]
+
+
+def test_quad_over_the_whole_domain_is_right_or_flagged():
+    # A sample of the log-spaced grid over |phi|, |mu| <= 1e100, 5e-324 <= xi <= 1e100
+    # (tests/make_references.py): where quad reports success it keeps its promise; elsewhere
+    # (1e100 oscillations, an interval of zero width in floats, ...) the status says so.
+    errors, status = quad_errors("extremes", every=25)
+    assert errors.size == 60
+    assert (errors[status == 0] <= PROMISE).all()
+    assert 0 < (status != 0).sum() < errors.size  # both kinds occur in the sample
