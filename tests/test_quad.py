@@ -151,3 +151,20 @@ def test_quad_over_the_whole_domain_is_right_or_flagged():
     assert errors.size == 60
     assert (errors[status == 0] <= PROMISE).all()
     assert 0 < (status != 0).sum() < errors.size  # both kinds occur in the sample
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"epsabs": 0.0, "epsrel": 0.0}, r"epsabs=0\.0 and epsrel=0\.0 cannot be met: QUADPACK "
+                                     r"needs epsabs > 0 or epsrel >= 1\.11e-14"),
+    ({"epsabs": 0.0, "epsrel": 1e-15}, r"cannot be met"),
+    ({"limit": 10**12}, r"limit must be between 1 and 1000000 subintervals .*, not "
+                        r"1000000000000"),
+    ({"limit": 0}, r"limit must be between 1"),
+])
+def test_tolerances_quadpack_cannot_run_with_are_refused_up_front(options, message):
+    with pytest.raises(ValueError, match=message):
+        integrate_points(_one, _one, np.array([0.0]), np.array([1.0]), (), **options)
+    with pytest.raises(ValueError, match=message):
+        overlap_quad(np.array([0.0]), np.array([1.0]), **options)
+    integrate_points(_one, _one, np.array([0.0]), np.array([1.0]), (), epsabs=0.0,
+                     epsrel=1e-10)  # epsrel alone is enough

@@ -58,6 +58,44 @@ _STATUS_BY_MESSAGE = {
 # Unit roundoff, for the rounding bound of the overlap's substitution (see overlap_quad).
 _EPS = float(np.finfo(np.float64).eps)
 
+# QUADPACK keeps ~36 bytes of work arrays per allowed subinterval, per call: 10**6 is 36 MB
+# (its C int would allow 2**31 - 1, i.e. 77 GB).  With epsabs <= 0 it needs epsrel above
+# max(50 eps, 5e-29) (QUADPACK's ier = 6, "invalid input").
+MAX_LIMIT = 10**6
+_MIN_EPSREL = max(50 * _EPS, 5e-29)
+
+
+def check_tolerances(epsabs: float, epsrel: float, limit: int) -> None:
+    """Refuse tolerances and limits QUADPACK cannot run with, before any work starts.
+
+    Parameters
+    ----------
+    epsabs, epsrel : float
+        Absolute and relative tolerances (non-negative).
+    limit : int
+        Subdivision limit, 1 to :data:`MAX_LIMIT`.
+
+    Raises
+    ------
+    ValueError
+        If both tolerances are too small to be met (epsabs <= 0 and epsrel below
+        max(50 ε, 5e-29)), or ``limit`` is outside 1..MAX_LIMIT.
+
+    Examples
+    --------
+    >>> check_tolerances(0.0, 1e-10, 200)
+    >>> check_tolerances(0.0, 0.0, 200)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: epsabs=0.0 and epsrel=0.0 cannot be met: ...
+    """
+    if not np.all(np.asarray(epsabs) > 0) and not epsrel >= _MIN_EPSREL:
+        raise ValueError(f"epsabs={epsabs!r} and epsrel={epsrel!r} cannot be met: QUADPACK "
+                         f"needs epsabs > 0 or epsrel >= {_MIN_EPSREL:.3g}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT} subintervals (QUADPACK "
+                         f"keeps ~36 bytes per subinterval), not {limit!r}")
+
 
 class QuadResult(NamedTuple):
     """Values of a per-point quadrature with QUADPACK's diagnostics.
@@ -188,6 +226,11 @@ def integrate_points(
         Breakpoints (peaks, kinks, discontinuities of the integrand), used at each point
         where they lie strictly inside its limits, so QUADPACK splits the interval there.
 
+    Raises
+    ------
+    ValueError
+        For tolerances or a limit QUADPACK cannot run with (:func:`check_tolerances`).
+
     Returns
     -------
     QuadResult
@@ -204,6 +247,7 @@ def integrate_points(
     >>> round(float(res.value[0].real), 12), int(res.status[0])
     (1.333333333333, 0)
     """
+    check_tolerances(epsabs, epsrel, limit)
     lower = np.asarray(lower, dtype=np.float64)
     shape = lower.shape
     lower = lower.ravel()
@@ -290,6 +334,7 @@ def overlap_quad(
     >>> bool(abs(res.value[0] - np.pi / 2) < 1e-12), int(res.status[0])
     (True, 0)
     """
+    check_tolerances(epsabs, epsrel, limit)
     phi, xi, mu = np.broadcast_arrays(
         np.asarray(phi, np.float64), np.asarray(xi, np.float64), np.asarray(mu, np.float64)
     )
