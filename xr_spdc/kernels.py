@@ -137,16 +137,19 @@ def overlap(phi: ArrayLike, xi: ArrayLike, mu: ArrayLike = 0.0) -> np.ndarray:
        (centred: 2·atan(ξ)/√ξ), evaluated in forms that do not cancel.  The neglected
        terms are ≤ 1.3e-17 of the envelope, whereas the closed form would cancel two
        logarithms of size ln(1/|φ|) (~1e-13 for φ ~ 1e-250).
-    2. ξ ≤ 1 and |φ| ≤ 8: 24-point Gauss–Legendre in l.  Here the closed form would lose
-       digits like 1/ξ (two terms ~1/√ξ, O ~ √ξ, and for φ < 0 a branch term ~1/√ξ); the
-       integrand is smooth (its pole −i/ξ ≥ 1 from the interval: Bernstein ellipse
+    2. |φ| ≤ 8 and (ξ ≤ 1 or |μ| ≥ 2): 24-point Gauss–Legendre in u = l + μ ∈ [−1, 1].
+       Here the closed form would lose digits like 1/ξ (two terms ~1/√ξ, O ~ √ξ, and for
+       φ < 0 a branch term ~1/√ξ), or like |μ| (terms ~ln|z|/√ξ, O ~ 1/(√ξ|μ|)); the
+       integrand is smooth (its pole μ − i/ξ ≥ 1 from the interval: Bernstein ellipse
        ρ ≥ 1 + √2, error ~ρ^−48 ≈ 4e-19; < 1.3 oscillations), so the rule is exact to
        rounding.
     3. Otherwise the closed form, with g from a private vectorised e^z E₁(z) (power series,
        continued fraction or asymptotic series by region, ≤ 2e-15 relative):
        :func:`scipy.special.exp1` loses up to ~4e-13 relative near |z| ≈ 4.5, which is
        visible at the 1e-13 target.  Centred, z₂ = conj(z₁), so one g per point:
-       O = −2·Im(e^{−iφ/2} g(z₁))/√ξ + C.
+       O = −2·Im(e^{−iφ/2} g(z₁))/√ξ + C.  Displaced, e^{iφl_j/2} is taken as
+       e^{−iφμ/2}·e^{∓iφ/2} with the first factor from an error-free product: rounding
+       φl_j/2 itself would cost ~ε|φμ| of the envelope.
 
     Accuracy, checked against mpmath in tests/test_kernels.py (references stored in
     tests/data/overlap_references.npz): |O − O_ref| ≤ 1e-13·E(ξ, μ), E being
