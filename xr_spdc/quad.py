@@ -65,7 +65,7 @@ MAX_LIMIT = 10**6
 _MIN_EPSREL = max(50 * _EPS, 5e-29)
 
 
-def check_tolerances(epsabs: float, epsrel: float, limit: int) -> None:
+def check_tolerances(epsabs: float | np.ndarray, epsrel: float, limit: int) -> None:
     """Refuse tolerances and limits QUADPACK cannot run with, before any work starts.
 
     Parameters
