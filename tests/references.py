@@ -61,27 +61,9 @@ def overlap_mpmath_closed(phi: float, xi: float, mu: float = 0.0, dps: int = 40)
     O = (i/sqrt(xi)) [e^{i phi l1/2} g(z1) - e^{i phi l2/2} g(z2)] + C, where
     C = 2 pi e^a / sqrt(xi) when a < 0 and l1 < 0 <= l2 (the path crosses E1's cut).
     The formula itself is checked against :func:`overlap_mpmath` (quadrature of the
-    definition) in test_kernels.py, so this is an independent reference too.
+    definition) by tests/make_references.py, so this is an independent reference too.
     """
-    with mp.workdps(dps):
-        phi_, xi_, mu_ = mp.mpf(phi), mp.mpf(xi), mp.mpf(mu)
-        l1, l2 = -1 - mu_, 1 - mu_
-        if phi == 0:
-            value = 1j * (mp.log(1 - 1j * xi_ * l2) - mp.log(1 - 1j * xi_ * l1)) / mp.sqrt(xi_)
-            return complex(value)
-        a = phi_ / (2 * xi_)
-        tiny = abs(a) * mp.mpf(10) ** (-dps - 10)  # far below a, however small a is
-
-        def term(l):
-            imag = -phi_ * l / 2
-            # On the cut itself (l = 0, a < 0) take the side above it, as the C rule assumes.
-            z = mp.mpc(a, imag if imag != 0 else tiny)
-            return mp.expj(phi_ * l / 2) * mp.exp(z) * mp.e1(z)
-
-        value = 1j * (term(l1) - term(l2)) / mp.sqrt(xi_)
-        if a < 0 and l1 < 0 <= l2:
-            value += 2 * mp.pi * mp.exp(a) / mp.sqrt(xi_)
-        return complex(value)
+    return complex(_closed_mp(phi, xi, mu, dps))
 
 
 def overlap_reference(phi: float, xi: float, mu: float = 0.0, digits: int = 20) -> complex:
