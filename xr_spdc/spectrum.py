@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from . import crystals, inputs
+from . import crystals
 
 #: Speed of light in vacuum, m/s (exact, SI).
 C = 299_792_458.0
