@@ -125,7 +125,7 @@ def _angle(med: Any, angle: Any) -> float:
     if angle is None:
         return 0.0 if med.phi_rad == "var" else np.pi / 2
     if isinstance(angle, (bool, np.bool_)) or not isinstance(angle, numbers.Real) or \
-            not np.isfinite(angle):
+            not np.isfinite(float(angle)):
         raise TypeError(f"angle must be a finite real number of radians (or None), not "
                         f"{angle!r}")
     return float(angle)
@@ -179,12 +179,20 @@ def _order(order: Any) -> int:
 # ---------------------------------------------------------------------------- kernels
 
 
+def _apply(func: Any, *args: xr.DataArray, **kwargs: Any) -> xr.DataArray:
+    """``xr.apply_ufunc`` that keeps the coordinates' attrs (units for plots) but gives the
+    result no attrs of its own (the caller labels it)."""
+    result = xr.apply_ufunc(func, *args, join="exact", keep_attrs=True, **kwargs)
+    result.attrs = {}
+    return result
+
+
 def _index(med: Any, wavelength: xr.DataArray, temperature: xr.DataArray, pol: str,
            angle: float) -> xr.DataArray:
     """n(λ, T) for one polarisation, broadcast by xarray's rules (ndispers takes µm)."""
-    return xr.apply_ufunc(
+    return _apply(
         lambda lam, t: np.asarray(med.n(lam * 1e6, angle, t, pol=pol), dtype=np.float64),
-        wavelength, temperature, join="exact", keep_attrs=False)
+        wavelength, temperature)
 
 
 def _wave_numbers(med: Any, lam: dict[str, xr.DataArray], temperature: xr.DataArray,
@@ -221,7 +229,7 @@ def _grating(dk0: xr.DataArray, poling_period: xr.DataArray | None, order: int
     if poling_period is None:
         return 0.0
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        return np.sign(dk0) * (2 * np.pi * order) / poling_period
+        return xr.apply_ufunc(np.sign, dk0) * (2 * np.pi * order) / poling_period
 
 
 def _process(crystal: Any, pump: Any, signal: Any, temperature: Any, polarizations: Any,
@@ -502,8 +510,8 @@ def phase_matching_temperature(crystal: Any, *, pump: Any, signal: Any, poling_p
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        t = xr.apply_ufunc(solve, named["pump"], named["signal"], named["poling_period"],
-                           vectorize=True, join="exact", keep_attrs=False)
+        t = _apply(solve, named["pump"], named["signal"], named["poling_period"],
+                   vectorize=True)
     return t.rename("temperature").assign_attrs(
         long_name="phase-matching temperature", units=TEMPERATURE_UNITS,
         formula="k_p - k_s - k_i - 2 pi m/Lambda = 0, m = order * sign(k_p - k_s - k_i)",
@@ -580,9 +588,8 @@ def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: An
         # the search runs across the whole grid; validity is judged on the result below
         warnings.simplefilter("ignore", ndispers.ValidityWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
-        signal = xr.apply_ufunc(solve, named["pump"], named["temperature"],
-                                named["poling_period"], vectorize=True, join="exact",
-                                keep_attrs=False)
+        signal = _apply(solve, named["pump"], named["temperature"], named["poling_period"],
+                        vectorize=True)
     with xr.set_options(keep_attrs=False):
         idler = 1 / (1 / named["pump"] - 1 / signal)
     common = dict(units="m", qpm_order=m, temperature_units=TEMPERATURE_UNITS,
@@ -623,7 +630,19 @@ def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, le
     -------
     xarray.Dataset
         ``phi`` (rad), ``xi`` (aggregate focus), ``overlap`` (complex O), ``intensity``
-        (|O|²) and Bennink's ``rate_factor`` arctan(ξ)/(A₊B₊), broadcast over the inputs.
+        (|O|²), ``brightness`` (4|O|²/(A₊B₊)) and Bennink's ``rate_factor``
+        arctan(ξ)/(A₊B₊), broadcast over the inputs.
+
+    Notes
+    -----
+    Bennink's pair rate into the collected modes scales as arctan(ξ)/(A₊B₊) (Eqs. 40–41),
+    and ∫|O(φ, ξ)|² dφ = 8π arctan ξ: per unit φ (i.e. per unit bandwidth) the rate is
+    ∝ |O|²/(A₊B₊).  ``brightness`` = 4|O|²/(A₊B₊) equals |O|² for equal foci
+    (A₊ = B₊ = 2) and is smaller otherwise (A₊B₊ ≥ 4 when Δk = 0; the material Δk of a
+    poled crystal, ~1 % of k_p, moves that bound by about as much).  With signal and idler waists
+    fixed and Δk ≈ 0, ξ ≈ ξ_s does not depend on the pump waist (see
+    :func:`xr_spdc.beams.aggregate_focus`): |O|² is then flat along the pump waist and
+    ``brightness`` is what picks the best pump waist.
 
     Examples
     --------
@@ -658,12 +677,18 @@ def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, le
     o = overlap(phi=phi, xi=focus.xi.rename("xi"), workers=workers)
     with xr.set_options(keep_attrs=False):
         intensity = abs(o) ** 2
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        brightness = 4 * intensity / (focus.A_plus * focus.B_plus)
     ds = xr.Dataset({
         "phi": phi, "xi": focus.xi, "rate_factor": focus.rate_factor,
         "overlap": o.reset_coords(drop=True),
         "intensity": intensity.reset_coords(drop=True).assign_attrs(
-            long_name="|O|^2", units="1",
-            description="4 h (Boyd-Kleinman); pair rate per pump power, up to constants")})
+            long_name="|O|^2", units="1", description="4 h (Boyd-Kleinman)"),
+        "brightness": brightness.reset_coords(drop=True).rename("brightness").assign_attrs(
+            long_name="pair brightness 4|O|^2/(A+ B+)", units="1",
+            formula="4 |O|^2/(A+ B+)",
+            description="pairs per unit phi (bandwidth) in the collected modes, per pump "
+                        "power and up to constants; equals |O|^2 for equal foci")})
     ds.attrs = {"temperature_units": TEMPERATURE_UNITS, "references": REFERENCE,
                 **_source(med)}
     return ds
