@@ -263,9 +263,47 @@ def test_bad_inputs_name_the_argument():
 
 
 def test_missing_ndispers_says_how_to_install(monkeypatch):
+    """The modules import without ndispers (the core does not need it); using them says
+    how to install it."""
+    import importlib
+
+    from xr_spdc import spectrum
+
     monkeypatch.setitem(sys.modules, "ndispers", None)
+    importlib.reload(crystals)
+    importlib.reload(spectrum)
     with pytest.raises(ImportError, match=r'pip install -e "\.\[crystals\]"'):
         crystals.medium("KTP_xy")
+    with pytest.raises(ImportError, match="ndispers"):
+        spectrum.joint_spectrum("KTP_xy", pump=775e-9, signal=[1.5e-6, 1.55e-6, 1.6e-6],
+                                temperature=25.0, length=0.01, xi=1.0, polarizations="eeo")
+
+
+def test_brightness_prefers_the_matched_pump_waist():
+    """With the signal and idler waists fixed, xi (and |O|^2) hardly depend on the pump
+    waist, but the brightness 4|O|^2/(A+ B+) peaks where the pump's confocal parameter
+    matches theirs (A+ B+ >= 4, Cauchy-Schwarz): w_p = w_s sqrt(k_s/k_p) ~ w_s/sqrt(2)
+    at degeneracy."""
+    kw = dict(pump=775e-9, signal=1550e-9, polarizations="eee")
+    lam0 = crystals.poling_period("CLN_Jundt1997", temperature=25.0, **kw)
+    waists = xr.DataArray(np.geomspace(10e-6, 100e-6, 121), dims="pump_waist")
+    ds = crystals.brightness_map("CLN_Jundt1997", temperature=25.0, length=0.01,
+                                 pump_waist=waists, signal_waist=40e-6, idler_waist=40e-6,
+                                 poling_period=lam0, **kw)
+    assert float(ds.intensity.max() / ds.intensity.min()) < 1.05
+    n = {j: float(crystals.refractive_index("CLN_Jundt1997", lam, 25.0, polarization="e"))
+         for j, lam in (("p", 775e-9), ("s", 1550e-9))}
+    matched = 40e-6 * np.sqrt((n["s"] / 1550e-9) / (n["p"] / 775e-9))
+    best = float(waists[int(np.argmax(ds.brightness.values))])
+    assert best == pytest.approx(matched, rel=0.03)  # grid step 2 %
+    assert ds.brightness.attrs["formula"] == "4 |O|^2/(A+ B+)"
+
+
+def test_no_phase_matching_temperature_in_bounds_is_nan():
+    t = crystals.phase_matching_temperature("SLN", pump=772e-9, signal=1544e-9,
+                                            poling_period=19.36e-6, polarizations="eee",
+                                            bounds=(100.0, 150.0))
+    assert np.isnan(float(t))
 
 
 def test_validity_warning_passes_through():
