@@ -82,21 +82,27 @@ def test_phase_matching_period_gives_zero_phi(crystal, pols):
     assert abs(float(phi)) < 1e-8
 
 
-def test_brightest_period_has_negative_phi_as_overlap_says():
-    """The sign ties to overlap's: scanning the period of a 10 mm PPLN at the focus
-    xi*, |O|^2 peaks where phi = phi* < 0 (-1.04 pi), i.e. at a period shorter than the
-    plane-wave one (k_p falls short of k_s + k_i + 2 pi/Lambda, which the Gouy phase
-    makes up)."""
-    kw = dict(pump=775e-9, signal=1550e-9, temperature=25.0, polarizations="eee")
-    lam0 = float(crystals.poling_period("CLN_Jundt1997", **kw))
-    # 2 pi/Lambda L ~ 3300 rad: a relative change of 1e-3 in Lambda moves phi by ~3.3 rad
-    periods = xr.DataArray(lam0 * (1 + np.linspace(-2e-3, 2e-3, 2001)), dims="period")
-    phi = crystals.phase_mismatch("CLN_Jundt1997", length=0.01, poling_period=periods, **kw)
+@pytest.mark.parametrize("crystal,pols,sign", [("CLN_Jundt1997", "eee", 1),
+                                               ("KTP_xy", "eeo", -1)])
+def test_brightest_period_has_negative_phi_as_overlap_says(crystal, pols, sign):
+    """The sign ties to overlap's: scanning the period of a 10 mm crystal at the focus
+    xi*, |O|^2 peaks where phi = phi* < 0 (-1.04 pi), i.e. where k_p falls short of
+    k_s + k_i + 2 pi m/Lambda (the Gouy phase makes it up).  By hand, with
+    s = sign(k_p - k_s - k_i): 2 pi/Lambda' = 2 pi/Lambda0 - s phi*/L, a shorter period for
+    PPLN (s = +1) and a longer one for type-II PPKTP (s = -1)."""
+    kw = dict(pump=775e-9, signal=1550e-9, temperature=25.0, polarizations=pols)
+    lam0 = float(crystals.poling_period(crystal, **kw))
+    # 2 pi/Lambda L ~ 1e3-3e3 rad: a relative change of 1e-3 in Lambda moves phi by 1-3 rad
+    periods = xr.DataArray(lam0 * (1 + np.linspace(-6e-3, 6e-3, 4001)), dims="period")
+    phi = crystals.phase_mismatch(crystal, length=0.01, poling_period=periods, **kw)
     o = xr_spdc.overlap(phi=phi, xi=XI_STAR, workers=1)
     best = int(np.argmax(abs(o).values))
     step = float(abs(phi.diff("period")).max())
     assert float(phi[best]) == pytest.approx(PHI_STAR, abs=step)
-    assert float(periods[best]) < lam0
+    by_hand = 1 / (1 / lam0 - sign * PHI_STAR / (2 * np.pi * 0.01))
+    assert float(periods[best]) == pytest.approx(by_hand, abs=float(abs(periods.diff(
+        "period")).max()))
+    assert (float(periods[best]) < lam0) == (sign > 0)
     assert float(abs(o[best]) ** 2) == pytest.approx(O2_STAR, rel=1e-4)
 
 
@@ -170,7 +176,9 @@ def test_sln_third_order_temperature_matches_gayer_2008_text():
 
 def test_type_ii_ppktp_period_matches_published_design():
     """Type-II PPKTP for degenerate 792 nm -> 1584 nm pairs is poled at 46.1 um (Jin et al.,
-    Opt. Express 21, 10659 (2013) and 22, 11498 (2014)).  ndispers' KTP is Kato & Takaoka
+    Opt. Express 21, 10659 (2013) and 22, 11498 (2014), experimental sections; the copies
+    reachable when this was written show only their abstracts, so the number is quoted,
+    not re-read).  ndispers' KTP is Kato & Takaoka
     (Appl. Opt. 41, 5040 (2002)), whose infrared n_y, n_z differ from the sets behind those
     designs (Fradkin et al. 1999, Koenig & Wong 2004) by a few 1e-4: at degeneracy
     1/Lambda = (n_p - (n_s + n_i)/2)/lambda_p with n_s - n_i ~ 0.08, so the period comes
@@ -258,6 +266,8 @@ def test_bad_inputs_name_the_argument():
         crystals.phase_mismatch("KTP_xy", pump=775e-9, **{**kw, "length": 10.0})
     with pytest.raises(ValueError, match="order"):
         crystals.phase_mismatch("KTP_xy", pump=775e-9, poling_period=45e-6, order=0, **kw)
+    with pytest.raises(ValueError, match="temperature must be in degC"):
+        crystals.phase_mismatch("KTP_xy", pump=775e-9, **{**kw, "temperature": -300.0})
     with pytest.raises(TypeError, match="crystal must be"):
         crystals.phase_mismatch(3.0, pump=775e-9, **kw)
 

@@ -61,7 +61,7 @@ REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 11-15, 27"
 # Plausible ranges, in metres: outside them a value was almost surely given in another
 # unit (nm or µm for a wavelength, mm for a length).  The message names the likely unit.
 _RANGES = {"wavelength": (1e-8, 1e-4), "length": (1e-6, 1.0), "poling_period": (1e-7, 1e-2),
-           "waist": (1e-7, 1e-1)}
+           "waist": (1e-7, 1e-1), "temperature": (-273.15, 1500.0)}
 
 _BEAMS = ("pump", "signal", "idler")
 
@@ -144,11 +144,11 @@ def _polarizations(polarizations: Any) -> tuple[str, str, str]:
 # ---------------------------------------------------------------------------- checking
 
 
-def _checked(value: Any, role: str, kind: str | None, *, positive: bool = True
-             ) -> xr.DataArray:
-    """A float64 DataArray of finite numbers (> 0 if ``positive``), in the plausible range
-    of ``kind`` (metres) when given; errors name ``role``."""
-    da = inputs.check_real(inputs.find(None, value, role), role, positive=positive)
+def _checked(value: Any, role: str, kind: str | None) -> xr.DataArray:
+    """A float64 DataArray of finite numbers, > 0 unless a temperature, in the plausible
+    range of ``kind`` (metres; degC for "temperature") when given; errors name ``role``."""
+    da = inputs.check_real(inputs.find(None, value, role), role,
+                           positive=kind != "temperature")
     if da.chunks is not None:
         raise TypeError(f"{role} is dask-backed; the crystal functions evaluate eagerly: "
                         f"pass {role}.compute()")
@@ -156,6 +156,9 @@ def _checked(value: Any, role: str, kind: str | None, *, positive: bool = True
         lo, hi = _RANGES[kind]
         bad = (da.values < lo) | (da.values > hi)
         if bad.any():
+            if kind == "temperature":
+                raise ValueError(f"{role} must be in degC, between {lo:g} and {hi:g}; not "
+                                 f"{inputs._positions(da, bad)}")
             guess = {"wavelength": "nanometres or micrometres", "length": "millimetres",
                      "poling_period": "micrometres", "waist": "micrometres"}[kind]
             raise ValueError(f"{role} must be in metres (a {kind.replace('_', ' ')} between "
@@ -240,7 +243,7 @@ def _process(crystal: Any, pump: Any, signal: Any, temperature: Any, polarizatio
     pols = _polarizations(polarizations)
     named = _aligned(pump=_checked(pump, "pump", "wavelength"),
                      signal=_checked(signal, "signal", "wavelength"),
-                     temperature=_checked(temperature, "temperature", None, positive=False))
+                     temperature=_checked(temperature, "temperature", "temperature"))
     lam = {"pump": named["pump"], "signal": named["signal"]}
     lam["idler"] = _idler(lam["pump"], lam["signal"])
     return med, _angle(med, angle), pols, lam, named["temperature"]
@@ -291,7 +294,7 @@ def refractive_index(crystal: Any, wavelength: Any, temperature: Any, *, polariz
     med = medium(crystal)
     pol = inputs.check_choice(polarization, "polarization", ("o", "e"))
     named = _aligned(wavelength=_checked(wavelength, "wavelength", "wavelength"),
-                     temperature=_checked(temperature, "temperature", None, positive=False))
+                     temperature=_checked(temperature, "temperature", "temperature"))
     n = _index(med, named["wavelength"], named["temperature"], pol, _angle(med, angle))
     return n.rename("n").assign_attrs(long_name="refractive index", units="1",
                                       polarization=pol, temperature_units=TEMPERATURE_UNITS,
@@ -409,13 +412,15 @@ def poling_period(crystal: Any, *, pump: Any, signal: Any, temperature: Any,
     Raises
     ------
     ValueError
-        Where k_p ≤ k_s + k_i: no grating of positive order phase-matches (the process is
-        birefringently phase-matched, or the polarisations are not the intended ones).
+        Where k_p − k_s − k_i = 0: the process is birefringently phase-matched and needs
+        no poling.
 
     Notes
     -----
-    The period of the plane-wave optimum; a focused source is brightest at φ ≈ φ_m(ξ)
-    (−1.04π at ξ = 2.84), i.e. at a period longer by the factor 1/(1 + φ_m Λ/(2π m L)).
+    The period of the plane-wave optimum (φ = 0).  A focused source is brightest at
+    φ = φ_m(ξ) (−1.04π at ξ = 2.84), i.e. at Λ' = Λ/(1 − s φ_m Λ/(2π|m| L)) with s the
+    sign of k_p − k_s − k_i: a shorter period for type-0 PPLN (s = +1), a longer one for
+    type-II PPKTP (s = −1).
 
     Examples
     --------
@@ -564,7 +569,7 @@ def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: An
             points < 3:
         raise ValueError(f"points must be an int >= 3, not {points!r}")
     named = _aligned(pump=_checked(pump, "pump", "wavelength"),
-                     temperature=_checked(temperature, "temperature", None, positive=False),
+                     temperature=_checked(temperature, "temperature", "temperature"),
                      poling_period=_checked(poling_period, "poling_period", "poling_period"))
     symmetric = pols[1] == pols[2]
     # relative signal-frequency offset from degeneracy: nu_s = nu_p/2 (1 + x)

@@ -80,8 +80,8 @@ def conjugate_grid(pump: float, signal: Any) -> np.ndarray:
     return np.sort(1 / (1 / pump - 1 / sig))
 
 
-def _scalar(value: Any, role: str, kind: str | None, positive: bool = True) -> float:
-    da = crystals._checked(value, role, kind, positive=positive)
+def _scalar(value: Any, role: str, kind: str | None) -> float:
+    da = crystals._checked(value, role, kind)
     if da.ndim:
         raise ValueError(f"{role} must be a single number here, not of sizes "
                          f"{dict(da.sizes)}")
@@ -160,7 +160,7 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
     pols = crystals._polarizations(polarizations)
     ang, m = crystals._angle(med, angle), crystals._order(order)
     lp = _scalar(pump, "pump", "wavelength")
-    t = _scalar(temperature, "temperature", None, positive=False)
+    t = _scalar(temperature, "temperature", "temperature")
     length_m = _scalar(length, "length", "length")
     xi_value = _scalar(xi, "xi", None)
     period = (None if poling_period is None
