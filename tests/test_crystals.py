@@ -220,6 +220,17 @@ def test_tuning_curve_of_a_type0_source_splits_above_degeneracy():
     assert ds.signal.attrs["units"] == "m"
 
 
+def test_tuning_curve_agrees_with_ndispers_own_qpm_tuning():
+    """An independent solver: ndispers' tuning_dfg(qpm_period=...) (its own grid and
+    Brent refinement to 1e-6 um) gives the same signal for the SLN source above T0."""
+    ours = crystals.tuning_curve("SLN", pump=772e-9, temperature=50.0, poling_period=19.36e-6,
+                                 polarizations="eee")
+    (theirs_s, theirs_i), = nd.media.crystals.SLN().tuning_dfg(
+        0.772, np.pi / 2, 50.0, "e", "e", "e", wl_i_max=2.0, qpm_period=19.36)
+    assert float(ours.signal) == pytest.approx(theirs_s * 1e-6, rel=1e-6)
+    assert float(ours.idler) == pytest.approx(theirs_i * 1e-6, rel=1e-6)
+
+
 def test_tuning_curve_type_ii_crosses_degeneracy():
     lam0 = float(crystals.poling_period("KTP_xy", pump=775e-9, signal=1550e-9,
                                         temperature=30.0, polarizations="eeo"))
