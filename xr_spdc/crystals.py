@@ -141,6 +141,11 @@ def _polarizations(polarizations: Any) -> tuple[str, str, str]:
     return triple  # type: ignore[return-value]
 
 
+def _pol_label(pols: tuple[str, str, str]) -> str:
+    """The attrs' spelling: "pump e, signal e, idler o"."""
+    return ", ".join(f"{beam} {pol}" for beam, pol in zip(_BEAMS, pols, strict=True))
+
+
 # ---------------------------------------------------------------------------- checking
 
 
@@ -254,7 +259,7 @@ def _labelled_phi(phi: xr.DataArray, med: Any, pols: tuple[str, str, str], order
     return phi.rename("phi").assign_attrs(
         long_name="phase mismatch", units="rad", formula=PHI_FORMULA,
         convention="Bennink: dk = k_p - k_s - k_i - 2 pi m/Lambda; phi < 0: k_p short",
-        polarizations=", ".join(f"{b} {p}" for b, p in zip(_BEAMS, pols, strict=True)),
+        polarizations=_pol_label(pols),
         qpm_order=order if poled else 0, temperature_units=TEMPERATURE_UNITS,
         references=REFERENCE, **_source(med))
 
@@ -442,7 +447,7 @@ def poling_period(crystal: Any, *, pump: Any, signal: Any, temperature: Any,
                          f"needed) at {inputs._positions(dk0, bad)}")
     return (2 * np.pi * m / abs(dk0)).rename("poling_period").assign_attrs(
         long_name="poling period", units="m", formula="Lambda = 2 pi |m|/|k_p - k_s - k_i|",
-        polarizations=", ".join(f"{b} {p}" for b, p in zip(_BEAMS, pols, strict=True)),
+        polarizations=_pol_label(pols),
         qpm_order=m, temperature_units=TEMPERATURE_UNITS, **_source(med))
 
 
@@ -603,8 +608,7 @@ def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: An
     return xr.Dataset({
         "signal": signal.assign_attrs(long_name="phase-matched signal wavelength", **common),
         "idler": idler.assign_attrs(long_name="phase-matched idler wavelength", **common)},
-        attrs={"polarizations": ", ".join(f"{b} {p}" for b, p in
-                                          zip(_BEAMS, pols, strict=True))})
+        attrs={"polarizations": _pol_label(pols)})
 
 
 def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, length: Any,
