@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import dask
 import h5py
 import netCDF4
 import numpy as np
@@ -275,8 +276,6 @@ def test_ctrl_c_inside_the_library_is_not_lost(tmp_path, displaced, monkeypatch,
 
 def _interrupting_blocks(grid: xr.Dataset, signum: int) -> xr.DataArray:
     """A lazy overlap whose third block sends ``signum`` while other blocks still run."""
-    import dask
-
     def block(values, block_info=None):
         if block_info[0]["chunk-location"][0] == 2:
             os.kill(os.getpid(), signum)
@@ -284,7 +283,6 @@ def _interrupting_blocks(grid: xr.Dataset, signum: int) -> xr.DataArray:
         return values
 
     lazy = grid.spdc.overlap(chunks={"phi": 1})
-    dask.config.set(scheduler="threads", num_workers=4)
     return lazy.copy(data=lazy.data.map_blocks(block, dtype=lazy.dtype))
 
 
@@ -293,7 +291,8 @@ def test_ctrl_c_during_a_lazy_save_leaves_no_temporary_file(tmp_path, small_grid
                                                             default_sigint):
     path = to_netcdf(small_grid.spdc.overlap(workers=1), tmp_path / "o.nc")
     before = path.read_bytes()
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt), dask.config.set(scheduler="threads",
+                                                           num_workers=4):
         to_netcdf(_interrupting_blocks(small_grid, signal.SIGINT), path, engine=engine)
     time.sleep(0.2)  # blocks still running in dask's threads have finished by now
     assert path.read_bytes() == before
@@ -301,13 +300,18 @@ def test_ctrl_c_during_a_lazy_save_leaves_no_temporary_file(tmp_path, small_grid
 
 
 SIGTERM_SCRIPT = """
-import os, signal, sys, time, numpy as np, xarray as xr, xr_spdc
-sys.path.insert(0, {tests!r})
-from test_io import _interrupting_blocks
+import os, signal, time, dask, numpy as np, xarray as xr, xr_spdc
 grid = xr.Dataset(coords={{"phi": np.linspace(-7, 3, 7) * np.pi, "xi": [1.0, 2.0]}})
 o = grid.spdc.overlap(workers=1)
-if {lazy}:
-    o = _interrupting_blocks(grid, signal.SIGTERM)
+if {lazy}:  # as _interrupting_blocks, without importing this test module
+    def block(values, block_info=None):
+        if block_info[0]["chunk-location"][0] == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.02)
+        return values
+    lazy = grid.spdc.overlap(chunks={{"phi": 1}})
+    dask.config.set(scheduler="threads", num_workers=4)
+    o = lazy.copy(data=lazy.data.map_blocks(block, dtype=lazy.dtype))
 else:
     store = xr.backends.H5NetCDFStore
     original = store.prepare_variable
@@ -325,8 +329,7 @@ def test_sigterm_during_a_save_ends_the_process_and_keeps_the_old_file(tmp_path,
                                                                        lazy):
     path = to_netcdf(displaced, tmp_path / "o.nc")
     before = path.read_bytes()
-    script = SIGTERM_SCRIPT.format(tests=str(Path(__file__).parent), lazy=lazy,
-                                   path=str(path))
+    script = SIGTERM_SCRIPT.format(lazy=lazy, path=str(path))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == -signal.SIGTERM, done.stderr
