@@ -299,6 +299,38 @@ def test_ctrl_c_during_a_lazy_save_leaves_no_temporary_file(tmp_path, small_grid
     assert _only(tmp_path) == ["o.nc"]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ctrl_c_while_blocks_are_written_in_this_thread_never_deadlocks(
+        tmp_path, small_grid, monkeypatch, engine, default_sigint):
+    """dask's synchronous scheduler writes blocks in the main thread: the interrupt lands
+    inside xarray's backend, where raising could leave its file lock taken (the next save
+    would hang); the save stops at the next block instead."""
+    path = to_netcdf(small_grid.spdc.overlap(workers=1), tmp_path / "o.nc")
+    before = path.read_bytes()
+    wrapper = {"h5netcdf": xr.backends.h5netcdf_.H5NetCDFArrayWrapper,
+               "netcdf4": xr.backends.netCDF4_.NetCDF4ArrayWrapper}[engine]
+    original = wrapper.get_array
+    calls = []
+
+    def interrupting_get_array(self, *args, **kwargs):
+        calls.append(self.variable_name)
+        if calls.count("overlap") == 2:  # with xarray's file lock taken, writing a block
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(wrapper, "get_array", interrupting_get_array)
+    lazy = small_grid.spdc.overlap(chunks={"phi": 1})
+    with pytest.raises(KeyboardInterrupt), dask.config.set(scheduler="synchronous"):
+        to_netcdf(lazy, path, engine=engine)
+    assert calls.count("overlap") < small_grid.sizes["phi"]  # stopped before the end
+    assert path.read_bytes() == before and _only(tmp_path) == ["o.nc"]
+    monkeypatch.undo()
+    with dask.config.set(scheduler="synchronous"):  # a lock left taken would hang here
+        to_netcdf(lazy, path, engine=engine)
+    assert open_dataarray(path).values.tobytes() == small_grid.spdc.overlap(
+        workers=1).values.tobytes()
+
+
 SIGTERM_SCRIPT = """
 import os, signal, time, dask, numpy as np, xarray as xr, xr_spdc
 grid = xr.Dataset(coords={{"phi": np.linspace(-7, 3, 7) * np.pi, "xi": [1.0, 2.0]}})

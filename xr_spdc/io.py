@@ -234,8 +234,9 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
                                            dir=target.parent))
             tmp = folder / target.name
             if lazy:
-                writes = ds.to_netcdf(tmp, engine=engine, format="NETCDF4",
-                                      encoding=encoding, compute=False, **kwargs)
+                writes = _stoppable(ds).to_netcdf(tmp, engine=engine, format="NETCDF4",
+                                                  encoding=encoding, compute=False,
+                                                  **kwargs)
                 with signals.interruptible():
                     writes.compute()
                 del writes
@@ -266,15 +267,42 @@ class _Interrupted(BaseException):
     """A held SIGINT/SIGTERM, raised to abandon a save (re-delivered after the cleanup)."""
 
 
+#: Set while a held signal waits to be acted on: blocks of a lazy save check it before they
+#: are written, so a save whose blocks run in this process's main thread (dask's
+#: synchronous scheduler) stops at the next block too.
+_STOP_BLOCKS = threading.Event()
+
+#: Modules that may hold a file or a lock when a signal arrives: never raise inside them.
+_LIBRARY_MODULES = ("xarray.backends", "h5netcdf", "h5py", "netCDF4")
+
+
+def _stop_if_interrupted(block: Any) -> Any:
+    """Pass a block through, unless a held signal waits (see :data:`_STOP_BLOCKS`)."""
+    if _STOP_BLOCKS.is_set():
+        raise _Interrupted()
+    return block
+
+
+def _in_library(frame: Any) -> bool:
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith(_LIBRARY_MODULES):
+            return True
+        frame = frame.f_back
+    return False
+
+
 class _HeldSignals:
     """Hold SIGINT and SIGTERM while a save runs; re-deliver them once it is cleaned up.
 
     Only signals whose handler is Python's default (KeyboardInterrupt for SIGINT,
     termination for either) are held, and only in the main thread (the only one that may
     set handlers); a signal that arrives marks the save abandoned.  Inside
-    :meth:`interruptible` the first one also raises at once (dask waits between blocks).
-    On exit the held signal is raised again with the original handler back in place, so
-    SIGINT becomes KeyboardInterrupt and SIGTERM ends the process with its usual status.
+    :meth:`interruptible` the first one also raises at once, unless it interrupted the
+    netCDF libraries or xarray's backends, where an exception can leave a lock taken
+    (xarray's file-manager lock: a deadlock) or be lost in a finalizer; then the next block
+    stops the save (:func:`_stop_if_interrupted`).  On exit the held signal is raised again
+    with the original handler back in place, so SIGINT becomes KeyboardInterrupt and
+    SIGTERM ends the process with its usual status.
     """
 
     def __init__(self) -> None:
@@ -293,7 +321,8 @@ class _HeldSignals:
 
     def _handle(self, number: int, frame: Any) -> None:
         self._pending.append(number)
-        if self._armed:
+        _STOP_BLOCKS.set()
+        if self._armed and not _in_library(frame):
             self._armed = False  # raise once; later signals wait for the cleanup
             raise _Interrupted(number)
 
@@ -316,6 +345,7 @@ class _HeldSignals:
     def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool:
         for number, old in self._old.items():
             signal.signal(number, old)
+        _STOP_BLOCKS.clear()
         if self._pending:
             try:
                 signal.raise_signal(self._pending[0])  # KeyboardInterrupt, or the end
@@ -324,6 +354,16 @@ class _HeldSignals:
         if kind is _Interrupted:  # held elsewhere than here: never a completed save
             raise KeyboardInterrupt from None
         return False
+
+
+def _stoppable(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with every dask-backed variable checking :data:`_STOP_BLOCKS` per block."""
+    wrapped = {name: var.copy(data=var.data.map_blocks(_stop_if_interrupted,
+                                                       dtype=var.dtype))
+               for name, var in ds.variables.items() if var.chunks is not None}
+    coords = {name: var for name, var in wrapped.items() if name in ds.coords}
+    data = {name: var for name, var in wrapped.items() if name not in ds.coords}
+    return ds.assign_coords(coords).assign(data)
 
 
 def _write_target(shown: str) -> Path:
