@@ -20,6 +20,13 @@ engine="h5netcdf")`` does too.  A plain ``xr.open_dataset(path)`` uses the netcd
 without ``auto_complex`` and gives a structured ``[('r', '<f8'), ('i', '<f8')]`` dtype, on
 which ``abs()`` and ``.plot()`` fail.
 
+Saving
+------
+:func:`to_netcdf` writes a new file next to the target and renames it over the target only
+when complete: an error, Ctrl-C, SIGTERM or a full disk leaves the old file byte-identical
+and no temporary file behind, and the error names the user's path and the cause.  A
+symbolic link is written through to its target (the link stays), as editors do.
+
 Metadata
 --------
 Every attribute is written as it is, except that bools become ints (1/0: netCDF has no
@@ -196,10 +203,12 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     SIGTERM during the save leaves any existing file byte-identical and removes the
     temporary folder; only a hard kill (SIGKILL, power loss) can leave that folder behind.
     While an in-memory object is written, SIGINT and SIGTERM are held and acted on once the
-    netCDF library is out of the file (writing is fast; interrupting the HDF5 and netCDF
-    libraries mid-call can lose the interrupt or deadlock xarray's file lock).  A
-    dask-backed save is interrupted at once between blocks.  After the cleanup, SIGINT
-    raises :class:`KeyboardInterrupt` and SIGTERM ends the process with its usual status.
+    netCDF library is out of the file (writing is fast: ~0.2 s for 10^7 points;
+    interrupting the HDF5 and netCDF libraries mid-call can lose the interrupt in a
+    finalizer or leave xarray's file lock taken, a deadlock).  A dask-backed save stops
+    at once, or at the next block when the signal lands inside the netCDF library.  After
+    the cleanup, SIGINT raises :class:`KeyboardInterrupt` and SIGTERM ends the process with
+    its usual status (both only in the main thread, the one Python delivers signals to).
     A replaced file keeps its permission bits; a new one gets 0o666 less the umask.
 
     Examples
@@ -215,34 +224,25 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     ds = prepare(obj, title=title, engine=engine)
-    encoding = {name: dict(options) for name, options in (encoding or {}).items()}
+    per_variable = {name: dict(options) for name, options in (encoding or {}).items()}
     for name in ds.coords:
-        encoding.setdefault(str(name), {}).setdefault("_FillValue", None)
+        per_variable.setdefault(str(name), {}).setdefault("_FillValue", None)
     shown = os.fspath(path)
     target = _write_target(shown)
     size = sum(v.nbytes for v in ds.variables.values())
-    compressed = any(o.get("zlib") or o.get("compression") for o in encoding.values())
+    compressed = any(o.get("zlib") or o.get("compression") for o in per_variable.values())
     free = _free_space(target.parent)
     if not compressed:  # compressed sizes are unknown until written
         _refuse_if_too_big(shown, target.parent, size, free)
     kwargs = {"auto_complex": True} if engine == "netcdf4" else {}
-    lazy = any(v.chunks is not None for v in ds.variables.values())
     with _HeldSignals() as signals:
         folder = None
         try:
             folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp",
                                            dir=target.parent))
             tmp = folder / target.name
-            if lazy:
-                writes = _stoppable(ds).to_netcdf(tmp, engine=engine, format="NETCDF4",
-                                                  encoding=encoding, compute=False,
-                                                  **kwargs)
-                with signals.interruptible():
-                    writes.compute()
-                del writes
-            else:
-                ds.to_netcdf(tmp, engine=engine, format="NETCDF4", encoding=encoding,
-                             **kwargs)
+            _write(ds, tmp, signals, engine=engine, format="NETCDF4",
+                   encoding=per_variable, **kwargs)
             signals.check()  # a signal that came in while the library held the file
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
@@ -261,6 +261,17 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
         _remove_folder(folder)
     _fsync_folder(target.parent)
     return Path(path)
+
+
+def _write(ds: xr.Dataset, tmp: Path, signals: _HeldSignals, **options: Any) -> None:
+    """Write ``ds`` to ``tmp``: at once if in memory (signals held throughout), else the
+    file's layout first and then the blocks, interruptible between them."""
+    if all(v.chunks is None for v in ds.variables.values()):
+        ds.to_netcdf(tmp, **options)
+        return
+    writes = _stoppable(ds).to_netcdf(tmp, compute=False, **options)
+    with signals.interruptible():
+        writes.compute()
 
 
 class _Interrupted(BaseException):
@@ -342,7 +353,7 @@ class _HeldSignals:
         if self._pending:
             raise _Interrupted(self._pending[0])
 
-    def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool:
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
         for number, old in self._old.items():
             signal.signal(number, old)
         _STOP_BLOCKS.clear()
@@ -353,7 +364,6 @@ class _HeldSignals:
                 raise KeyboardInterrupt from None  # not "during handling of _Interrupted"
         if kind is _Interrupted:  # held elsewhere than here: never a completed save
             raise KeyboardInterrupt from None
-        return False
 
 
 def _stoppable(ds: xr.Dataset) -> xr.Dataset:
@@ -449,7 +459,7 @@ def _defuse_failed_close(exc: BaseException) -> None:
             if (type(owner).__module__.startswith("h5netcdf")
                     and getattr(owner, "_closed", True) is False
                     and hasattr(owner, "_close_h5file")):
-                owner._closed = True
+                setattr(owner, "_closed", True)  # noqa: B010 (owner is typed Any | None)
             tb = tb.tb_next
         error = error.__context__
 

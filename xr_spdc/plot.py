@@ -177,7 +177,8 @@ def plot_classic(overlap: xr.DataArray, *, phi: str | None = None, xi: str | Non
                          f"{mu!r} has {grid[mu].size} values (or pass mark_optimum=False)")
     values = intensity(grid).assign_coords(
         phi_over_pi=(grid[phi] / np.pi).assign_attrs(long_name=X_LABEL, units=""),
-        log10_xi=np.log10(grid[xi]).assign_attrs(long_name=Y_LABEL, units=""))
+        log10_xi=xr.apply_ufunc(np.log10, grid[xi]).assign_attrs(long_name=Y_LABEL,
+                                                                   units=""))
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5), layout="constrained")
     kwargs.setdefault("cmap", "viridis")
