@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import xr_spdc
+import xr_spdc.io
 from xr_spdc import cli
 from xr_spdc.cli import main
 
@@ -100,7 +101,20 @@ def test_an_unwritable_output_names_the_users_path_not_a_temporary_file(tmp_path
     out = tmp_path / "nonexistent" / "dir" / "out.nc"
     assert main(["--points", "2", "2", "--workers", "1", "-o", str(out)]) == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert f"cannot write {out}: the folder" in line and ".tmp" not in line
+    assert line == f"xr-spdc: error: cannot write {out}: the folder {out.parent} does not exist"
+
+
+def test_a_full_disk_is_one_line_and_status_2(tmp_path, monkeypatch, capsys):
+    def full(folder):
+        return 1000
+
+    monkeypatch.setattr(xr_spdc.io, "_free_space", full)
+    out = tmp_path / "o.nc"
+    out.write_bytes(b"old")
+    assert main(["--points", "20", "20", "--workers", "1", "-o", str(out)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"xr-spdc: error: cannot write {out}: the disk is full (about ")
+    assert out.read_bytes() == b"old"
 
 
 def test_ctrl_c_is_one_line_and_status_130(tmp_path, monkeypatch, capsys):

@@ -161,11 +161,23 @@ def _run(args: argparse.Namespace, written: list[str]) -> int:
         if args.plot is not None:
             _save_figure(overlap, args.plot)
     except (ValueError, TypeError, OSError, xr_spdc.FanoutError) as exc:
-        print(f"xr-spdc: error: {exc}", file=sys.stderr)
+        print(f"xr-spdc: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     print(f"xr-spdc: {_summary(overlap, args)} in {time.perf_counter() - started:.2f} s",
           file=sys.stderr)
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error's message on one line; an OSError that names its path in its own words
+    ("cannot write out.nc: the disk is full ...") without the "[Errno 28]" and the path
+    repeated."""
+    if isinstance(exc, OSError) and exc.filename and exc.strerror and str(
+            exc.filename) in exc.strerror:
+        text = exc.strerror
+    else:
+        text = str(exc)
+    return " ".join(text.split())
 
 
 def _summary(overlap: xr.DataArray, args: argparse.Namespace) -> str:
