@@ -181,15 +181,14 @@ def _first_importers(statement: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("statement", [
-    "import xr_spdc",
-    "import xr_spdc.plot, xr_spdc.io",
+    "import xr_spdc.plot, xr_spdc.io",  # the package first, then these two
     "from xr_spdc import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass",
 ])
 def test_importing_leaves_scipy_and_matplotlib_to_first_use(statement):
     """None of this module's files imports them up front; what remains comes from the
     engine's modules (accessor, quad, optimum...), listed in the failure message."""
     importers = _first_importers(statement)
-    assert "matplotlib" not in importers
+    assert "matplotlib" not in importers  # so no backend is chosen on import either
     assert not set(importers.values()) & LIGHT_MODULES, importers
 
 

@@ -366,7 +366,7 @@ def test_sigterm_during_a_save_ends_the_process_and_keeps_the_old_file(tmp_path,
                           timeout=60)
     assert done.returncode == -signal.SIGTERM, done.stderr
     assert "saved" not in done.stdout
-    time.sleep(0.2)
+    time.sleep(0.2)  # blocks still running in dask's threads have finished by now
     assert path.read_bytes() == before
     assert _only(tmp_path) == ["o.nc"]
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -178,11 +175,3 @@ def test_plotting_never_shows_a_window(overlap, monkeypatch):
 
     monkeypatch.setattr(plt, "show", no_show)
     plot_classic(overlap)
-
-
-def test_importing_the_module_selects_no_backend():
-    code = ("import sys, xr_spdc.plot; "
-            "print('matplotlib.pyplot' in sys.modules, 'matplotlib.backends' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=60)
-    assert out.stdout.split() == ["False", "False"]
