@@ -125,7 +125,8 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path, monkeypatch, capsys):
     out = tmp_path / "o.nc"
     out.write_bytes(b"old")
     assert main(["-o", str(out)]) == cli.EXIT_INTERRUPTED == 130
-    assert capsys.readouterr().err == f"xr-spdc: interrupted; {out} is as it was before\n"
+    assert capsys.readouterr().err == (f"xr-spdc: interrupted; {out} was not written (an "
+                                       "existing file is unchanged)\n")
     assert out.read_bytes() == b"old"
 
 

@@ -138,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, written)
     except KeyboardInterrupt:
         done = (f"after writing {written[0]}" if written
-                else f"{args.output} is as it was before")
+                else f"{args.output} was not written (an existing file is unchanged)")
         print(f"xr-spdc: interrupted; {done}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
