@@ -130,6 +130,19 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path, monkeypatch, capsys):
     assert out.read_bytes() == b"old"
 
 
+def test_ctrl_c_while_drawing_says_the_file_was_written(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_save_figure", interrupted)
+    out, png = tmp_path / "o.nc", tmp_path / "o.png"
+    assert main(["--points", "3", "2", "--workers", "1", "-o", str(out), "--plot",
+                 str(png)]) == 130
+    assert capsys.readouterr().err == (f"xr-spdc: interrupted after writing {out}; {png} "
+                                       "was not drawn\n")
+    assert xr_spdc.open_dataarray(out).sizes == {"phi": 3, "xi": 2}
+
+
 def test_method_choices_are_the_methods_the_library_has():
     from xr_spdc.methods import METHODS
 

@@ -137,9 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args, written)
     except KeyboardInterrupt:
-        done = (f"after writing {written[0]}" if written
-                else f"{args.output} was not written (an existing file is unchanged)")
-        print(f"xr-spdc: interrupted; {done}", file=sys.stderr)
+        done = (f"interrupted after writing {written[0]}; {args.plot} was not drawn"
+                if written else
+                f"interrupted; {args.output} was not written (an existing file is unchanged)")
+        print(f"xr-spdc: {done}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
