@@ -497,6 +497,19 @@ def test_an_os_error_mid_save_names_the_users_path(tmp_path, displaced, monkeypa
     assert _only(tmp_path) == []
 
 
+def test_a_library_error_naming_the_temporary_file_names_the_users_path(
+        tmp_path, displaced, monkeypatch):
+    def failing_write(self, target, **kwargs):
+        raise RuntimeError(f"Unable to synchronously create file (unable to lock file, "
+                           f"name = '{target}', errno = 11)")
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", failing_write)
+    with pytest.raises(RuntimeError, match="unable to lock file") as error:
+        to_netcdf(displaced, tmp_path / "o.nc")
+    assert f"name = '{tmp_path / 'o.nc'}'" in str(error.value)
+    assert ".tmp" not in str(error.value) and _only(tmp_path) == []
+
+
 def test_saving_onto_a_symlink_writes_through_to_its_target(tmp_path, displaced):
     real = to_netcdf(displaced, tmp_path / "real.nc")
     link = tmp_path / "link.nc"

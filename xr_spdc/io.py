@@ -252,7 +252,8 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
         except BaseException as exc:
             signals.hold()
             _defuse_failed_close(exc)
-            error = _explain(exc, shown, target.parent, size, free)  # the temp still there
+            error = _explain(exc, shown, target.parent, size, free,  # the temp still there
+                             None if folder is None else folder / target.name)
             if folder is not None:
                 _remove_folder(folder)
             if error is None:
@@ -419,8 +420,8 @@ def _free_space(folder: Path) -> int | None:
 _NO_SPACE = ("No space left on device", "errno = 28")
 
 
-def _explain(exc: BaseException, shown: str, folder: Path, size: int,
-             free: int | None) -> OSError | None:
+def _explain(exc: BaseException, shown: str, folder: Path, size: int, free: int | None,
+             temporary: Path | None) -> BaseException | None:
     """The error to show for a failed save, naming the user's path, or None to re-raise.
 
     HDF5 reports a full disk as an ``OSError`` or a ``RuntimeError`` carrying errno 28 in
@@ -438,6 +439,9 @@ def _explain(exc: BaseException, shown: str, folder: Path, size: int,
             return _disk_full(shown, folder, size, free)
     if isinstance(exc, OSError) and exc.errno is not None:
         return OSError(exc.errno, f"cannot write {shown}: {exc.strerror}", shown)
+    if temporary is not None and str(temporary) in text and type(exc) in (
+            RuntimeError, ValueError, OSError):  # HDF5's messages name the file it wrote
+        return type(exc)(text.replace(str(temporary), shown))
     return None
 
 
