@@ -12,7 +12,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._version import __version__
 
@@ -93,34 +93,39 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _refuse(parser: argparse.ArgumentParser, message: str) -> NoReturn:
+    """Exit with status 2 and one line, as argparse's own errors end (without the usage)."""
+    parser.exit(2, f"{parser.prog}: error: {message}\n")
+
+
 def _check_range(parser: argparse.ArgumentParser, option: str, bounds: Sequence[float],
                  n: int) -> None:
     start, stop = bounds
     given = f"{option} {start:g} {stop:g}"
     if not (math.isfinite(start) and math.isfinite(stop)):
-        parser.error(f"{option} must be finite numbers, not {given}")
+        _refuse(parser, f"{option} must be finite numbers, not {given}")
     if n > 1 and start == stop:
-        parser.error(f"{given} is one value, but {n} points were asked for: give a range "
+        _refuse(parser, f"{given} is one value, but {n} points were asked for: give a range "
                      "(START < STOP) or 1 point")
     if start > stop:
-        parser.error(f"{option} needs START < STOP (it is not sorted for you: the stop is "
+        _refuse(parser, f"{option} needs START < STOP (it is not sorted for you: the stop is "
                      f"excluded), not {given}; did you mean {option} {stop:g} {start:g}?")
 
 
 def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if min(args.points) < 1:
-        parser.error(f"--points must be positive, not {' '.join(map(str, args.points))}")
+        _refuse(parser, f"--points must be positive, not {' '.join(map(str, args.points))}")
     _check_range(parser, "--phi-over-pi", args.phi_over_pi, args.points[0])
     _check_range(parser, "--log10-xi", args.log10_xi, args.points[1])
     if not math.isfinite(args.mu):
-        parser.error(f"--mu must be a finite number, not {args.mu}")
+        _refuse(parser, f"--mu must be a finite number, not {args.mu}")
     if args.output.endswith(("/", "\\")):
-        parser.error(f"--output {args.output!r} names a folder (it ends in a slash); give a "
+        _refuse(parser, f"--output {args.output!r} names a folder (it ends in a slash); give a "
                      "file name ending in .nc")
     if not args.output.endswith(".nc"):
-        parser.error(f"--output must end in .nc, not {args.output!r}")
+        _refuse(parser, f"--output must end in .nc, not {args.output!r}")
     if args.plot is not None and not args.plot.lower().endswith(".png"):
-        parser.error(f"--plot must end in .png, not {args.plot!r}")
+        _refuse(parser, f"--plot must end in .png, not {args.plot!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
