@@ -131,9 +131,10 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``xr-spdc`` console script; returns the exit status.
 
-    Bad arguments exit (``SystemExit``) with status 2 and one line on stderr, as argparse
-    does; a failure while computing or saving returns 2, Ctrl-C returns 130, both with one
-    line on stderr.  On success one line on stderr says what was written.
+    Bad arguments exit (``SystemExit``) with status 2 and a last line on stderr saying
+    why (argparse's own type errors print the usage above it); a failure while computing or
+    saving returns 2, Ctrl-C returns 130, both with one line on stderr.  On success one line
+    on stderr says what was written, its shape and the time taken.
     """
     parser = _parser()
     args = parser.parse_args(argv)
