@@ -44,7 +44,7 @@ from ._version import __version__
 from .kernels import _scaled_exp1, overlap
 from .labels import INPUT_ATTRS as LABELS_INPUT_ATTRS
 from .methods import Method
-from .quad import EPSABS, EPSREL, LIMIT, QuadResult
+from .quad import _STATUS_BY_MESSAGE, EPSABS, EPSREL, LIMIT, QuadResult, _quad_part
 
 __all__ = ["focusing", "focusing_function", "focusing_quad"]
 
@@ -147,7 +147,8 @@ def focusing_function(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0,
         casting="same_kind",
         buffersize=1 << 14,
     )
-    with it:
+    # Underflow (e^{−βs²}, e^{−2κ(2ξ−s)} far out) is harmless; overflow only where h does.
+    with it, np.errstate(under="ignore"):
         for s, x, b, k, m, out in it:
             out[...] = _focusing_chunk(s, x, b, k, m)
         return it.operands[5]
@@ -253,12 +254,17 @@ def _quadrature(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndar
         return total / (2.0 * xi) * np.exp(scale)
 
 
-def _log1p(w: np.ndarray) -> np.ndarray:
-    # log(1 + w), accurate for small |w| (numpy's complex log1p is log(1 + w)).
+def _log_ratio(rest: np.ndarray, low: np.ndarray) -> np.ndarray:
+    # J(c) = log((low + rest)/low), low = a + c (Im = ±1, so no branch is crossed): as
+    # log1p(w), w = rest/low, for |w| ≤ 1/2, where the ratio would lose the digits of a
+    # small J (small ξ); as the log of the ratio otherwise, where log1p's 1 + Re w cancels
+    # (w ≈ −1 when a ≈ −2ξ).  numpy's complex log1p is log(1 + w), hence the parts.
+    w = rest / low
     x, y = w.real, w.imag
-    out = np.empty(w.shape, dtype=np.complex128)
-    out.real = 0.5 * np.log1p(x * (2.0 + x) + y * y)
-    out.imag = np.arctan2(y, 1.0 + x)
+    small = np.abs(w) <= 0.5
+    out = np.log(np.where(small, 1.0, (low + rest) / low))
+    out.real = np.where(small, 0.5 * np.log1p(x * (2.0 + x) + y * y), out.real)
+    out.imag = np.where(small, np.arctan2(y, 1.0 + x), out.imag)
     return out
 
 
@@ -273,7 +279,7 @@ def _integrand(s: np.ndarray, sigma: np.ndarray, xi: np.ndarray, B: np.ndarray,
     plain = ~absorbing
     if plain.any():
         r, aa, ss = rest[plain], np.broadcast_to(a, s.shape)[plain], s[plain]
-        diff[plain] = _log1p(r / (aa + 1j)) - _log1p(r / (aa + ss - 1j))
+        diff[plain] = _log_ratio(r, aa + 1j) - _log_ratio(r, aa + ss - 1j)
     if absorbing.any():
         k2 = 2.0 * np.broadcast_to(kappa, s.shape)[absorbing]
         aa, bb = np.broadcast_to(a, s.shape)[absorbing], np.broadcast_to(b, s.shape)[absorbing]
@@ -352,8 +358,6 @@ class _Inner:
         self.max_err, self.status = 0.0, 0
 
     def __call__(self, s: float) -> float:
-        from .quad import _quad_part
-
         sigma, beta, kappa, a = self.args
         value, err, status = _quad_part(_real_integrand, a, self.b - s,
                                         (s, sigma, beta, kappa, a), **self.options)
@@ -363,8 +367,6 @@ class _Inner:
 
 def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
                 epsabs: float, epsrel: float, limit: int) -> tuple[float, float, int]:
-    from .quad import _quad_part
-
     a, b = -xi * (1.0 - mu), xi * (1.0 + mu)
     beta = B * B / xi
     end = min(2.0 * xi, math.sqrt(_TAIL / beta) if beta > 0 else math.inf,
@@ -375,16 +377,10 @@ def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
     out = quad(inner, 0.0, end, points=breaks or None, epsabs=epsabs, epsrel=epsrel,
                limit=limit, full_output=1)
     outer_status = 0 if len(out) == 3 else next(
-        (code for prefix, code in _status_codes().items() if out[3].startswith(prefix)), 7)
+        (code for prefix, code in _STATUS_BY_MESSAGE.items() if out[3].startswith(prefix)), 7)
     scale = math.exp(2.0 * kappa * xi * (1.0 - mu)) / (2.0 * xi) if kappa > 0 else 1 / (2 * xi)
     err = out[1] + inner.max_err * end
     return out[0] * scale, err * scale, max(outer_status, inner.status)
-
-
-def _status_codes() -> dict[str, int]:
-    from .quad import _STATUS_BY_MESSAGE
-
-    return _STATUS_BY_MESSAGE
 
 
 # ---------------------------------------------------------------------------- blocks
