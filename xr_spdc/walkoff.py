@@ -254,44 +254,69 @@ def _quadrature(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndar
         return total / (2.0 * xi) * np.exp(scale)
 
 
-def _log_ratio(rest: np.ndarray, low: np.ndarray) -> np.ndarray:
-    # J(c) = log((low + rest)/low), low = a + c (Im = ±1, so no branch is crossed): as
-    # log1p(w), w = rest/low, for |w| ≤ 1/2, where the ratio would lose the digits of a
-    # small J (small ξ); as the log of the ratio otherwise, where log1p's 1 + Re w cancels
-    # (w ≈ −1 when a ≈ −2ξ).  numpy's complex log1p is log(1 + w), hence the parts.
-    w = rest / low
-    x, y = w.real, w.imag
-    small = np.abs(w) <= 0.5
-    out = np.log(np.where(small, 1.0, (low + rest) / low))
-    out.real = np.where(small, 0.5 * np.log1p(x * (2.0 + x) + y * y), out.real)
-    out.imag = np.where(small, np.arctan2(y, 1.0 + x), out.imag)
-    return out
+def _atan_difference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # atan x − atan y without cancellation: atan((x − y)/(1 + xy)), plus π·sign(x) where
+    # 1 + xy < 0 (x and y of opposite signs, where the two add up and nothing cancels).
+    q = 1.0 + x * y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = np.arctan((x - y) / q)
+    return np.where(q < 0, base + np.copysign(np.pi, x), base)
+
+
+def _log_difference(s: np.ndarray, a: np.ndarray, b: np.ndarray, rest: np.ndarray,
+                    small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Real and imaginary parts of J(i) − J(s − i) at κ = 0, in real arithmetic.
+
+    J(i) = log((b−s+i)/(a+i)) and J(s−i) = log((b−i)/(a+s−i)); the arguments keep Im = ±1,
+    so arg(x ± i) = ±(π/2 − atan x) and no branch is crossed.  Real part:
+    ½ log[((b−s)²+1)((a+s)²+1) / ((a²+1)(b²+1))], one logarithm of a product of ratios each
+    accurate to a few ulps (absolute error ~eps); where ξ ≤ 1/4 (``small``, per point) the
+    two ratios are 1 + O(ξ²) and their logarithms are taken as log1p of
+    (b−s)²−a² = rest·(b−s+a) and b²−(a+s)² = rest·(b+a+s) over the denominators, so that
+    J keeps its relative accuracy as ξ → 0.  Imaginary part:
+    atan a − atan(b−s) − atan b + atan(a+s), as two cancellation-free differences.
+    """
+    bs, as_ = b - s, a + s
+    a2, b2, as2, bs2 = a * a + 1.0, b * b + 1.0, as_ * as_ + 1.0, bs * bs + 1.0
+    real = np.empty(s.shape)
+    rows = small.ravel()
+    if rows.any():
+        r = rest[rows]
+        real[rows] = 0.5 * (np.log1p(r * (bs[rows] + a[rows]) / a2[rows])
+                            - np.log1p(r * (b[rows] + as_[rows]) / as2[rows]))
+    rows = ~rows
+    if rows.any():
+        real[rows] = 0.5 * np.log((bs2[rows] / a2[rows]) * (as2[rows] / b2[rows]))
+    imag = _atan_difference(a, bs) - _atan_difference(b, as_)
+    return real, imag
 
 
 def _integrand(s: np.ndarray, sigma: np.ndarray, xi: np.ndarray, B: np.ndarray,
                kappa: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Re[e^{iσs − βs²} I(s)] e^{2κa}, I in closed form (module docstring)."""
+    """Re[e^{iσs − βs²} I(s)] e^{2κa} on (panels, nodes), the point's values on (panels, 1)."""
     a, b = -xi * (1.0 - mu), xi * (1.0 + mu)
     rest = 2.0 * xi - s  # b − s − a ≥ 0
-    absorbing = np.broadcast_to(2.0 * kappa * (np.abs(a) + np.abs(b) + 2.0) > _KAPPA_ZERO,
-                                s.shape)
-    diff = np.empty(s.shape, dtype=np.complex128)  # J(i) − J(s − i), scaled by e^{2κa}
-    plain = ~absorbing
-    if plain.any():
-        r, aa, ss = rest[plain], np.broadcast_to(a, s.shape)[plain], s[plain]
-        diff[plain] = _log_ratio(r, aa + 1j) - _log_ratio(r, aa + ss - 1j)
-    if absorbing.any():
-        k2 = 2.0 * np.broadcast_to(kappa, s.shape)[absorbing]
-        aa, bb = np.broadcast_to(a, s.shape)[absorbing], np.broadcast_to(b, s.shape)[absorbing]
-        ss, r = s[absorbing], rest[absorbing]
+    # D = J(i) − J(s − i), scaled by e^{2κa}, as real and imaginary parts.
+    real, imag = np.empty(s.shape), np.empty(s.shape)
+    absorbing = (2.0 * kappa * (np.abs(a) + np.abs(b) + 2.0) > _KAPPA_ZERO).ravel()
+    rows = ~absorbing
+    if rows.any():
+        ar, br = a[rows], b[rows]
+        real[rows], imag[rows] = _log_difference(s[rows], ar, br, rest[rows],
+                                                 xi[rows] <= 0.25)
+    rows = absorbing
+    if rows.any():
+        k2 = 2.0 * kappa[rows]
+        ar, br, ss, r = a[rows], b[rows], s[rows], rest[rows]
         decay = np.exp(-k2 * r)  # e^{−2κ(b − s − a)}
-        j_i = _scaled_exp1(k2 * (aa + 1j)) - decay * _scaled_exp1(k2 * (bb - ss + 1j))
-        j_s = _scaled_exp1(k2 * (aa + ss - 1j)) - decay * _scaled_exp1(k2 * (bb - 1j))
-        diff[absorbing] = (j_i - j_s) * np.exp(-0.5 * k2 * ss)  # e^{−κs}
-    inner = 1j * diff / (2.0 + 1j * s)
-    beta = B * B / xi
-    phase = np.exp(-beta * s * s) * (np.cos(sigma * s) + 1j * np.sin(sigma * s))
-    return (phase * inner).real
+        j_i = _scaled_exp1(k2 * (ar + 1j)) - decay * _scaled_exp1(k2 * (br - ss + 1j))
+        j_s = _scaled_exp1(k2 * (ar + ss - 1j)) - decay * _scaled_exp1(k2 * (br - 1j))
+        diff = (j_i - j_s) * np.exp(-0.5 * k2 * ss)  # e^{−κs}
+        real[rows], imag[rows] = diff.real, diff.imag
+    # Re[e^{iσs} i D/(2 + is)] e^{−βs²}, with i D (2 − is) = (sD_r − 2D_i) + i(2D_r + sD_i).
+    phase = sigma * s
+    numerator = (s * real - 2.0 * imag) * np.cos(phase) - (2.0 * real + s * imag) * np.sin(phase)
+    return numerator * np.exp(-(B * B / xi) * s * s) / (4.0 + s * s)
 
 
 def focusing_quad(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0, kappa: ArrayLike = 0.0,
