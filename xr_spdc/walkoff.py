@@ -52,14 +52,17 @@ __all__ = ["focusing", "focusing_function", "focusing_quad"]
 # but for logarithmic branch points at s = ξ(1−μ) + i and s = ξ(1+μ) + i (where a pole of
 # the t-integrand meets an end of [a, b − s]) and s = 2i (where the two poles pinch).
 # Panels are graded away from every breakpoint (0, ξ(1∓μ), the end): the first has width
-# _FIRST_PANEL, each next one doubles, so a panel of width w lies ≥ w − 1 from the
-# breakpoint and every singularity stays outside the Bernstein ellipse ρ ≥ 2.6 of its
-# panel (ρ ≥ 4.6 for the first): ρ^−48 ≤ 1e-20.  The factor e^{iσs − βs²} and the
-# exponentials of κ grow on that ellipse like e^{rate·w/2} (rate below); capping the width
-# at _OSCILLATION/rate keeps the half-panel phase ≤ 12, where the 24-point rule's error for
-# e^{iωx} is ~(eω/96)^48 ≈ 3e-23.  Measured against mpmath: ≤ 3e-15 absolute (see tests).
+# _FIRST_PANEL, each next one _GROWTH times wider, so a panel of width w starts ≥ w/3 from
+# the breakpoint: a singularity there is ≥ 1 + 2/3 half-widths from the panel's centre,
+# outside the Bernstein ellipse ρ = 3 (ρ ≥ 2.9 for the first panel, whose end is at
+# height 1 below the branch point; ρ ≥ 4.6 for s = 2i over [0, 2]): ρ^−48 ≤ 1e-22.  The
+# factor e^{iσs − βs²} and the exponentials of κ grow on that ellipse like e^{rate·w/2}
+# (rate below); capping the width at _OSCILLATION/rate keeps the half-panel phase ≤ 12,
+# where the 24-point rule's error for e^{iωx} is ~(eω/96)^48 ≈ 3e-23.  Measured against
+# mpmath: ≤ 1e-15 absolute (tests/test_walkoff.py).
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(24)
-_FIRST_PANEL = 1.0
+_FIRST_PANEL = 2.0
+_GROWTH = 4.0
 _OSCILLATION = 24.0
 
 # The walk-off Gaussian e^{−βs²} and the absorption cut s at S = min(√(_TAIL/β), _TAIL/κ)
@@ -192,32 +195,37 @@ def _plan(xi: np.ndarray, B: np.ndarray, sigma: np.ndarray, kappa: np.ndarray,
     breaks = np.stack([np.zeros_like(xi), np.minimum(xi * (1 - m), end),
                        np.minimum(xi * (1 + m), end), end], axis=-1)
     left, right = breaks[:, :-1], breaks[:, 1:]
-    half = 0.5 * (right - left)
+    # A segment no wider than a first panel is one panel (from its left end): its branch
+    # points are at height 1 over its ends, outside the ellipse ρ ≥ 2.9.
+    whole = right - left
+    single = whole <= np.minimum(_FIRST_PANEL, cap)[:, None]
+    half = np.where(single, 0.0, 0.5 * whole)
     # Half-segments graded from their outer ends: (left, +1) and (right, -1) per segment.
     origin = np.stack([left, right], axis=-1).reshape(len(xi), 6)
     direction = np.tile([1.0, -1.0], (len(xi), 3))
-    length = np.repeat(half, 2, axis=1)
+    length = np.stack([np.where(single, whole, half), half], axis=-1).reshape(len(xi), 6)
     return origin, direction, length, cap
 
 
 def _geometric(length: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(first width, number of doubling panels, where they end) for each half-segment."""
+    """(first width, number of growing panels, where they end) for each half-segment."""
     first = np.minimum(_FIRST_PANEL, cap)
     with np.errstate(divide="ignore", invalid="ignore"):
-        to_end = np.ceil(np.log2(length / first + 1.0))
-        to_cap = np.floor(np.log2(cap / first)) + 1.0
-    doubling = np.where(length > 0, np.minimum(to_end, to_cap), 0.0)
-    reach = np.minimum(first * (2.0**doubling - 1.0), length)
-    return first, doubling, reach
+        # first·(g^n − 1)/(g − 1) ≥ length, and first·g^(n−1) ≤ cap
+        to_end = np.ceil(np.log(length * (_GROWTH - 1.0) / first + 1.0) / np.log(_GROWTH))
+        to_cap = np.floor(np.log(cap / first) / np.log(_GROWTH)) + 1.0
+    growing = np.where(length > 0, np.minimum(to_end, to_cap), 0.0)
+    reach = np.minimum(first * (_GROWTH**growing - 1.0) / (_GROWTH - 1.0), length)
+    return first, growing, reach
 
 
 def _panel_counts(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndarray,
                   mu: np.ndarray) -> np.ndarray:
     _, _, length, cap = _plan(xi, B, sigma, kappa, mu)
     cap = cap[:, None]
-    _, doubling, reach = _geometric(length, cap)
+    _, growing, reach = _geometric(length, cap)
     uniform = np.ceil(np.maximum(length - reach, 0.0) / cap)
-    return (doubling + uniform).sum(axis=1).astype(np.int64)
+    return (growing + uniform).sum(axis=1).astype(np.int64)
 
 
 def _quadrature(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndarray,
@@ -225,17 +233,18 @@ def _quadrature(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndar
     n = len(xi)
     origin, direction, length, cap = _plan(xi, B, sigma, kappa, mu)
     cap2 = np.broadcast_to(cap[:, None], length.shape)
-    first, doubling, reach = _geometric(length, cap2)
+    first, growing, reach = _geometric(length, cap2)
     uniform = np.ceil(np.maximum(length - reach, 0.0) / cap2)
-    counts = (doubling + uniform).astype(np.int64).ravel()
+    counts = (growing + uniform).astype(np.int64).ravel()
     # One row per panel, in (point, half-segment, panel) order: k is the panel's index
     # within its half-segment, its edges x_k, x_{k+1} measured from the outer end.
     seg = np.repeat(np.arange(counts.size), counts)
     k = np.arange(seg.size) - np.repeat(np.cumsum(counts) - counts, counts)
 
     def edge(j: np.ndarray) -> np.ndarray:
-        f, d, r, c, ln = (a.ravel()[seg] for a in (first, doubling, reach, cap2, length))
-        x = np.where(j <= d, f * (2.0 ** np.minimum(j, d) - 1.0), r + (j - d) * c)
+        f, d, r, c, ln = (a.ravel()[seg] for a in (first, growing, reach, cap2, length))
+        x = np.where(j <= d, f * (_GROWTH ** np.minimum(j, d) - 1.0) / (_GROWTH - 1.0),
+                     r + (j - d) * c)
         return np.minimum(x, ln)
 
     x0, x1 = edge(k.astype(np.float64)), edge(k + 1.0)
@@ -246,7 +255,12 @@ def _quadrature(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndar
     s = centre[:, None] + halfw[:, None] * _GL_NODES  # (panels, nodes)
     p = point[:, None]
     values = _integrand(s, sigma[p], xi[p], B[p], kappa[p], mu[p])
-    per_panel = (values @ _GL_WEIGHTS) * halfw
+    # Node by node, not a BLAS matrix product, whose summation order (and so the last bit)
+    # depends on how many panels there are: a point's value must not depend on its chunk.
+    per_panel = np.zeros(len(halfw))
+    for k, weight in enumerate(_GL_WEIGHTS):
+        per_panel += weight * values[:, k]
+    per_panel *= halfw
     total = np.zeros(n)
     np.add.at(total, point, per_panel)  # unbuffered, in panel order: fixed per point
     scale = np.where(kappa > 0, 2.0 * kappa * xi * (1.0 - mu), 0.0)
