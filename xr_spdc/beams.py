@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -103,7 +103,7 @@ def _aggregate(kp: xr.DataArray, ks: xr.DataArray, ki: xr.DataArray, xp: xr.Data
         a_plus = 1 + (ks * xs + ki * xi) / (kp * xp)
         b_plus = (1 - dk / kp) + (((ks + dk) / kp) * (xp / xs) + ((ki + dk) / kp) * (xp / xi))
         aggregate = (b_plus / a_plus) * (xs * xi) / xp
-        rate = np.arctan(aggregate) / (a_plus * b_plus)
+        rate = cast(xr.DataArray, np.arctan(aggregate)) / (a_plus * b_plus)
     return {"xi": aggregate, "A_plus": a_plus, "B_plus": b_plus, "rate_factor": rate}
 
 

@@ -142,11 +142,13 @@ def focusing_function(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0,
     >>> h.shape, bool(np.all(h[1] < h[0]))  # walk-off lowers h
     ((2, 2), True)
     """
+    operands: list[Any] = [sigma, xi, B, kappa, mu, None]
     it = np.nditer(
-        [sigma, xi, B, kappa, mu, None],
+        operands,
         flags=["external_loop", "buffered", "zerosize_ok", "growinner"],
-        op_flags=[["readonly"]] * 5 + [["writeonly", "allocate"]],
-        op_dtypes=[np.float64] * 6,
+        op_flags=[["readonly"], ["readonly"], ["readonly"], ["readonly"], ["readonly"],
+                  ["writeonly", "allocate"]],
+        op_dtypes=[np.float64, np.float64, np.float64, np.float64, np.float64, np.float64],
         casting="same_kind",
         buffersize=1 << 14,
     )
