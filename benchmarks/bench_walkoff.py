@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import time
+import timeit
 
 import numpy as np
 import xarray as xr
@@ -40,12 +41,7 @@ def h_dblquad(sigma, xi, B, kappa=0.0, mu=0.0):
 
 
 def best_of(func, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(timeit.repeat(func, number=1, repeat=repeat))
 
 
 def main() -> None:
