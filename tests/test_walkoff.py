@@ -155,6 +155,26 @@ def test_values_do_not_depend_on_chunking(monkeypatch):
                                    for i in range(n)], whole)
 
 
+def test_undefined_points_give_nan_and_leave_the_others_alone():
+    h = focusing_function([0.5, np.nan, 0.5, 0.5, 0.5, np.inf],
+                          [2.0, 2.0, 0.0, 2.0, 2.0, 2.0], [1.0, 1.0, 1.0, 1.0, np.nan, 1.0],
+                          [0.0, 0.0, 0.0, -1.0, 0.0, 0.0])
+    assert np.isnan(h[1:]).all()
+    assert h[0] == focusing_function(0.5, 2.0, 1.0)
+
+
+def test_dask_chunks_give_the_eager_values(grid):
+    lazy = focusing(grid, chunks={"sigma": 1, "B": 2})
+    assert lazy.chunks is not None
+    np.testing.assert_array_equal(lazy.compute().values, focusing(grid, workers=1).values)
+
+
+def test_two_workers_give_the_values_of_one(grid):
+    ref = focusing(grid, method="quad", workers=1)
+    pooled = focusing(grid, method="quad", workers=2, progress=False)
+    np.testing.assert_array_equal(pooled.values, ref.values)
+
+
 def test_large_absorption_overflows_to_inf_not_nan():
     with np.errstate(all="raise"):
         h = focusing_function(0.5, 1000.0, 1.0, 2.0, 0.0)

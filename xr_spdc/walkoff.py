@@ -111,7 +111,8 @@ def focusing_function(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0,
 
     Notes
     -----
-    Inputs are not validated (the labelled layer does it).  Regimes:
+    Inputs are not validated (the labelled layer does it): where h is undefined (a NaN or
+    infinite input, ξ ≤ 0 or κ < 0) the result is NaN.  Regimes:
 
     1. B = κ = 0: h = |O(−2ξσ, ξ, μ)|²/4 from :func:`xr_spdc.kernels.overlap` (≤ 1e-13
        of its envelope).
@@ -161,12 +162,14 @@ def focusing_function(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0,
 
 def _focusing_chunk(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndarray,
                     mu: np.ndarray) -> np.ndarray:
-    out = np.empty(sigma.shape, dtype=np.float64)
-    plain = (B == 0.0) & (kappa == 0.0)
+    out = np.full(sigma.shape, np.nan)  # where h is not defined (NaN, ξ ≤ 0, κ < 0, inf)
+    valid = (np.isfinite(sigma) & np.isfinite(B) & np.isfinite(kappa) & np.isfinite(mu)
+             & np.isfinite(xi) & (xi > 0) & (kappa >= 0))
+    plain = valid & (B == 0.0) & (kappa == 0.0)
     if plain.any():
         x = xi[plain]
         out[plain] = np.abs(overlap(-2.0 * x * sigma[plain], x, mu[plain])) ** 2 / 4.0
-    rest = np.flatnonzero(~plain)
+    rest = np.flatnonzero(valid & ~plain)
     if rest.size:
         panels = _panel_counts(sigma[rest], xi[rest], B[rest], kappa[rest], mu[rest])
         # Cut the points into runs of at most _CHUNK_NODES nodes (a point is never split).
