@@ -103,7 +103,12 @@ def points():
         (1.0, 9.0, 1.0 * 0.999, 0, 0), (1.0, 9.0, 1.0 * 1.001, 0, 0),
         # the absorption cut 36/kappa = 2 xi: xi = 18/kappa
         (0.2, 18.0, 0.0, 1.0 * 0.999, 0), (0.2, 18.0, 0.0, 1.0 * 1.001, 0),
-        # the panel cap: rate * first panel, |sigma| = 24 (no), and rate = 0
+        # the kernel's kappa = 0 switch to log1p at xi = 1/4, and its single panel for
+        # segments up to 2 wide (xi = 2 when centred)
+        (0.7, 0.25 * (1 - 1e-9), 0.3, 0, 0.2), (0.7, 0.25 * (1 + 1e-9), 0.3, 0, 0.2),
+        (-2.0, 2.0 * (1 - 1e-9), 1.0, 0, 0), (-2.0, 2.0 * (1 + 1e-9), 1.0, 0, 0),
+        (-2.0, 2.0 * (1 - 1e-9), 1.0, 0.3, 0), (-2.0, 2.0 * (1 + 1e-9), 1.0, 0.3, 0),
+        # rate = 0 (no cap on the panels)
         (0.0, 5.0, 1e-3, 0, 0), (0.0, 5.0, 0.0, 1e-3, 0),
         # extremes of the domain
         (10.0, 1000.0, 16.0, 2.0, 1.0), (-10.0, 1000.0, 16.0, 0.0, 1.0),

@@ -457,14 +457,16 @@ def quad_block(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndarr
 
 
 #: The methods of :func:`focusing`, as :class:`xr_spdc.methods.Method` specs.  Costs measured
-#: on BK's domain (σ ∈ [−1, 3], ξ ∈ [0.1, 100], B ≤ 16) on one core: "auto" ~30 µs a point
-#: (blocks of ~30 ms), "quad" ~10–100 ms a point (nested QUADPACK).
+#: on BK's domain (σ ∈ [−1, 3], ξ ∈ [0.1, 100], B ≤ 32) on one core: "auto" ~5–10 µs a
+#: point (blocks of ~30 ms), "quad" ~0.1–100 ms a point, ~12 ms on average (nested
+#: QUADPACK; blocks of two points keep the pool's last tasks short).
 METHODS: dict[str, Method] = {
-    "auto": Method(exact_block, (("h", np.float64),), block_size=1024,
-                   seconds_per_point=3e-5),
+    "auto": Method(exact_block, (("h", np.float64),), block_size=4096,
+                   seconds_per_point=1e-5),
     "quad": Method(quad_block, (("h", np.float64), ("abserr", np.float64),
                                 ("status", np.int8)),
-                   block_size=4, seconds_per_point=3e-2, options=("epsabs", "epsrel", "limit")),
+                   block_size=2, seconds_per_point=1.2e-2,
+                   options=("epsabs", "epsrel", "limit")),
 }
 
 # ------------------------------------------------------------------------------ labels
