@@ -232,3 +232,21 @@ def test_bad_input_is_refused_with_the_argument_named(grid, kwargs, error, match
 def test_neither_sigma_nor_phi_is_refused():
     with pytest.raises(TypeError, match="give sigma"):
         focusing(xr.Dataset(coords={"xi": [1.0]}), B=0.0)
+
+
+def test_long_range_absorption_without_walk_off_against_qawo():
+    # xi = 500, B = 0, small kappa: the s-range is the full 2 xi = 1000 with ~300 periods.
+    # The factorised single integral by QUADPACK's oscillatory rule (QAWO):
+    # int e^{-kappa t} e^{i sigma t}/(1+it) dt = int e^{-kappa t}[(cos + t sin) + i(sin - t cos)]
+    # (sigma t)/(1+t^2) dt.
+    sigma, xi, kappa, mu = 2.0, 500.0, 0.002, 0.3
+    a, b = -xi * (1 - mu), xi * (1 + mu)
+
+    def weighted(power, weight):
+        return quad(lambda t: t**power * math.exp(-kappa * t) / (1 + t * t), a, b,
+                    weight=weight, wvar=sigma, epsabs=1e-12, epsrel=1e-12, limit=400)[0]
+    re = weighted(0, "cos") + weighted(1, "sin")
+    im = weighted(0, "sin") - weighted(1, "cos")
+    want = (re * re + im * im) / (4 * xi)
+    got = float(focusing_function(sigma, xi, 0.0, kappa, mu))
+    assert got == pytest.approx(want, abs=1e-12 * math.exp(2 * kappa * xi * (1 - mu)))
