@@ -11,7 +11,8 @@ import xarray as xr
 from scipy.special import sici
 
 from xr_spdc.kernels import overlap
-from xr_spdc.optimum import find_optimum, optimum_per_xi
+from xr_spdc.optimum import H_INF, XI_INF, find_optimum, optimum_per_xi, walkoff_optimum
+from xr_spdc.walkoff import focusing_function
 
 # physics.md, "Reference numbers" (mpmath, 30+ digits)
 XI_STAR = 2.8375191194941384
@@ -151,10 +152,6 @@ def test_non_finite_mu_is_refused():
 
 
 # ------------------------------------------------------------------------ walk-off
-
-from xr_spdc.optimum import H_INF, XI_INF, walkoff_optimum  # noqa: E402
-from xr_spdc.walkoff import focusing_function  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def walkoff_best():
