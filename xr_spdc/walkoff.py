@@ -1,7 +1,9 @@
 """Boyd and Kleinman's focusing function with walk-off B and absorption κ, on numpy arrays.
 
 Boyd & Kleinman, J. Appl. Phys. 39, 3597 (1968), Sec. II–III, write the general focusing
-function (their H, here ``h``)
+function (their H, here ``h``; the paper's equation numbers could not be checked here, as no
+copy of it was at hand: the definition below is the one of xr_spdc's issue 13, and what was
+checked is its B = κ = 0 case against Bennink's overlap and the limits in the tests)
 
     h(σ, B, κ, ξ, μ) = 1/(4ξ) ∫_a^b ∫_a^b dτ dτ′ exp[−κ(τ+τ′) + iσ(τ−τ′) − (B²/ξ)(τ−τ′)²]
                                                / [(1+iτ)(1−iτ′)],
@@ -23,7 +25,8 @@ and t = τ′ ∈ [a, b − s],
          = e^{−κs}/(2+is) · i[J(i) − J(s−i)],    J(c) = ∫_a^{b−s} e^{−2κt}/(t+c) dt,
 
 by the partial fractions 1/[(1+iτ)(1−iτ′)] = [1/(1+iτ) + 1/(1−iτ′)]/(2 + i(τ−τ′)).  For
-κ = 0, J(c) = log1p((2ξ−s)/(a+c)); for κ > 0, with g(z) = e^z E₁(z),
+κ = 0, J(c) = log((b−s+c)/(a+c)) (evaluated in real arithmetic, see
+:func:`_log_difference`); for κ > 0, with g(z) = e^z E₁(z),
 J(c) = e^{−2κa} g(2κ(a+c)) − e^{−2κ(b−s)} g(2κ(b−s+c)) (the arguments keep Im = ±2κ, so
 they never cross E₁'s cut).  Public: :func:`focusing_function`, :func:`focusing_quad`,
 :func:`focusing`.
