@@ -254,3 +254,15 @@ def test_long_range_absorption_without_walk_off_against_qawo():
     want = (re * re + im * im) / (4 * xi)
     got = float(focusing_function(sigma, xi, 0.0, kappa, mu))
     assert got == pytest.approx(want, abs=1e-12 * math.exp(2 * kappa * xi * (1 - mu)))
+
+
+def test_quad_shortfalls_are_reported_per_point():
+    from scipy.integrate import IntegrationWarning
+
+    grid = xr.Dataset(coords={"sigma": [0.5, 2.0], "xi": [5.0, 50.0]})
+    with pytest.warns(IntegrationWarning, match="quad did not reach"):
+        h = focusing(grid, B=0.5, method="quad", limit=1, workers=1)
+    assert h.attrs["quad_failed_points"] > 0 and h.attrs["limit"] == 1
+    result = focusing_quad([2.0], [50.0], 0.5, limit=1)
+    assert result.status.dtype == np.int8 and int(result.status[0]) == 1
+    assert result.abserr.dtype == np.float64 and result.abserr[0] > 0
