@@ -422,8 +422,9 @@ def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
     options = {"epsabs": epsabs, "epsrel": epsrel, "limit": limit}
     inner = _Inner(sigma, beta, kappa, a, b, options)
     breaks = sorted({min(xi * (1 - abs(mu)), end), min(xi * (1 + abs(mu)), end)} - {0.0, end})
+    # QUADPACK needs more subintervals than break points (scipy refuses otherwise).
     out = quad(inner, 0.0, end, points=breaks or None, epsabs=epsabs, epsrel=epsrel,
-               limit=limit, full_output=1)
+               limit=max(limit, len(breaks) + 1), full_output=1)
     outer_status = 0 if len(out) == 3 else next(
         (code for prefix, code in _STATUS_BY_MESSAGE.items() if out[3].startswith(prefix)), 7)
     scale = math.exp(2.0 * kappa * xi * (1.0 - mu)) / (2.0 * xi) if kappa > 0 else 1 / (2 * xi)
