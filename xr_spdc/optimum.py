@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
-from scipy.optimize import root
 
 from . import inputs
 from .kernels import overlap
@@ -262,6 +261,8 @@ def _refine(target: _Target, xi: np.ndarray) -> tuple[float, float]:
     t0 = t[1] + np.clip(shift, -1, 1) * (t[1] - t[0])
     phi0 = float(_max_over_phi(np.array([np.exp(t0)]), target)[0][0])
     start = np.array([phi0, t0])
+    from scipy.optimize import root  # here: importing xr_spdc must stay light
+
     solution = root(_gradient, start, args=(target,), method="hybr", options={"xtol": 1e-14})
     if np.linalg.norm(_gradient(solution.x, target)) < np.linalg.norm(_gradient(start, target)):
         start = solution.x

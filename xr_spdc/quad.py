@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from scipy.integrate import quad
 
 from .kernels import envelope
 
@@ -183,6 +182,8 @@ def _quad_part(
                   for a, b in zip(ends[:-1], ends[1:], strict=True)]
         return (math.fsum(p[0] for p in pieces), math.fsum(p[1] for p in pieces),
                 max(p[2] for p in pieces))
+    from scipy.integrate import quad  # here: importing xr_spdc must stay light
+
     out = quad(func, lower, upper, args=args, epsabs=epsabs, epsrel=epsrel, limit=limit,
                full_output=1, points=points or None)
     # full_output=1 returns (value, abserr, infodict) when QUADPACK's ier is 0 and appends

@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
-from scipy.integrate import quad
 
 from . import inputs
 from ._version import __version__
@@ -423,6 +422,8 @@ def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
     inner = _Inner(sigma, beta, kappa, a, b, options)
     breaks = sorted({min(xi * (1 - abs(mu)), end), min(xi * (1 + abs(mu)), end)} - {0.0, end})
     # QUADPACK needs more subintervals than break points (scipy refuses otherwise).
+    from scipy.integrate import quad  # here: importing xr_spdc must stay light
+
     out = quad(inner, 0.0, end, points=breaks or None, epsabs=epsabs, epsrel=epsrel,
                limit=max(limit, len(breaks) + 1), full_output=1)
     outer_status = 0 if len(out) == 3 else next(
