@@ -2,6 +2,11 @@
 
     python examples/displaced_focus.py            # writes displaced_focus.png
 
+mu is the focal displacement in units of the crystal's half-length L/2: the overlap
+integrates over l = 2z/L from -1-mu to 1-mu with the focus at l = 0, so the focus lies
+mu*L/2 beyond the crystal's centre (mu = 0.5: L/4; mu = 1: on the exit face; |mu| > 1:
+outside the crystal).  |O| is even in mu.
+
 Moving the focus away from the crystal's centre lowers the peak and shifts it towards
 smaller |phi|: at xi = 2.84, Boyd and Kleinman's h drops from 1.068 (mu = 0) to 0.902
 (mu = 0.5) and 0.505 (mu = 1).
@@ -24,8 +29,8 @@ if __name__ == "__main__":
     h = o.spdc.h()
     fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     h.assign_coords(phi_over_pi=(h.phi / np.pi).assign_attrs(
-        long_name="phase mismatch φ/π", units="")).plot(
-        x="phi_over_pi", y="mu", ax=ax, cmap="viridis")
+        long_name="phase mismatch φ/π")).plot(x="phi_over_pi", y="mu", ax=ax, cmap="viridis")
+    ax.set_ylabel("focal displacement μ (focus μL/2 beyond the centre)")
     ax.set_title("Boyd–Kleinman h = |O|²/4 at ξ = 2.84")
     fig.savefig("displaced_focus.png", dpi=120)
     best = h.where(h == h.max(), drop=True)

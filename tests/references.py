@@ -61,24 +61,56 @@ def overlap_mpmath_closed(phi: float, xi: float, mu: float = 0.0, dps: int = 40)
     O = (i/sqrt(xi)) [e^{i phi l1/2} g(z1) - e^{i phi l2/2} g(z2)] + C, where
     C = 2 pi e^a / sqrt(xi) when a < 0 and l1 < 0 <= l2 (the path crosses E1's cut).
     The formula itself is checked against :func:`overlap_mpmath` (quadrature of the
-    definition) in test_kernels.py, so this is an independent reference too.
+    definition) by tests/make_references.py, so this is an independent reference too.
     """
+    return complex(_closed_mp(phi, xi, mu, dps))
+
+
+def overlap_reference(phi: float, xi: float, mu: float = 0.0, digits: int = 20) -> complex:
+    """O(phi, xi, mu) for any float inputs, to ``digits`` digits of the envelope.
+
+    :func:`overlap_mpmath_closed` at a precision that holds l = -1-mu exactly and tells
+    w1 = 1 - i xi l1 from w2 (they differ by 2 xi), doubled until two successive precisions
+    agree to 10**-digits of the envelope (the closed form's two terms can cancel by many
+    orders of magnitude, e.g. ~1/xi for tiny xi and |phi| <~ xi).  Starting below that
+    precision, both terms can round to the same number and agree on a false 0.
+    """
+    base = (digits + 15 + int(math.log10(1.0 + abs(mu)))
+            + max(0, int(-math.log10(xi))))
+    scale = mp.mpf(10) ** (-digits) * envelope_mp(xi, mu)
+    previous = None
+    dps = base
+    while True:
+        value = _closed_mp(phi, xi, mu, dps)
+        if previous is not None and abs(value - previous) <= scale:
+            with mp.workdps(dps):
+                return complex(value)
+        previous, dps = value, 2 * dps
+        if dps > 20000:
+            raise RuntimeError(f"no convergence for {(phi, xi, mu)}")
+
+
+def envelope_mp(xi: float, mu: float = 0.0) -> float:
+    """The envelope E(xi, mu) in 60-digit mpmath (exact ends, no cancellation)."""
+    with mp.workdps(60 + int(math.log10(1.0 + abs(mu)))):
+        xi_, mu_ = mp.mpf(xi), mp.mpf(mu)
+        return float((mp.asinh(xi_ * (1 - mu_)) - mp.asinh(-xi_ * (1 + mu_))) / mp.sqrt(xi_))
+
+
+def _closed_mp(phi: float, xi: float, mu: float, dps: int) -> mp.mpc:
     with mp.workdps(dps):
         phi_, xi_, mu_ = mp.mpf(phi), mp.mpf(xi), mp.mpf(mu)
         l1, l2 = -1 - mu_, 1 - mu_
         if phi == 0:
-            value = 1j * (mp.log(1 - 1j * xi_ * l2) - mp.log(1 - 1j * xi_ * l1)) / mp.sqrt(xi_)
-            return complex(value)
+            return 1j * (mp.log(1 - 1j * xi_ * l2) - mp.log(1 - 1j * xi_ * l1)) / mp.sqrt(xi_)
         a = phi_ / (2 * xi_)
-        tiny = abs(a) * mp.mpf(10) ** (-dps - 10)  # far below a, however small a is
 
         def term(l):
             imag = -phi_ * l / 2
-            # On the cut itself (l = 0, a < 0) take the side above it, as the C rule assumes.
-            z = mp.mpc(a, imag if imag != 0 else tiny)
+            z = mp.mpc(a, imag if imag != 0 else abs(a) * mp.mpf(10) ** (-dps - 10))
             return mp.expj(phi_ * l / 2) * mp.exp(z) * mp.e1(z)
 
         value = 1j * (term(l1) - term(l2)) / mp.sqrt(xi_)
         if a < 0 and l1 < 0 <= l2:
             value += 2 * mp.pi * mp.exp(a) / mp.sqrt(xi_)
-        return complex(value)
+        return +value

@@ -284,3 +284,52 @@ def test_scaling_the_wave_numbers_changes_nothing_and_scaling_the_foci_scales_xi
     assert float(xi_scaled.A_plus) == pytest.approx(float(base.A_plus), rel=1e-12)
     assert float(xi_scaled.B_plus) == pytest.approx(float(base.B_plus), rel=1e-12)
     assert float(xi_scaled.xi) == pytest.approx(scale * float(base.xi), rel=1e-12)
+
+
+# ------------------------------------------------------------ walk-off and absorption
+
+
+def test_walkoff_parameters_by_hand():
+    from xr_spdc.beams import walkoff_parameters
+
+    rho, L, lam, n, w, alpha = 0.05, 0.02, 1e-6, 1.5, 25e-6, 10.0
+    k = 2 * math.pi * n / lam
+    b = k * w * w
+    ds = walkoff_parameters(rho, L, lam, n, w, absorption=alpha)
+    assert float(ds.k) == pytest.approx(k, rel=1e-15)
+    assert float(ds.confocal_parameter) == pytest.approx(b, rel=1e-15)
+    assert float(ds.B) == pytest.approx(rho * math.sqrt(L * k) / 2, rel=1e-15)
+    assert float(ds.kappa) == pytest.approx(alpha * b / 2, rel=1e-15)
+    assert float(ds.xi) == pytest.approx(L / b, rel=1e-15)
+    # B^2/xi = (rho k w/2)^2: the walk-off over a confocal parameter against the waist
+    assert float(ds.B**2 / ds.xi) == pytest.approx((rho * k * w / 2) ** 2, rel=1e-14)
+    for name, units in (("B", "1"), ("kappa", "1"), ("xi", "1"), ("confocal_parameter", "m"),
+                        ("k", "rad/m")):
+        assert ds[name].attrs["units"] == units and ds[name].attrs["long_name"]
+
+
+def test_walkoff_parameters_allow_zero_angle_and_absorption_and_broadcast():
+    from xr_spdc.beams import walkoff_parameters
+
+    length = xr.DataArray([0.01, 0.04], dims="L", coords={"L": [1, 4]})
+    ds = walkoff_parameters(0.0, length, 1e-6, 1.5, 20e-6)
+    assert ds.B.dims == ("L",) and float(abs(ds.B).max()) == 0.0
+    assert float(ds.kappa.max()) == 0.0
+    ds = walkoff_parameters(0.02, length, 1e-6, 1.5, 20e-6)
+    assert float(ds.B[1] / ds.B[0]) == pytest.approx(2.0, rel=1e-15)  # B ~ sqrt(L)
+    assert float(ds.xi[1] / ds.xi[0]) == pytest.approx(4.0, rel=1e-15)  # xi ~ L
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"walkoff_angle": -0.01}, r"walkoff_angle must be >= 0.*-0.01"),
+    ({"absorption": -1.0}, "absorption must be >= 0"),
+    ({"length": 0.0}, "length must be positive"),
+    ({"waist": float("nan")}, "waist must be positive and finite"),
+])
+def test_walkoff_parameters_refuse_bad_values_by_name(kwargs, match):
+    from xr_spdc.beams import walkoff_parameters
+
+    args = {"walkoff_angle": 0.05, "length": 0.01, "wavelength": 1e-6,
+            "refractive_index": 1.5, "waist": 2e-5, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        walkoff_parameters(**args)

@@ -103,21 +103,20 @@ def test_nan_limit_is_refused():
 
 
 def test_breakpoints_reach_quadpack_where_they_lie_inside_the_limits():
-    import inspect
+    from scipy.integrate import IntegrationWarning
 
-    from xr_spdc import quad
-
-    if "points" not in inspect.signature(quad.integrate_points).parameters:
-        pytest.skip("quad.integrate_points(points=) comes with the kernel helper's branch")
-    # A peak of width 1e-6 at l = 0.3: QUADPACK misses it without the breakpoint.
+    # A peak of width 1e-5 at l = 0.3: QUADPACK misses it without the breakpoint.
     def peak(l, a):
-        return a / (1 + ((l - 0.3) / 1e-6) ** 2)
+        return a / (1 + ((l - 0.3) / 1e-5) ** 2)
 
     ds = xr.Dataset(coords={"a": [1.0]})
-    exact = 2e-6 * math.atan(1.3 / 1e-6) / 2 + 1e-6 * math.atan(0.7 / 1e-6)
-    out = ds.spdc.integrate(peak, points=[0.3, 5.0], workers=1)  # 5.0: outside, unused
-    assert out.attrs["points"] == [0.3, 5.0]
-    np.testing.assert_allclose(out.values.real, exact, rtol=1e-9)
+    exact = 1e-5 * (math.atan(0.7 / 1e-5) + math.atan(1.3 / 1e-5))
+    out = ds.spdc.integrate(peak, points=[5.0, 0.3], workers=1)  # 5.0: outside, unused
+    assert out.attrs["points"] == [0.3, 5.0] and out.attrs["quad_failed_points"] == 0
+    np.testing.assert_allclose(out.values.real, exact, rtol=1e-10)
+    with pytest.warns(IntegrationWarning, match="quad did not reach"):
+        missed = ds.spdc.integrate(peak, workers=1)
+    assert abs(missed.values.real[0] - exact) > 0.5 * exact
 
 
 @pytest.mark.parametrize(("points", "exc"), [("0.3", TypeError), ([np.nan], ValueError),

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import dask
 import h5py
 import netCDF4
 import numpy as np
@@ -224,3 +232,298 @@ def test_new_file_gets_the_usual_permissions_and_an_old_file_keeps_its_own(tmp_p
         assert stat.S_IMODE(path.stat().st_mode) == 0o640
     finally:
         os.umask(umask)
+
+
+# --- interrupts: the old file or the new one, never half, never a leftover -------------
+
+def _only(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.fixture
+def default_sigint():
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("SIGINT has a non-default handler in this test process")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ctrl_c_inside_the_library_is_not_lost(tmp_path, displaced, monkeypatch, engine,
+                                               default_sigint):
+    """The interrupt lands in a finalizer the netCDF library runs mid-write: Python
+    reports a KeyboardInterrupt raised there as "Exception ignored", and the save used to
+    complete as if nothing had happened."""
+    path = to_netcdf(displaced, tmp_path / "o.nc")
+    before = path.read_bytes()
+    store = {"h5netcdf": xr.backends.H5NetCDFStore,
+             "netcdf4": xr.backends.NetCDF4DataStore}[engine]
+    original = store.prepare_variable
+
+    class InterruptsWhenCollected:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def prepare_variable(self, *args, **kwargs):
+        InterruptsWhenCollected()  # collected at once: the signal arrives in __del__
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(store, "prepare_variable", prepare_variable)
+    with pytest.raises(KeyboardInterrupt):
+        to_netcdf(displaced * 2, path, engine=engine)
+    assert path.read_bytes() == before
+    assert _only(tmp_path) == ["o.nc"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _interrupting_blocks(grid: xr.Dataset, signum: int) -> xr.DataArray:
+    """A lazy overlap whose third block sends ``signum`` while other blocks still run."""
+    def block(values, block_info=None):
+        if block_info[0]["chunk-location"][0] == 2:
+            os.kill(os.getpid(), signum)
+        time.sleep(0.02)  # keep other threads writing when the interrupt arrives
+        return values
+
+    lazy = grid.spdc.overlap(chunks={"phi": 1})
+    return lazy.copy(data=lazy.data.map_blocks(block, dtype=lazy.dtype))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ctrl_c_during_a_lazy_save_leaves_no_temporary_file(tmp_path, small_grid, engine,
+                                                            default_sigint):
+    path = to_netcdf(small_grid.spdc.overlap(workers=1), tmp_path / "o.nc")
+    before = path.read_bytes()
+    with pytest.raises(KeyboardInterrupt), dask.config.set(scheduler="threads",
+                                                           num_workers=4):
+        to_netcdf(_interrupting_blocks(small_grid, signal.SIGINT), path, engine=engine)
+    time.sleep(0.2)  # blocks still running in dask's threads have finished by now
+    assert path.read_bytes() == before
+    assert _only(tmp_path) == ["o.nc"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ctrl_c_while_blocks_are_written_in_this_thread_never_deadlocks(
+        tmp_path, small_grid, monkeypatch, engine, default_sigint):
+    """dask's synchronous scheduler writes blocks in the main thread: the interrupt lands
+    inside xarray's backend, where raising could leave its file lock taken (the next save
+    would hang); the save stops at the next block instead."""
+    path = to_netcdf(small_grid.spdc.overlap(workers=1), tmp_path / "o.nc")
+    before = path.read_bytes()
+    wrapper = {"h5netcdf": xr.backends.h5netcdf_.H5NetCDFArrayWrapper,
+               "netcdf4": xr.backends.netCDF4_.NetCDF4ArrayWrapper}[engine]
+    original = wrapper.get_array
+    calls = []
+
+    def interrupting_get_array(self, *args, **kwargs):
+        calls.append(self.variable_name)
+        if calls.count("overlap") == 2:  # with xarray's file lock taken, writing a block
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(wrapper, "get_array", interrupting_get_array)
+    lazy = small_grid.spdc.overlap(chunks={"phi": 1})
+    with pytest.raises(KeyboardInterrupt), dask.config.set(scheduler="synchronous"):
+        to_netcdf(lazy, path, engine=engine)
+    assert calls.count("overlap") < small_grid.sizes["phi"]  # stopped before the end
+    assert path.read_bytes() == before and _only(tmp_path) == ["o.nc"]
+    monkeypatch.undo()
+    with dask.config.set(scheduler="synchronous"):  # a lock left taken would hang here
+        to_netcdf(lazy, path, engine=engine)
+    assert open_dataarray(path).values.tobytes() == small_grid.spdc.overlap(
+        workers=1).values.tobytes()
+
+
+SIGTERM_SCRIPT = """
+import os, signal, time, dask, numpy as np, xarray as xr, xr_spdc
+grid = xr.Dataset(coords={{"phi": np.linspace(-7, 3, 7) * np.pi, "xi": [1.0, 2.0]}})
+o = grid.spdc.overlap(workers=1)
+if {lazy}:  # as _interrupting_blocks, without importing this test module
+    def block(values, block_info=None):
+        if block_info[0]["chunk-location"][0] == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.02)
+        return values
+    lazy = grid.spdc.overlap(chunks={{"phi": 1}})
+    dask.config.set(scheduler="threads", num_workers=4)
+    o = lazy.copy(data=lazy.data.map_blocks(block, dtype=lazy.dtype))
+else:
+    store = xr.backends.H5NetCDFStore
+    original = store.prepare_variable
+    def prepare_variable(self, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, *args, **kwargs)
+    store.prepare_variable = prepare_variable
+xr_spdc.to_netcdf(o, {path!r})
+print("saved")
+"""
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_sigterm_during_a_save_ends_the_process_and_keeps_the_old_file(tmp_path, displaced,
+                                                                       lazy):
+    path = to_netcdf(displaced, tmp_path / "o.nc")
+    before = path.read_bytes()
+    script = SIGTERM_SCRIPT.format(lazy=lazy, path=str(path))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    assert "saved" not in done.stdout
+    time.sleep(0.2)  # blocks still running in dask's threads have finished by now
+    assert path.read_bytes() == before
+    assert _only(tmp_path) == ["o.nc"]
+
+
+# --- a full disk -------------------------------------------------------------------------
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 1 MiB tmpfs (needs root and mount); skipped where it cannot be mounted."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+                          capture_output=True)
+    if done.returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def _big_overlap() -> xr.DataArray:
+    """2.4 MiB of values: more than the tiny disk holds."""
+    return xr.Dataset(coords={"phi": np.linspace(-7, 3, 400) * np.pi,
+                              "xi": np.logspace(-1.5, 2.5, 400)}).spdc.overlap(workers=1)
+
+
+def _assert_disk_full(error: pytest.ExceptionInfo, path) -> None:
+    assert error.value.errno == errno.ENOSPC
+    assert error.value.filename == str(path)
+    assert "disk is full" in str(error.value) and ".tmp" not in str(error.value)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_save_that_cannot_fit_is_refused_up_front(tiny_disk, engine):
+    path = tiny_disk / "o.nc"
+    path.write_bytes(b"old")
+    with pytest.raises(OSError) as error:
+        to_netcdf(_big_overlap(), path, engine=engine)
+    _assert_disk_full(error, path)
+    assert path.read_bytes() == b"old" and _only(tiny_disk) == ["o.nc"]
+
+
+DISK_FULL_SCRIPT = """
+import errno, json, os, sys, numpy as np, xarray as xr, xr_spdc, xr_spdc.io
+xr_spdc.io._refuse_if_too_big = lambda *args: None  # the disk fills up mid-write
+o = xr.Dataset(coords={{"phi": np.linspace(-7, 3, 400) * np.pi,
+                       "xi": np.logspace(-1.5, 2.5, 400)}}).spdc.overlap(workers=1)
+results = []
+for engine in ("h5netcdf", "netcdf4"):
+    for data in (o, o.chunk(phi=50)):
+        try:
+            xr_spdc.to_netcdf(data, {path!r}, engine=engine)
+            results.append(None)
+        except OSError as exc:
+            results.append([exc.errno, exc.filename, str(exc)])
+        import gc; gc.collect()  # a half-closed HDF5 file used to segfault here
+print(json.dumps(results))
+"""
+
+
+def test_a_disk_that_fills_up_mid_write_is_an_oserror_and_the_process_lives(tiny_disk):
+    path = tiny_disk / "o.nc"
+    path.write_bytes(b"old")
+    done = subprocess.run([sys.executable, "-c", DISK_FULL_SCRIPT.format(path=str(path))],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for number, filename, message in json.loads(done.stdout):
+        assert number == errno.ENOSPC and filename == str(path)
+        assert "disk is full" in message and ".tmp" not in message
+    assert path.read_bytes() == b"old" and _only(tiny_disk) == ["o.nc"]
+
+
+@pytest.mark.parametrize("error", [
+    OSError(errno.ENOSPC, "No space left on device"),
+    RuntimeError("Can't write data (file write failed: errno = 28, error message = "
+                 "'No space left on device')"),
+    RuntimeError("NetCDF: HDF error"),  # netCDF-C's whole message; the free space decides
+])
+def test_a_full_disk_reported_by_the_library_is_named_as_such(tmp_path, displaced,
+                                                              monkeypatch, error):
+    path = to_netcdf(displaced, tmp_path / "o.nc")
+    before = path.read_bytes()
+
+    def failing_write(self, target, **kwargs):
+        Path(target).write_bytes(b"partial")
+        raise error
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", failing_write)
+    monkeypatch.setattr(xr_spdc.io, "_free_space",
+                        lambda folder: 0 if "HDF error" in str(error) else 2**40)
+    with pytest.raises(OSError) as raised:
+        to_netcdf(displaced, path)
+    _assert_disk_full(raised, path)
+    assert path.read_bytes() == before and _only(tmp_path) == ["o.nc"]
+
+
+# --- the output path --------------------------------------------------------------------
+
+def test_a_trailing_slash_never_overwrites_the_file(tmp_path, displaced):
+    path = to_netcdf(displaced, tmp_path / "fine.nc")
+    before = path.read_bytes()
+    with pytest.raises(IsADirectoryError, match="names a folder") as error:
+        to_netcdf(displaced * 2, f"{path}/")
+    assert error.value.filename == f"{path}/"
+    assert path.read_bytes() == before and _only(tmp_path) == ["fine.nc"]
+
+
+def test_errors_name_the_users_path_and_the_cause_not_the_temporary_file(tmp_path,
+                                                                         displaced):
+    missing = tmp_path / "nonexistent" / "out.nc"
+    with pytest.raises(FileNotFoundError, match="the folder .*nonexistent does not exist"
+                       ) as error:
+        to_netcdf(displaced, missing)
+    assert error.value.filename == str(missing) and ".tmp" not in str(error.value)
+    (tmp_path / "d.nc").mkdir()
+    with pytest.raises(IsADirectoryError, match="it is a folder") as error:
+        to_netcdf(displaced, tmp_path / "d.nc")
+    assert ".tmp" not in str(error.value)
+
+
+def test_an_os_error_mid_save_names_the_users_path(tmp_path, displaced, monkeypatch):
+    def failing_write(self, target, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(target))
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", failing_write)
+    with pytest.raises(PermissionError, match="cannot write .*o.nc: Permission denied") as e:
+        to_netcdf(displaced, tmp_path / "o.nc")
+    assert e.value.filename == str(tmp_path / "o.nc") and ".tmp" not in str(e.value)
+    assert _only(tmp_path) == []
+
+
+def test_a_library_error_naming_the_temporary_file_names_the_users_path(
+        tmp_path, displaced, monkeypatch):
+    def failing_write(self, target, **kwargs):
+        raise RuntimeError(f"Unable to synchronously create file (unable to lock file, "
+                           f"name = '{target}', errno = 11)")
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", failing_write)
+    with pytest.raises(RuntimeError, match="unable to lock file") as error:
+        to_netcdf(displaced, tmp_path / "o.nc")
+    assert f"name = '{tmp_path / 'o.nc'}'" in str(error.value)
+    assert ".tmp" not in str(error.value) and _only(tmp_path) == []
+
+
+def test_saving_onto_a_symlink_writes_through_to_its_target(tmp_path, displaced):
+    real = to_netcdf(displaced, tmp_path / "real.nc")
+    link = tmp_path / "link.nc"
+    link.symlink_to("real.nc")
+    assert to_netcdf(displaced * 2, link) == link
+    assert link.is_symlink() and os.readlink(link) == "real.nc"
+    assert open_dataarray(real).values.tobytes() == (displaced * 2).values.tobytes()
+    assert _only(tmp_path) == ["link.nc", "real.nc"]
+
+
+def test_a_netcdf3_file_opens_and_h5netcdf_is_told_which_engine_reads_it(tmp_path):
+    path = tmp_path / "classic.nc"
+    xr.Dataset({"a": ("x", [1.0, 2.0])}).to_netcdf(path, format="NETCDF3_CLASSIC",
+                                                  engine="netcdf4")
+    np.testing.assert_array_equal(open_dataarray(path).values, [1.0, 2.0])
+    with pytest.raises(ValueError, match="netCDF-3 file.*engine='netcdf4'"):
+        open_dataarray(path, engine="h5netcdf")

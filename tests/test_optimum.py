@@ -11,7 +11,8 @@ import xarray as xr
 from scipy.special import sici
 
 from xr_spdc.kernels import overlap
-from xr_spdc.optimum import find_optimum, optimum_per_xi
+from xr_spdc.optimum import H_INF, XI_INF, find_optimum, optimum_per_xi, walkoff_optimum
+from xr_spdc.walkoff import focusing_function
 
 # physics.md, "Reference numbers" (mpmath, 30+ digits)
 XI_STAR = 2.8375191194941384
@@ -148,3 +149,70 @@ def test_invalid_xi_is_refused_with_the_value(xi):
 def test_non_finite_mu_is_refused():
     with pytest.raises(ValueError, match="mu must be finite"):
         find_optimum(mu=np.nan)
+
+
+# ------------------------------------------------------------------------ walk-off
+
+@pytest.fixture(scope="module")
+def walkoff_best():
+    return walkoff_optimum([0.0, 1.0, 16.0, 64.0])
+
+
+def test_walkoff_optimum_without_walk_off_is_boyd_kleinman(walkoff_best):
+    row = walkoff_best.sel(B=0.0)
+    assert float(row.h_mm) == pytest.approx(H_MM, rel=1e-10)
+    assert float(row.xi_m) == pytest.approx(XI_STAR, rel=1e-8)
+    assert float(row.sigma_m) == pytest.approx(SIGMA_M, rel=1e-8)
+    assert float(row.phi_m) == pytest.approx(PHI_STAR, rel=1e-8)
+
+
+def test_walkoff_optimum_is_a_stationary_maximum(walkoff_best):
+    for b in (1.0, 16.0):
+        row = walkoff_best.sel(B=b)
+        sigma, xi, h = float(row.sigma_m), float(row.xi_m), float(row.h_mm)
+        assert float(focusing_function(sigma, xi, b)) == pytest.approx(h, rel=1e-14)
+        # A quadratic maximum: 1e-4 away in each direction costs ~1e-8 relative, and the
+        # first-order terms cancel to the position's accuracy.
+        for ds, dx in ((1e-4, 0), (-1e-4, 0), (0, 1e-4), (0, -1e-4)):
+            nearby = float(focusing_function(sigma + ds, xi * (1 + dx), b))
+            assert nearby < h
+        up = float(focusing_function(sigma + 1e-4, xi, b))
+        down = float(focusing_function(sigma - 1e-4, xi, b))
+        assert abs(up - down) / h < 1e-11  # slope ~0 at sigma_m (position to ~1e-8)
+        per_xi = optimum_per_xi([xi], B=b)
+        assert float(per_xi.h_m[0]) == pytest.approx(h, rel=1e-12)
+
+
+def test_walkoff_h_m_beats_a_brute_force_scan():
+    xi, b = 10.0, 2.0
+    sigma = np.linspace(-3, 3, 6001)
+    brute = focusing_function(sigma, xi, b)
+    found = optimum_per_xi([xi], B=b)
+    assert float(found.h_m[0]) >= brute.max() * (1 - 1e-12)
+    assert float(found.sigma_m[0]) == pytest.approx(sigma[np.argmax(brute)], abs=2e-3)
+    assert float(found.B) == b and found.B.attrs["long_name"] == "walk-off parameter B"
+
+
+def test_large_walkoff_law(walkoff_best):
+    # B h_mm = H_INF - 1/(4 B (1 + XI_INF^2)) + O(1/B^2) (walkoff_optimum's Notes)
+    assert 2 * XI_INF / (1 + XI_INF**2) == pytest.approx(np.arctan(XI_INF), rel=1e-15)
+    assert H_INF == pytest.approx(np.sqrt(np.pi) / 2 * np.arctan(XI_INF) / np.sqrt(XI_INF),
+                                  rel=1e-15)
+    for b in (16.0, 64.0):
+        row = walkoff_best.sel(B=b)
+        law = H_INF - 1 / (4 * b * (1 + XI_INF**2))
+        assert abs(b * float(row.h_mm) - law) < 0.1 / b**2
+        assert abs(float(row.xi_m) - XI_INF) < 1 / b
+
+
+def test_walkoff_optimum_is_labelled(walkoff_best):
+    assert walkoff_best.h_mm.dims == ("B",)
+    for name in ("h_mm", "xi_m", "sigma_m", "phi_m"):
+        assert walkoff_best[name].attrs["units"] in ("1", "rad")
+        assert walkoff_best[name].attrs["long_name"]
+    assert float(walkoff_best.kappa) == 0.0 and float(walkoff_best.mu) == 0.0
+
+
+def test_walkoff_optimum_refuses_negative_walk_off():
+    with pytest.raises(ValueError, match="B must be >= 0"):
+        walkoff_optimum([1.0, -2.0])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -103,7 +103,7 @@ def _aggregate(kp: xr.DataArray, ks: xr.DataArray, ki: xr.DataArray, xp: xr.Data
         a_plus = 1 + (ks * xs + ki * xi) / (kp * xp)
         b_plus = (1 - dk / kp) + (((ks + dk) / kp) * (xp / xs) + ((ki + dk) / kp) * (xp / xi))
         aggregate = (b_plus / a_plus) * (xs * xi) / xp
-        rate = np.arctan(aggregate) / (a_plus * b_plus)
+        rate = cast(xr.DataArray, np.arctan(aggregate)) / (a_plus * b_plus)
     return {"xi": aggregate, "A_plus": a_plus, "B_plus": b_plus, "rate_factor": rate}
 
 
@@ -387,3 +387,95 @@ def aggregate_focus_from_beams(wavelengths: Sequence[Real], indices: Sequence[Re
     ds["dk"] = dk.rename("dk").assign_attrs(long_name="wave-vector mismatch", units=f"rad/{unit}",
                                             formula=FORMULAS["dk"])
     return ds
+
+
+def walkoff_parameters(walkoff_angle: Real, length: Real, wavelength: Real,
+                       refractive_index: Real, waist: Real,
+                       absorption: Real = 0.0) -> xr.Dataset:
+    """Boyd and Kleinman's walk-off B, absorption κ and focus ξ from the crystal and beam.
+
+    Parameters
+    ----------
+    walkoff_angle : float or DataArray
+        Double-refraction (Poynting-vector) walk-off angle ρ in rad, ≥ 0.
+    length : float or DataArray
+        Crystal length L in m, > 0.
+    wavelength : float or DataArray
+        Vacuum wavelength λ in m of the fundamental (second-harmonic generation), i.e. of
+        the down-converted light in SPDC (at degeneracy λ = 2λ_p), > 0.
+    refractive_index : float or DataArray
+        Its refractive index n in the crystal, > 0.
+    waist : float or DataArray
+        Its waist radius w₀ (1/e² intensity radius) in m, > 0.
+    absorption : float or DataArray, optional
+        Boyd and Kleinman's effective absorption coefficient α = α₁ − α₂/2 in 1/m, ≥ 0
+        (α₁: the fundamental's intensity absorption coefficient, α₂: the harmonic's); 0 by
+        default.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``B`` = ρ√(L k)/2, ``kappa`` = α b/2, ``xi`` = L/b, ``confocal_parameter`` b = k w₀²
+        (m) and ``k`` = 2π n/λ (rad/m), each labelled (long_name, units, formula), over the
+        broadcast dims of the inputs.  ``B``, ``kappa`` and ``xi`` are what
+        :func:`xr_spdc.walkoff.focusing` takes.
+
+    Raises
+    ------
+    ValueError
+        A length, wavelength, index or waist that is not positive and finite, an angle or
+        absorption that is negative or not finite, or coordinates that do not align.
+    TypeError
+        An input that is not a real number or a DataArray of them.
+
+    Notes
+    -----
+    Boyd and Kleinman (J. Appl. Phys. 39, 3597 (1968), Sec. II–III) define, for a beam of
+    wave number k = k₁ = 2πn₁/λ₁ in the medium and confocal parameter b = k w₀², the
+    focusing parameter ξ = L/b, the walk-off parameter B = ρ(L k₁)^{1/2}/2 and the absorption
+    parameter κ = α b/2.  In B only the product L·k enters, in κ only α·b, so any one
+    length unit for L, λ, w₀ (and its inverse for α) gives the same dimensionless numbers;
+    SI units are documented here.  The walk-off Gaussian of h, e^{−(B²/ξ)(τ−τ′)²}, has
+    B²/ξ = (ρ k w₀/2)²: the walk-off over one confocal parameter, ρb/2, against the waist.
+
+    References
+    ----------
+    .. [1] G. D. Boyd and D. A. Kleinman, "Parametric interaction of focused Gaussian light
+       beams", J. Appl. Phys. 39, 3597 (1968).
+
+    Examples
+    --------
+    A 10 mm BBO crystal (ρ ≈ 56 mrad at 1064 nm → 532 nm, n ≈ 1.655), 30 µm waist:
+
+    >>> ds = walkoff_parameters(0.056, 10e-3, 1064e-9, 1.655, 30e-6)
+    >>> round(float(ds.B), 3), round(float(ds.xi), 4), float(ds.kappa)
+    (8.753, 1.1369, 0.0)
+    """
+    from .walkoff import _nonnegative
+
+    named = inputs.align({
+        name: inputs.check_real(inputs.find(None, value, name), name,
+                                positive=name not in ("walkoff_angle", "absorption"))
+        for name, value in {"walkoff_angle": walkoff_angle, "length": length,
+                            "wavelength": wavelength, "refractive_index": refractive_index,
+                            "waist": waist, "absorption": absorption}.items()})
+    for name in ("walkoff_angle", "absorption"):
+        _nonnegative(named[name], name)
+    _one_unit({n: named[n] for n in ("length", "wavelength", "waist")}, "lengths")
+    k = _wave_number(named["wavelength"], named["refractive_index"])
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        b = k * named["waist"] ** 2
+        walkoff = named["walkoff_angle"] * np.sqrt(named["length"] * k) / 2
+        kappa = named["absorption"] * b / 2
+        xi = named["length"] / b
+    return xr.Dataset({
+        "B": walkoff.assign_attrs(long_name="walk-off parameter B", units="1",
+                                  formula="B = rho sqrt(L k)/2 (Boyd-Kleinman)"),
+        "kappa": kappa.assign_attrs(long_name="absorption parameter kappa", units="1",
+                                    formula="kappa = alpha b/2 (Boyd-Kleinman)"),
+        "xi": xi.assign_attrs(**INPUT_ATTRS["xi"], formula="xi = L/b"),
+        "confocal_parameter": b.assign_attrs(long_name="confocal parameter", units="m",
+                                             formula="b = k w0^2"),
+        "k": k.assign_attrs(long_name="wave number in the crystal", units="rad/m",
+                            formula="k = 2 pi n/lambda"),
+    }, attrs={"references": "G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968)"})

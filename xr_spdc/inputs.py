@@ -87,9 +87,15 @@ def _coordinates(da: xr.DataArray) -> dict[Hashable, np.ndarray | None]:
             for d in da.dims}
 
 
-def _positions(values: np.ndarray, mask: np.ndarray,
-               coords: Mapping[Hashable, np.ndarray | None],
-               starts: Sequence[int] | None = None) -> str:
+def _positions(da: xr.DataArray, mask: np.ndarray) -> str:
+    """A few of ``da``'s values where ``mask`` is set, each with its position (see
+    :func:`_positions_at`)."""
+    return _positions_at(np.asarray(da.values), np.asarray(mask), _coordinates(da))
+
+
+def _positions_at(values: np.ndarray, mask: np.ndarray,
+                  coords: Mapping[Hashable, np.ndarray | None],
+                  starts: Sequence[int] | None = None) -> str:
     """A few of the masked values, each with its position: ``-1.0 at xi[0]``, or by
     coordinate value where the dim has another variable's coordinate:
     ``-2.0 at waist_s=20``.  ``starts``: where ``values`` (a chunk) begins in the whole."""
@@ -178,8 +184,9 @@ def _check_values(values: np.ndarray, *, role: str, variable: Hashable, positive
         need = "a number (not NaN)" if infinite else "finite"
         need = f"positive and {need}" if positive else need
         need = f">= 0 and {need}" if nonnegative and not positive else need
+        shown = _positions_at(values, bad, coords, starts)
         raise ValueError(f"{role} must be {need}; {int(bad.sum())} of {bad.size} values of "
-                         f"{variable!r}{whole} are not: {_positions(values, bad, coords, starts)}")
+                         f"{variable!r}{whole} are not: {shown}")
 
 
 def _check_chunk(values: np.ndarray, *, block_info: Any = None, **check: Any) -> np.ndarray:
@@ -290,26 +297,15 @@ def check_common(ds: Any, workers: Any, progress: Any, epsabs: Any, epsrel: Any,
     return check_workers(workers), check_quad_options(epsabs, epsrel, limit)
 
 
-#: QUADPACK keeps 4 doubles and an int per subinterval, per call: 10^6 of them are ~40 MB
-#: for each part of each point; more is a mistake, not a tolerance.
-MAX_LIMIT = 10**6
-
-#: QUADPACK refuses epsrel below this when epsabs <= 0 (scipy.integrate.quad's own rule).
-MIN_EPSREL = max(50 * np.finfo(np.float64).eps, 5e-29)
-
-
 def check_quad_options(epsabs: Any, epsrel: Any, limit: Any) -> dict[str, float | int]:
-    """QUADPACK's tolerances and subdivision limit, checked."""
+    """QUADPACK's tolerances and subdivision limit, checked: their types here, what QUADPACK
+    can run with by :func:`xr_spdc.quad.check_tolerances`."""
+    from .quad import check_tolerances
+
     checked = {"epsabs": check_tolerance(epsabs, "epsabs"),
                "epsrel": check_tolerance(epsrel, "epsrel"),
                "limit": check_tolerance(limit, "limit", integer=True)}
-    if checked["epsabs"] <= 0 and checked["epsrel"] < MIN_EPSREL:
-        raise ValueError(f"epsabs={epsabs!r} and epsrel={epsrel!r} ask for an exact integral, "
-                         f"which QUADPACK refuses: give epsabs > 0 or epsrel >= "
-                         f"{MIN_EPSREL:.3g}")
-    if checked["limit"] > MAX_LIMIT:
-        raise ValueError(f"limit must be <= {MAX_LIMIT:.0e} subintervals (QUADPACK allocates "
-                         f"work space for all of them at every point), not {limit!r}")
+    check_tolerances(checked["epsabs"], checked["epsrel"], int(checked["limit"]))
     return checked
 
 

@@ -20,6 +20,13 @@ engine="h5netcdf")`` does too.  A plain ``xr.open_dataset(path)`` uses the netcd
 without ``auto_complex`` and gives a structured ``[('r', '<f8'), ('i', '<f8')]`` dtype, on
 which ``abs()`` and ``.plot()`` fail.
 
+Saving
+------
+:func:`to_netcdf` writes a new file next to the target and renames it over the target only
+when complete: an error, Ctrl-C, SIGTERM or a full disk leaves the old file byte-identical
+and no temporary file behind, and the error names the user's path and the cause.  A
+symbolic link is written through to its target (the link stays), as editors do.
+
 Metadata
 --------
 Every attribute is written as it is, except that bools become ints (1/0: netCDF has no
@@ -35,10 +42,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import numbers
 import os
+import shutil
+import signal
 import tempfile
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +159,11 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     ----------
     obj : xarray.DataArray or xarray.Dataset
         What to write; not modified.  Complex values are kept bitwise; dask-backed values
-        are computed and written block by block.
+        are computed and written block by block (memory stays near a few blocks).
     path : str or path-like
-        The file to write.  It is replaced only once the new file is complete.
+        The file to write.  It is replaced only once the new file is complete.  A symbolic
+        link is written through: its target gets the new contents and the link stays (as
+        editors do).  A path ending in a slash names a folder and is refused.
     engine : {"h5netcdf", "netcdf4"}, optional
         The writer (default "h5netcdf"); both write the same file format.
     title : str, optional
@@ -161,7 +175,7 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     Returns
     -------
     pathlib.Path
-        The path written.
+        ``path``, as given.
 
     Raises
     ------
@@ -170,18 +184,32 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
         lists), named with its variable; nothing is written.
     ValueError
         An unknown engine.
+    OSError
+        The file cannot be written, naming ``path`` and the cause: a missing folder, a
+        folder where the file should be, no permission, or a full disk (``errno.ENOSPC``:
+        checked before writing when the size is known, and recognised when the disk fills
+        up during the write).  The old file is left as it was.
+    KeyboardInterrupt
+        Ctrl-C during the save: the old file is left as it was (see Notes).
 
     Notes
     -----
     Complex values are stored as netCDF-4's compound type ``{r, i}`` (see the module
     docstring for why, and for what other readers see); bool attributes become ints.
 
-    The file is written to a temporary file in the target's folder, flushed to disk
-    (``os.fsync``), then renamed over ``path`` (``os.replace``, atomic on POSIX and
-    Windows): an error, an interrupt or a crash mid-write leaves any existing file
-    byte-identical and no temporary file behind (a crash may leave a hidden
-    ``.<name>.*.tmp``).  A replaced file keeps its permission bits; a new one gets
-    0o666 less the umask, as with a plain write.
+    The file is written into a hidden temporary folder next to the target
+    (``.<name>.*.tmp/``), flushed to disk (``os.fsync``), then renamed over the target
+    (``os.replace``, atomic on POSIX and Windows).  An error, a Ctrl-C (SIGINT) or a
+    SIGTERM during the save leaves any existing file byte-identical and removes the
+    temporary folder; only a hard kill (SIGKILL, power loss) can leave that folder behind.
+    While an in-memory object is written, SIGINT and SIGTERM are held and acted on once the
+    netCDF library is out of the file (writing is fast: ~0.2 s for 10^7 points;
+    interrupting the HDF5 and netCDF libraries mid-call can lose the interrupt in a
+    finalizer or leave xarray's file lock taken, a deadlock).  A dask-backed save stops
+    at once, or at the next block when the signal lands inside the netCDF library.  After
+    the cleanup, SIGINT raises :class:`KeyboardInterrupt` and SIGTERM ends the process with
+    its usual status (both only in the main thread, the one Python delivers signals to).
+    A replaced file keeps its permission bits; a new one gets 0o666 less the umask.
 
     Examples
     --------
@@ -196,27 +224,263 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     ds = prepare(obj, title=title, engine=engine)
-    encoding = {name: dict(options) for name, options in (encoding or {}).items()}
+    per_variable = {name: dict(options) for name, options in (encoding or {}).items()}
     for name in ds.coords:
-        encoding.setdefault(str(name), {}).setdefault("_FillValue", None)
-    target = Path(path)
+        per_variable.setdefault(str(name), {}).setdefault("_FillValue", None)
+    shown = os.fspath(path)
+    target = _write_target(shown)
+    size = sum(v.nbytes for v in ds.variables.values())
+    compressed = any(o.get("zlib") or o.get("compression") for o in per_variable.values())
+    free = _free_space(target.parent)
+    if not compressed:  # compressed sizes are unknown until written
+        _refuse_if_too_big(shown, target.parent, size, free)
     kwargs = {"auto_complex": True} if engine == "netcdf4" else {}
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                    dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        ds.to_netcdf(tmp, engine=engine, format="NETCDF4", encoding=encoding, **kwargs)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    with _HeldSignals() as signals:
+        folder = None
+        try:
+            folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp",
+                                           dir=target.parent))
+            tmp = folder / target.name
+            _write(ds, tmp, signals, engine=engine, format="NETCDF4",
+                   encoding=per_variable, **kwargs)
+            signals.check()  # a signal that came in while the library held the file
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.chmod(tmp, _file_mode(target))
+            signals.check()
+            os.replace(tmp, target)
+        except BaseException as exc:
+            signals.hold()
+            _defuse_failed_close(exc)
+            error = _explain(exc, shown, target.parent, size, free,  # the temp still there
+                             None if folder is None else folder / target.name)
+            if folder is not None:
+                _remove_folder(folder)
+            if error is None:
+                raise
+            raise error from exc
+        _remove_folder(folder)
     _fsync_folder(target.parent)
-    return target
+    return Path(path)
+
+
+def _write(ds: xr.Dataset, tmp: Path, signals: _HeldSignals, **options: Any) -> None:
+    """Write ``ds`` to ``tmp``: at once if in memory (signals held throughout), else the
+    file's layout first and then the blocks, interruptible between them."""
+    if all(v.chunks is None for v in ds.variables.values()):
+        ds.to_netcdf(tmp, **options)
+        return
+    writes = _stoppable(ds).to_netcdf(tmp, compute=False, **options)
+    with signals.interruptible():
+        writes.compute()
+
+
+class _Interrupted(BaseException):
+    """A held SIGINT/SIGTERM, raised to abandon a save (re-delivered after the cleanup)."""
+
+
+#: Set while a held signal waits to be acted on: blocks of a lazy save check it before they
+#: are written, so a save whose blocks run in this process's main thread (dask's
+#: synchronous scheduler) stops at the next block too.
+_STOP_BLOCKS = threading.Event()
+
+#: Modules that may hold a file or a lock when a signal arrives: never raise inside them.
+_LIBRARY_MODULES = ("xarray.backends", "h5netcdf", "h5py", "netCDF4")
+
+
+def _stop_if_interrupted(block: Any) -> Any:
+    """Pass a block through, unless a held signal waits (see :data:`_STOP_BLOCKS`)."""
+    if _STOP_BLOCKS.is_set():
+        raise _Interrupted()
+    return block
+
+
+def _in_library(frame: Any) -> bool:
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith(_LIBRARY_MODULES):
+            return True
+        frame = frame.f_back
+    return False
+
+
+class _HeldSignals:
+    """Hold SIGINT and SIGTERM while a save runs; re-deliver them once it is cleaned up.
+
+    Only signals whose handler is Python's default (KeyboardInterrupt for SIGINT,
+    termination for either) are held, and only in the main thread (the only one that may
+    set handlers); a signal that arrives marks the save abandoned.  Inside
+    :meth:`interruptible` the first one also raises at once, unless it interrupted the
+    netCDF libraries or xarray's backends, where an exception can leave a lock taken
+    (xarray's file-manager lock: a deadlock) or be lost in a finalizer; then the next block
+    stops the save (:func:`_stop_if_interrupted`).  On exit the held signal is raised again
+    with the original handler back in place, so SIGINT becomes KeyboardInterrupt and
+    SIGTERM ends the process with its usual status.
+    """
+
+    def __init__(self) -> None:
+        self._old: dict[int, Any] = {}
+        self._pending: list[int] = []
+        self._armed = False
+
+    def __enter__(self) -> _HeldSignals:
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                old = signal.getsignal(number)
+                if old in (signal.default_int_handler, signal.SIG_DFL):
+                    self._old[number] = old
+                    signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number: int, frame: Any) -> None:
+        self._pending.append(number)
+        _STOP_BLOCKS.set()
+        if self._armed and not _in_library(frame):
+            self._armed = False  # raise once; later signals wait for the cleanup
+            raise _Interrupted(number)
+
+    @contextlib.contextmanager
+    def interruptible(self) -> Iterator[None]:
+        self.check()
+        self._armed = True
+        try:
+            yield
+        finally:
+            self._armed = False
+
+    def hold(self) -> None:
+        self._armed = False
+
+    def check(self) -> None:
+        if self._pending:
+            raise _Interrupted(self._pending[0])
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+        for number, old in self._old.items():
+            signal.signal(number, old)
+        _STOP_BLOCKS.clear()
+        if self._pending:
+            try:
+                signal.raise_signal(self._pending[0])  # KeyboardInterrupt, or the end
+            except KeyboardInterrupt:
+                raise KeyboardInterrupt from None  # not "during handling of _Interrupted"
+        if kind is _Interrupted:  # held elsewhere than here: never a completed save
+            raise KeyboardInterrupt from None
+
+
+def _stoppable(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with every dask-backed variable checking :data:`_STOP_BLOCKS` per block."""
+    wrapped = {name: var.copy(data=var.data.map_blocks(_stop_if_interrupted,
+                                                       dtype=var.dtype))
+               for name, var in ds.variables.items() if var.chunks is not None}
+    coords = {name: var for name, var in wrapped.items() if name in ds.coords}
+    data = {name: var for name, var in wrapped.items() if name not in ds.coords}
+    return ds.assign_coords(coords).assign(data)
+
+
+def _write_target(shown: str) -> Path:
+    """The file a save replaces: ``shown`` itself, or where a symbolic link leads."""
+    if shown.endswith(("/", os.sep)) or (os.altsep and shown.endswith(os.altsep)):
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {shown}: a path ending in "
+                                "'/' names a folder, not a netCDF file", shown)
+    path = Path(shown)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))  # write through the link, as editors do
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {shown}: it is a folder",
+                                shown)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"cannot write {shown}: the folder "
+                                f"{path.parent} does not exist", shown)
+    return path
+
+
+def _disk_full(shown: str, folder: Path, size: int, free: int | None) -> OSError:
+    room = "" if free is None else f", {_mib(free)} was free in {folder}"
+    return OSError(errno.ENOSPC, f"cannot write {shown}: the disk is full (about "
+                   f"{_mib(size)} to write{room}); any old file is unchanged", shown)
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.3g} MiB"
+
+
+def _refuse_if_too_big(shown: str, folder: Path, size: int, free: int | None) -> None:
+    """Refuse up front a save that cannot fit (HDF5 adds a few kB to the values)."""
+    if free is not None and free < size + 2**16:
+        raise _disk_full(shown, folder, size, free)
+
+
+def _free_space(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:  # no figure for this file system: the write will find out
+        return None
+
+
+_NO_SPACE = ("No space left on device", "errno = 28")
+
+
+def _explain(exc: BaseException, shown: str, folder: Path, size: int, free: int | None,
+             temporary: Path | None) -> BaseException | None:
+    """The error to show for a failed save, naming the user's path, or None to re-raise.
+
+    HDF5 reports a full disk as an ``OSError`` or a ``RuntimeError`` carrying errno 28 in
+    its text; netCDF-C only says "NetCDF: HDF error", so the free space decides then.
+    """
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or any(
+            s in text for s in _NO_SPACE):
+        return _disk_full(shown, folder, size, free)
+    # netCDF-C says "HDF error", or EACCES when it cannot even create the file.
+    if (isinstance(exc, RuntimeError) and "HDF error" in text
+            or isinstance(exc, OSError) and exc.errno == errno.EACCES):
+        now = _free_space(folder)
+        if now is not None and now < 2**20:
+            return _disk_full(shown, folder, size, free)
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return OSError(exc.errno, f"cannot write {shown}: {exc.strerror}", shown)
+    if temporary is not None and str(temporary) in text and type(exc) in (
+            RuntimeError, ValueError, OSError):  # HDF5's messages name the file it wrote
+        return type(exc)(text.replace(str(temporary), shown))
+    return None
+
+
+def _defuse_failed_close(exc: BaseException) -> None:
+    """Mark an h5netcdf file whose close failed (a full disk) as closed.
+
+    h5netcdf's ``File.close`` sets its closed flag only after HDF5's close succeeds; when
+    that fails, the object's ``__del__`` calls ``close`` again on HDF5 handles that are
+    gone, and the interpreter segfaults.  The file's data are lost anyway (the temporary
+    folder is removed), so the object is only told it is closed.
+    """
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            owner = tb.tb_frame.f_locals.get("self")
+            if (type(owner).__module__.startswith("h5netcdf")
+                    and getattr(owner, "_closed", True) is False
+                    and hasattr(owner, "_close_h5file")):
+                setattr(owner, "_closed", True)  # noqa: B010 (owner is typed Any | None)
+            tb = tb.tb_next
+        error = error.__context__
+
+
+def _remove_folder(folder: Path) -> None:
+    """Remove the temporary folder, even while a dask thread that was still writing a
+    block when the save was interrupted re-creates its file (xarray reopens in append
+    mode), and free the file's space even if a handle on it stays open."""
+    for _ in range(50):
+        for leftover in folder.glob("*"):
+            # Frees the space now, even if a handle stays open (a file whose close failed).
+            with contextlib.suppress(OSError):
+                os.truncate(leftover, 0)
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.02)
 
 
 def _file_mode(target: Path) -> int:
@@ -248,13 +512,20 @@ def open_dataset(path: str | os.PathLike, **kwargs: Any) -> xr.Dataset:
         A netCDF-4 file (any file with compound ``{r, i}`` complex variables).
     **kwargs
         Passed to :func:`xarray.open_dataset`.  ``engine`` defaults to "h5netcdf", which
-        reads the compound type as complex; with ``engine="netcdf4"``,
-        ``auto_complex=True`` is passed for you.
+        reads the compound type as complex, or to "netcdf4" for a netCDF-3 file (which
+        h5netcdf cannot read); with ``engine="netcdf4"``, ``auto_complex=True`` is passed
+        for you.
 
     Returns
     -------
     xarray.Dataset
         Lazily loaded, as :func:`xarray.open_dataset` returns it; attributes as written.
+
+    Raises
+    ------
+    ValueError
+        ``engine="h5netcdf"`` for a netCDF-3 file (the message names the engine that reads
+        it).
 
     Notes
     -----
@@ -273,10 +544,23 @@ def open_dataset(path: str | os.PathLike, **kwargs: Any) -> xr.Dataset:
     >>> xr.open_dataset(path)["overlap"].dtype.names  # the plain way
     ('r', 'i')
     """
-    kwargs.setdefault("engine", DEFAULT_ENGINE)
+    netcdf3 = _is_netcdf3(path)
+    if netcdf3 and kwargs.get("engine") == "h5netcdf":
+        raise ValueError(f"{os.fspath(path)} is a netCDF-3 file, which h5netcdf (HDF5) "
+                         "cannot read; open it with engine='netcdf4' (or leave engine out)")
+    kwargs.setdefault("engine", "netcdf4" if netcdf3 else DEFAULT_ENGINE)
     if kwargs["engine"] == "netcdf4":
         kwargs.setdefault("auto_complex", True)
     return xr.open_dataset(path, **kwargs)
+
+
+def _is_netcdf3(path: Any) -> bool:
+    """Whether ``path`` is a local netCDF-3 file (classic, 64-bit offset or CDF-5)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) in (b"CDF\x01", b"CDF\x02", b"CDF\x05")
+    except (OSError, TypeError, ValueError):  # not a local file: xarray will say
+        return False
 
 
 def open_dataarray(path: str | os.PathLike, **kwargs: Any) -> xr.DataArray:

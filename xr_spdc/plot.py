@@ -8,12 +8,15 @@ matplotlib is used through xarray's ``.plot``.  Nothing here selects a backend, 
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import xarray as xr
 
-from .optimum import Optimum, find_optimum
+from .labels import input_names
+
+if TYPE_CHECKING:
+    from .optimum import Optimum
 
 INTENSITY_NAME = "overlap_intensity"
 INTENSITY_ATTRS = {"long_name": "|O|²", "units": "1"}
@@ -38,7 +41,10 @@ class ClassicFigure(NamedTuple):
 
 @functools.lru_cache(maxsize=16)
 def _optimum(mu: float) -> Optimum:
-    # |O| is even in mu; an Optimum is frozen, so sharing it is safe.
+    # |O| is even in mu; an Optimum is frozen, so sharing it is safe.  Imported here:
+    # optimum needs scipy.optimize, which plotting without a marker does not.
+    from .optimum import find_optimum
+
     return find_optimum(abs(mu))
 
 
@@ -88,18 +94,26 @@ def _grid(overlap: xr.DataArray, phi: str, xi: str) -> xr.DataArray:
     return overlap.squeeze(list(other))
 
 
-def _scalar_mu(overlap: xr.DataArray, mu: str) -> float:
+def _scalar_mu(overlap: xr.DataArray, mu: str) -> float | None:
+    """The one focal displacement of ``overlap`` (0 without a ``mu`` coordinate), or None
+    when it takes several values."""
     if mu not in overlap.coords:
         return 0.0
     value = overlap[mu]
-    if value.size != 1:
-        raise ValueError(f"plot_classic marks the optimum for one focal displacement; "
-                         f"{mu!r} has {value.size} values")
-    return float(value.values.reshape(-1)[0])
+    return float(value.values.reshape(-1)[0]) if value.size == 1 else None
 
 
-def plot_classic(overlap: xr.DataArray, *, phi: str = "phi", xi: str = "xi", mu: str = "mu",
-                 ax: Any = None, mark_optimum: bool = True, **kwargs: Any) -> ClassicFigure:
+def _title(mu: float | None) -> str:
+    """Bennink's Fig. 1 is the centred focus; a displaced one is not that figure."""
+    if mu == 0:
+        return "SPDC spatial-mode overlap |O(φ, ξ)|² (Bennink 2010, Fig. 1)"
+    where = "μ varies" if mu is None else f"μ = {mu:g}"
+    return f"SPDC spatial-mode overlap |O(φ, ξ)|², displaced focus, {where}"
+
+
+def plot_classic(overlap: xr.DataArray, *, phi: str | None = None, xi: str | None = None,
+                 mu: str | None = None, ax: Any = None, mark_optimum: bool = True,
+                 **kwargs: Any) -> ClassicFigure:
     """Bennink's Fig. 1: |O|² over φ/π (x) and log₁₀ ξ (y), with the optimum marked.
 
     Parameters
@@ -107,11 +121,15 @@ def plot_classic(overlap: xr.DataArray, *, phi: str = "phi", xi: str = "xi", mu:
     overlap : xarray.DataArray
         An overlap on a grid: 1-D ``phi`` and ``xi`` coordinates on two dims, either order
         (other dims must have size 1).
-    phi, xi : str
-        Names of the coordinates holding φ (rad) and ξ (> 0).
-    mu : str
-        Name of the (scalar) coordinate holding the focal displacement, if any: the
-        optimum marked is that of this μ (0 when there is none).
+    phi, xi : str, optional
+        Names of the coordinates holding φ (rad) and ξ (> 0).  By default those the
+        overlap recorded (:func:`xr_spdc.labels.input_names`, e.g. after
+        ``overlap(phi="dk_L")``), else "phi" and "xi".
+    mu : str, optional
+        Name of the (scalar) coordinate holding the focal displacement μ (in units of L/2;
+        the focus lies μL/2 beyond the crystal's centre), found likewise; none means 0.
+        The optimum marked is that of this μ, and only a centred focus (μ = 0) is titled
+        Bennink's Fig. 1.
     ax : matplotlib.axes.Axes, optional
         Where to draw (default: a new 7 × 5 in figure).
     mark_optimum : bool
@@ -131,7 +149,7 @@ def plot_classic(overlap: xr.DataArray, *, phi: str = "phi", xi: str = "xi", mu:
     ------
     ValueError
         ``phi``/``xi`` missing, not 1-D, or on the same dim (points, not a grid); other
-        dims longer than 1; ``mu`` not scalar.
+        dims longer than 1; ``mu`` not scalar when the optimum is to be marked.
 
     Examples
     --------
@@ -148,21 +166,28 @@ def plot_classic(overlap: xr.DataArray, *, phi: str = "phi", xi: str = "xi", mu:
     """
     import matplotlib.pyplot as plt  # here, not at import: importing must not pick a backend
 
+    recorded = input_names(overlap)
+    phi = phi or recorded.get("phi", "phi")
+    xi = xi or recorded.get("xi", "xi")
+    mu = mu or recorded.get("mu", "mu")
     grid = _grid(overlap, phi, xi)
-    displacement = _scalar_mu(grid, mu) if mark_optimum else 0.0
+    displacement = _scalar_mu(grid, mu)
+    if mark_optimum and displacement is None:
+        raise ValueError(f"plot_classic marks the optimum for one focal displacement; "
+                         f"{mu!r} has {grid[mu].size} values (or pass mark_optimum=False)")
     values = intensity(grid).assign_coords(
         phi_over_pi=(grid[phi] / np.pi).assign_attrs(long_name=X_LABEL, units=""),
-        log10_xi=np.log10(grid[xi]).assign_attrs(long_name=Y_LABEL, units=""))
+        log10_xi=xr.apply_ufunc(np.log10, grid[xi]).assign_attrs(long_name=Y_LABEL,
+                                                                   units=""))
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5), layout="constrained")
     kwargs.setdefault("cmap", "viridis")
     mesh = values.plot.pcolormesh(x="phi_over_pi", y="log10_xi", ax=ax, **kwargs)
     ax.set_xlabel(X_LABEL)
     ax.set_ylabel(Y_LABEL)
-    suffix = f", μ = {displacement:g}" if displacement else ""
-    ax.set_title(f"SPDC spatial-mode overlap |O(φ, ξ)|²{suffix} (Bennink 2010, Fig. 1)")
+    ax.set_title(_title(displacement))
     marker = None
-    if mark_optimum:
+    if mark_optimum and displacement is not None:
         best = _optimum(displacement)
         x, y = best.phi / np.pi, np.log10(best.xi)
         (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()

@@ -6,6 +6,11 @@ This is what users of the seed blog post write by hand — a ``scipy.integrate.q
 faster than a numpy-scalar complex integrand), and each point's error estimate and QUADPACK
 status are returned instead of printed as warnings.
 
+For the overlap itself (:func:`overlap_quad`) the integral is taken in s = asinh(ξl), where
+the integrand has constant modulus and no peak: in l it has a peak of width 1/ξ at l = 0,
+which QUADPACK can sample too coarsely while reporting success (ξ ≥ 1e5: errors of 4–13 % of
+the envelope with ier = 0).
+
 Pure numpy/scipy: nothing here knows about xarray.
 """
 
@@ -16,13 +21,29 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from scipy.integrate import quad
+
+from .kernels import envelope
 
 # Tighter than scipy's defaults (1.49e-8, 50): on Bennink's classic domain they keep the
 # error below 1e-14 of the envelope E(xi) for ~10 % more time (measured against mpmath).
 EPSABS = 1e-10
 EPSREL = 1e-10
 LIMIT = 200
+
+# What a point's status means: QUADPACK's ier codes 1-5, and ours.
+STATUS_MEANINGS = {
+    0: "converged",
+    1: "the maximum number of subdivisions (limit) was reached",
+    2: "round-off error prevented the requested tolerance",
+    3: "extremely bad integrand behaviour",
+    4: "the extrapolation did not converge",
+    5: "the integral is probably divergent",
+    6: "outside the domain where the overlap's tolerance can be met (rounding of the "
+       "substitution alone exceeds it)",
+    7: "QUADPACK failed with another message",
+    8: "the integral or its error estimate is not finite (the integrand returned inf or NaN)",
+}
+_OUT_OF_PROMISE, _UNKNOWN, _NOT_FINITE = 6, 7, 8
 
 # QUADPACK's ier codes, keyed by the start of the message scipy.integrate.quad returns.
 _STATUS_BY_MESSAGE = {
@@ -32,6 +53,47 @@ _STATUS_BY_MESSAGE = {
     "The algorithm does not converge": 4,
     "The integral is probably divergent": 5,
 }
+
+# Unit roundoff, for the rounding bound of the overlap's substitution (see overlap_quad).
+_EPS = float(np.finfo(np.float64).eps)
+
+# QUADPACK keeps ~36 bytes of work arrays per allowed subinterval, per call: 10**6 is 36 MB
+# (its C int would allow 2**31 - 1, i.e. 77 GB).  With epsabs <= 0 it needs epsrel above
+# max(50 eps, 5e-29) (QUADPACK's ier = 6, "invalid input").
+MAX_LIMIT = 10**6
+_MIN_EPSREL = max(50 * _EPS, 5e-29)
+
+
+def check_tolerances(epsabs: float | np.ndarray, epsrel: float, limit: int) -> None:
+    """Refuse tolerances and limits QUADPACK cannot run with, before any work starts.
+
+    Parameters
+    ----------
+    epsabs, epsrel : float
+        Absolute and relative tolerances (non-negative).
+    limit : int
+        Subdivision limit, 1 to :data:`MAX_LIMIT`.
+
+    Raises
+    ------
+    ValueError
+        If both tolerances are too small to be met (epsabs <= 0 and epsrel below
+        max(50 ε, 5e-29)), or ``limit`` is outside 1..MAX_LIMIT.
+
+    Examples
+    --------
+    >>> check_tolerances(0.0, 1e-10, 200)
+    >>> check_tolerances(0.0, 0.0, 200)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: epsabs=0.0 and epsrel=0.0 cannot be met: ...
+    """
+    if not np.all(np.asarray(epsabs) > 0) and not epsrel >= _MIN_EPSREL:
+        raise ValueError(f"epsabs={epsabs!r} and epsrel={epsrel!r} cannot be met: QUADPACK "
+                         f"needs epsabs > 0 or epsrel >= {_MIN_EPSREL:.3g}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT} subintervals (QUADPACK "
+                         f"keeps ~36 bytes per subinterval), not {limit!r}")
 
 
 class QuadResult(NamedTuple):
@@ -44,9 +106,12 @@ class QuadResult(NamedTuple):
     abserr : ndarray of float64
         QUADPACK's estimate of the absolute error, real and imaginary parts added.
     status : ndarray of int8
-        0 where QUADPACK reached the tolerance, otherwise its ``ier`` code (1: the
-        subdivision limit was reached, 2: round-off, 3: bad integrand behaviour, 4: no
-        convergence, 5: probably divergent); the worse of the real and imaginary parts.
+        0 where QUADPACK reached the tolerance, otherwise a code of
+        :data:`STATUS_MEANINGS`: QUADPACK's ``ier`` (1: the subdivision limit was reached,
+        2: round-off, 3: bad integrand behaviour, 4: no convergence, 5: probably divergent),
+        6 (:func:`overlap_quad` only: outside the domain where its tolerance can be met),
+        7 (another QUADPACK failure) or 8 (a value or error estimate that is not finite:
+        the integrand returned inf or NaN); the worse of the real and imaginary parts.
     """
 
     value: np.ndarray
@@ -65,6 +130,19 @@ def _overlap_imag(l: float, phi: float, xi: float) -> float:
     t = 0.5 * phi * l
     xl = xi * l
     return (math.sin(t) + xl * math.cos(t)) / (1.0 + xl * xl)
+
+
+# In s = asinh(xi*l): dl = cosh(s) ds/xi and 1/(1 - i sinh s) = (1 + i sinh s)/cosh^2 s, so
+# sqrt(xi) e^{i phi l/2}/(1 - i xi l) dl = e^{i theta} (1/cosh s + i tanh s) ds / sqrt(xi),
+# theta = (phi/2) sinh(s)/xi: modulus 1/sqrt(xi) everywhere (physics.md).  ``k`` = phi/2.
+def _overlap_s_real(s: float, k: float, xi: float) -> float:
+    t = k * (math.sinh(s) / xi)
+    return math.cos(t) / math.cosh(s) - math.tanh(s) * math.sin(t)
+
+
+def _overlap_s_imag(s: float, k: float, xi: float) -> float:
+    t = k * (math.sinh(s) / xi)
+    return math.sin(t) / math.cosh(s) + math.tanh(s) * math.cos(t)
 
 
 class ComplexPart:
@@ -90,16 +168,33 @@ def _quad_part(
     epsabs: float,
     epsrel: float,
     limit: int,
+    points: tuple[float, ...] = (),
 ) -> tuple[float, float, int]:
-    """One real QUADPACK integral, with its ``ier`` code instead of a printed warning."""
+    """One real QUADPACK integral, with a status code instead of a printed warning.
+
+    ``points`` are breakpoints strictly inside the limits: QAGP for finite limits; with an
+    infinite limit (which QUADPACK cannot combine with breakpoints) the integral is split at
+    them by hand, values and errors added and the worst status kept.
+    """
+    if points and not (math.isfinite(lower) and math.isfinite(upper)):
+        ends = [lower, *sorted(points, reverse=upper < lower), upper]
+        pieces = [_quad_part(func, a, b, args, epsabs / (len(ends) - 1), epsrel, limit)
+                  for a, b in zip(ends[:-1], ends[1:], strict=True)]
+        return (math.fsum(p[0] for p in pieces), math.fsum(p[1] for p in pieces),
+                max(p[2] for p in pieces))
+    from scipy.integrate import quad  # here: importing xr_spdc must stay light
+
     out = quad(func, lower, upper, args=args, epsabs=epsabs, epsrel=epsrel, limit=limit,
-               full_output=1)
+               full_output=1, points=points or None)
     # full_output=1 returns (value, abserr, infodict) when QUADPACK's ier is 0 and appends
     # its message otherwise; scipy hands back the message, not the code, so map it back.
+    if not (math.isfinite(out[0]) and math.isfinite(out[1])):
+        # QUADPACK reports ier = 0 for an integrand that returns inf at a node.
+        return out[0], out[1], _NOT_FINITE
     if len(out) == 3:
         return out[0], out[1], 0
     status = next((code for prefix, code in _STATUS_BY_MESSAGE.items()
-                   if out[3].startswith(prefix)), 7)
+                   if out[3].startswith(prefix)), _UNKNOWN)
     return out[0], out[1], status
 
 
@@ -110,9 +205,10 @@ def integrate_points(
     upper: np.ndarray,
     args: tuple[np.ndarray, ...],
     *,
-    epsabs: float = EPSABS,
+    epsabs: float | np.ndarray = EPSABS,
     epsrel: float = EPSREL,
     limit: int = LIMIT,
+    points: tuple[float, ...] = (),
 ) -> QuadResult:
     """Integrate a complex integrand from ``lower`` to ``upper`` at every point.
 
@@ -125,25 +221,51 @@ def integrate_points(
     args : tuple of ndarray
         Per-point extra arguments, all of one shape.
     epsabs, epsrel, limit
-        Passed to :func:`scipy.integrate.quad` for each part.
+        Passed to :func:`scipy.integrate.quad` for each part (``epsabs`` may also be an
+        array, one tolerance per point).
+    points : tuple of float, optional
+        Breakpoints (peaks, kinks, discontinuities of the integrand), used at each point
+        where they lie strictly inside its limits, so QUADPACK splits the interval there.
+
+    Raises
+    ------
+    ValueError
+        For tolerances or a limit QUADPACK cannot run with (:func:`check_tolerances`).
 
     Returns
     -------
     QuadResult
-        Values, error estimates and status codes, each of the points' shape.
+        Values, error estimates and status codes, each of the points' shape.  A value that
+        is not finite (the integrand returned inf or NaN) has status 8, never 0.
+
+    Examples
+    --------
+    >>> import math
+    >>> import numpy as np
+    >>> from xr_spdc.quad import integrate_points
+    >>> res = integrate_points(lambda l: math.sqrt(abs(l)), lambda l: 0.0,
+    ...                        np.array([-1.0]), np.array([1.0]), (), points=(0.0,))
+    >>> round(float(res.value[0].real), 12), int(res.status[0])
+    (1.333333333333, 0)
     """
+    check_tolerances(epsabs, epsrel, limit)
     lower = np.asarray(lower, dtype=np.float64)
     shape = lower.shape
     lower = lower.ravel()
     upper = np.broadcast_to(np.asarray(upper, dtype=np.float64), shape).ravel()
+    tolerance = np.broadcast_to(np.asarray(epsabs, dtype=np.float64), shape).ravel().tolist()
     columns = [np.broadcast_to(np.asarray(a), shape).ravel().tolist() for a in args]
+    breaks = sorted({float(p) for p in points})
     value = np.empty(lower.size, dtype=np.complex128)
     abserr = np.empty(lower.size, dtype=np.float64)
     status = np.zeros(lower.size, dtype=np.int8)
     for i, (a, b) in enumerate(zip(lower.tolist(), upper.tolist(), strict=True)):
         point = tuple(column[i] for column in columns)
-        re, re_err, re_status = _quad_part(real_part, a, b, point, epsabs, epsrel, limit)
-        im, im_err, im_status = _quad_part(imag_part, a, b, point, epsabs, epsrel, limit)
+        inside = tuple(p for p in breaks if min(a, b) < p < max(a, b))
+        re, re_err, re_status = _quad_part(real_part, a, b, point, tolerance[i], epsrel, limit,
+                                           inside)
+        im, im_err, im_status = _quad_part(imag_part, a, b, point, tolerance[i], epsrel, limit,
+                                           inside)
         value[i] = complex(re, im)
         abserr[i] = re_err + im_err
         status[i] = max(re_status, im_status)
@@ -164,6 +286,8 @@ def overlap_quad(
     .. math:: O(\\phi, \\xi, \\mu) = \\sqrt{\\xi}\\int_{-1-\\mu}^{1-\\mu}
               \\frac{e^{i\\phi l/2}}{1 - i\\xi l}\\,dl
 
+    (Bennink, Phys. Rev. A 81, 053805 (2010), Eq. 27.)
+
     Parameters
     ----------
     phi : array_like
@@ -172,13 +296,37 @@ def overlap_quad(
         Aggregate focus ξ > 0.
     mu : array_like, optional
         Focal displacement μ (0: focus in the crystal's centre).
-    epsabs, epsrel, limit
-        QUADPACK tolerances and subdivision limit for each of the real and imaginary parts.
+    epsabs : float, optional
+        Absolute tolerance in units of the envelope E(ξ, μ) (:func:`xr_spdc.kernels.envelope`),
+        shared by the real and imaginary parts: the error is at most about
+        max(epsabs·E, epsrel·|O|) ≤ 1e-10·E with the defaults.
+    epsrel, limit
+        QUADPACK's relative tolerance and subdivision limit, for each part.
 
     Returns
     -------
     QuadResult
-        ``value`` (complex128), ``abserr`` and ``status`` with the broadcast shape.
+        ``value`` (complex128), ``abserr`` (QUADPACK's estimate for O) and ``status`` with
+        the broadcast shape.
+
+    Notes
+    -----
+    Where the pole's peak (width 1/ξ at l = 0) is on the interval's scale, i.e.
+    ξ·max(|l₁|, |l₂|) > 1, the integral is taken in s = asinh(ξl):
+
+    .. math:: O = \\frac{1}{\\sqrt\\xi}\\int_{s_1}^{s_2} e^{i\\theta}
+              \\left(\\frac{1}{\\cosh s} + i\\tanh s\\right) ds, \\qquad
+              \\theta = \\frac{\\phi\\sinh s}{2\\xi},
+
+    an integrand of modulus 1/√ξ with no peak (the number of oscillations is unchanged),
+    so E = (s₂ − s₁)/√ξ and each part gets QUADPACK's absolute tolerance
+    epsabs·(s₂ − s₁)/2, with s = 0 (l = 0, the former peak) as a breakpoint when inside.
+    Otherwise the integrand in l is smooth (its modulus varies by less than √2) and is
+    integrated as it is.  Rounding the ends and the phase (in s: s₁, s₂ and θ) costs up to
+    about ε·(2 + |μ| + |φ|(1 + |μ|)) of E; points where that exceeds max(epsabs, epsrel) get
+    status 6 (their value is still computed).  Accuracy, measured against mpmath on 5,000
+    random points of the classic domain and 1,000 with |μ| ≤ 1.5
+    (tests/data/overlap_references.npz): ≤ 1e-10·E with status 0 everywhere.
 
     Examples
     --------
@@ -187,9 +335,38 @@ def overlap_quad(
     >>> bool(abs(res.value[0] - np.pi / 2) < 1e-12), int(res.status[0])
     (True, 0)
     """
+    check_tolerances(epsabs, epsrel, limit)
     phi, xi, mu = np.broadcast_arrays(
         np.asarray(phi, np.float64), np.asarray(xi, np.float64), np.asarray(mu, np.float64)
     )
-    result = integrate_points(_overlap_real, _overlap_imag, -1.0 - mu, 1.0 - mu, (phi, xi),
-                              epsabs=epsabs, epsrel=epsrel, limit=limit)
-    return result._replace(value=result.value * np.sqrt(xi), abserr=result.abserr * np.sqrt(xi))
+    shape = phi.shape
+    phi, xi, mu = phi.ravel(), xi.ravel(), mu.ravel()
+    l1, l2 = -1.0 - mu, 1.0 - mu
+    root = np.sqrt(xi)
+    scale = envelope(xi, mu)
+    value = np.empty(phi.shape, dtype=np.complex128)
+    abserr = np.empty(phi.shape, dtype=np.float64)
+    status = np.zeros(phi.shape, dtype=np.int8)
+    peaked = xi * np.maximum(np.abs(l1), np.abs(l2)) > 1.0
+    if peaked.any():
+        s1, s2 = np.arcsinh(xi[peaked] * l1[peaked]), np.arcsinh(xi[peaked] * l2[peaked])
+        res = integrate_points(_overlap_s_real, _overlap_s_imag, s1, s2,
+                               (0.5 * phi[peaked], xi[peaked]),
+                               epsabs=0.5 * epsabs * (s2 - s1), epsrel=epsrel, limit=limit,
+                               points=(0.0,))
+        value[peaked] = res.value / root[peaked]
+        abserr[peaked] = res.abserr / root[peaked]
+        status[peaked] = res.status
+    flat = ~peaked
+    if flat.any():
+        res = integrate_points(_overlap_real, _overlap_imag, l1[flat], l2[flat],
+                               (phi[flat], xi[flat]),
+                               epsabs=0.5 * epsabs * scale[flat] / root[flat], epsrel=epsrel,
+                               limit=limit)
+        value[flat] = res.value * root[flat]
+        abserr[flat] = res.abserr * root[flat]
+        status[flat] = res.status
+    rounding = _EPS * (2.0 + np.abs(mu) + np.abs(phi) * (1.0 + np.abs(mu)))
+    # Rounding l = -1-mu and the phase phi*l/2 (either variable) costs ~rounding of E.
+    status[(status == 0) & (rounding > max(epsabs, epsrel))] = _OUT_OF_PROMISE
+    return QuadResult(value.reshape(shape), abserr.reshape(shape), status.reshape(shape))
