@@ -3,6 +3,8 @@ exception of the right type naming the argument; valid input must never raise.""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -110,3 +112,31 @@ def test_valid_input_never_raises(phi, xi, mu, method):
     o = xr_spdc.overlap(_grid(phi, xi), mu=mu, method=method, workers=1)
     assert o.shape == (len(phi), len(xi))
     assert np.isfinite(o.values).all()
+
+
+@pytest.mark.parametrize(("kwargs", "role", "shown"), [
+    ({"phi": 0.0, "xi": 1e300}, "xi", "1e+300"),
+    ({"phi": -1e200, "xi": 1.0}, "phi", "-1e+200"),
+    ({"phi": 0.0, "xi": 7500.0, "mu": 1e300}, "mu", "1e+300"),
+])
+@pytest.mark.parametrize("lazy", [False, True])
+def test_beyond_the_kernels_domain_is_refused_stating_it(kwargs, role, shown, lazy):
+    # Issue 15: these gave NaN imaginary parts; now eager and lazy refuse them alike.
+    if lazy:
+        pytest.importorskip("dask")
+        kwargs = {k: xr.DataArray([v], dims="pt").chunk() for k, v in kwargs.items()}
+    with pytest.raises(ValueError, match=rf"{role} must be .*\|{role}\| <= 1e\+100 \(the "
+                                         rf"supported domain: .*\).* {re.escape(shown)}"):
+        xr_spdc.overlap(workers=1 if not lazy else None, **kwargs).compute()
+
+
+def test_an_int_too_large_for_a_float_is_a_clear_value_error():
+    with pytest.raises(ValueError, match=r"phi = 1000000.* is too large for a float"):
+        xr_spdc.overlap(phi=10**400, xi=1.0)
+
+
+def test_the_tiniest_focus_is_answered_not_zero():
+    # Issue 15: overlap(phi=-10, xi=1e-320) gave 0; 2 sqrt(xi) sinc(phi/2) is the limit.
+    value = complex(xr_spdc.overlap(phi=-10.0, xi=1e-320).values)
+    expected = 2 * np.sqrt(1e-320) * np.sin(5.0) / 5.0
+    assert value.real == pytest.approx(expected, rel=1e-12) and value.imag == 0.0

@@ -81,8 +81,9 @@ def test_quad_flags_points_beyond_its_promise():
 
 def test_accessor_warns_once_with_count_and_worst_points_and_records_attrs():
     ds = xr.Dataset(coords={"phi": [-600.0, -300.0, 0.0], "xi": [2.0]})
+    reached = r"the maximum number of subdivisions \(limit\) was reached"
     with pytest.warns(IntegrationWarning, match=r"at 2 of 3 points; worst: phi=-600.0, xi=2.0, "
-                                                r"mu=0.0 \(abserr .*, QUADPACK ier=1\)") as rec:
+                                                rf"mu=0.0 \(abserr .*: {reached}\)") as rec:
         o = ds.spdc.overlap(method="quad", limit=5, workers=1)
     assert len(rec) == 1
     assert o.attrs["quad_failed_points"] == 2

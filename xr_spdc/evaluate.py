@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from . import fanout, inputs, labels
+from . import fanout, inputs, kernels, labels
 from ._version import __version__
 from .methods import INTEGRAND, METHODS, Method
-from .quad import EPSABS, EPSREL, LIMIT
+from .quad import EPSABS, EPSREL, LIMIT, STATUS_MEANINGS
 
 Arg = xr.DataArray | float
 
@@ -242,7 +242,8 @@ def _warn_quad_failures(abserr: np.ndarray, status: np.ndarray,
         worst = failed[np.argsort(abserr[failed])[::-1]]
         described = dict.fromkeys(  # repeated points (e.g. an extra dim) are shown once
             fanout.format_point({role: float(v[i]) for role, v in points.items()})
-            + f" (abserr {abserr[i]:.2g}, QUADPACK ier={status[i]})" for i in worst)
+            + f" (abserr {abserr[i]:.2g}: {STATUS_MEANINGS.get(int(status[i]), status[i])})"
+            for i in worst)
         shown = "; ".join(list(described)[:inputs.SHOWN])
         warnings.warn(
             f"quad did not reach epsabs/epsrel at {failed.size} of {status.size} points; "
@@ -354,7 +355,8 @@ def overlap(
              "xi": inputs.find(ds, xi, "xi", default="xi"),
              "mu": inputs.find_optional(ds, mu, "mu")}
     inputs.check_distinct(named)
-    args = {role: inputs.check_real(da, role, positive=role == "xi")
+    args = {role: inputs.check_real(da, role, positive=role == "xi",
+                                    bound=(kernels.LIMIT, kernels.DOMAIN))
             for role, da in named.items()}
     return evaluate(spec, args, name="overlap", options=options, workers=workers,
                     progress=progress, timeout=timeout, chunks=chunks,

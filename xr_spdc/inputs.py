@@ -62,7 +62,11 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
     if isinstance(arg, (np.generic, bool)) or (isinstance(arg, np.ndarray) and arg.ndim == 0):
         return xr.DataArray(np.asarray(arg), name=role)  # dtype kept: check_real judges it
     if isinstance(arg, numbers.Real):  # int, float, Fraction, ...
-        return xr.DataArray(float(arg), name=role)
+        try:
+            return xr.DataArray(float(arg), name=role)
+        except OverflowError:  # e.g. 10**400: an int beyond the largest float
+            raise ValueError(f"{role} = {arg!r:.40} is too large for a float (at most "
+                             f"{float(np.finfo(np.float64).max)!r})") from None
     kinds = ("a DataArray or a real number" if ds is None
              else "a variable name, a DataArray or a real number")
     if isinstance(arg, (xr.Dataset, np.ndarray, list, tuple)):
@@ -117,9 +121,11 @@ def _described(role: str, da: xr.DataArray) -> str:
 
 
 def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
-               nonnegative: bool = False, infinite: bool = False) -> xr.DataArray:
+               nonnegative: bool = False, infinite: bool = False,
+               bound: tuple[float, str] | None = None) -> xr.DataArray:
     """Check that ``da`` holds real numbers (finite unless ``infinite``; > 0 if
-    ``positive``, >= 0 if ``nonnegative``); return float64.
+    ``positive``, >= 0 if ``nonnegative``; magnitude at most ``bound[0]``, the domain a
+    kernel answers for, stated as ``bound[1]``); return float64.
 
     Dask-backed values are checked as their chunks are computed, with the same message
     (the count then is the chunk's).
@@ -138,7 +144,7 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
     da = da.astype(np.float64, copy=False)
     check: dict[str, Any] = {"role": role, "variable": da.name, "positive": positive,
                              "nonnegative": nonnegative, "infinite": infinite,
-                             "coords": _coordinates(da)}
+                             "bound": bound, "coords": _coordinates(da)}
     if da.chunks is not None:
         # Deferred: :func:`apply_deferred_check` adds the check to the data path only.  A
         # dask layer used both by a coordinate and by the data it feeds is lost by
@@ -172,7 +178,7 @@ def apply_deferred_check(da: xr.DataArray, like: xr.DataArray) -> xr.DataArray:
 
 
 def _check_values(values: np.ndarray, *, role: str, variable: Hashable, positive: bool,
-                  nonnegative: bool, infinite: bool,
+                  nonnegative: bool, infinite: bool, bound: tuple[float, str] | None,
                   coords: Mapping[Hashable, np.ndarray | None],
                   starts: Sequence[int] | None = None, whole: str = "") -> None:
     bad = np.isnan(values) if infinite else ~np.isfinite(values)
@@ -180,10 +186,16 @@ def _check_values(values: np.ndarray, *, role: str, variable: Hashable, positive
         bad |= ~(values > 0)
     elif nonnegative:
         bad |= ~(values >= 0)
+    with np.errstate(invalid="ignore"):  # NaN is flagged above
+        beyond = ((np.abs(values) > bound[0]) & np.isfinite(values) if bound is not None
+                  else np.zeros_like(bad))
+    bad |= beyond
     if bad.any():
         need = "a number (not NaN)" if infinite else "finite"
         need = f"positive and {need}" if positive else need
         need = f">= 0 and {need}" if nonnegative and not positive else need
+        if bound is not None and beyond.any():
+            need = f"{need} with |{role}| <= {bound[0]:g} (the supported domain: {bound[1]})"
         shown = _positions_at(values, bad, coords, starts)
         raise ValueError(f"{role} must be {need}; {int(bad.sum())} of {bad.size} values of "
                          f"{variable!r}{whole} are not: {shown}")

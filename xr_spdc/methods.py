@@ -51,14 +51,15 @@ class Method:
 
 
 def check_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> None:
-    """Refuse values the kernels are not defined for.
+    """Refuse values outside the kernels' domain (:func:`xr_spdc.kernels.check_domain`).
 
-    Eager inputs are checked (with positions) before any work starts; dask-backed ones can
-    only be checked here, as their blocks are computed.
+    The labelled inputs are checked with their positions before any block is computed
+    (eagerly, or as their dask chunks are); this is the last guard of a block function
+    called directly.
     """
-    if not (np.isfinite(phi).all() and np.isfinite(mu).all() and (xi > 0).all()
-            and np.isfinite(xi).all()):
-        raise ValueError("phi and mu must be finite and xi positive and finite")
+    from .kernels import check_domain
+
+    check_domain(phi, xi, mu)
 
 
 def exact_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray]:
