@@ -197,7 +197,9 @@ def test_focusing_over_a_dataset_is_labelled(grid):
     h = focusing(grid, workers=1)
     assert h.name == "h" and h.dims == ("sigma", "xi", "B") and h.dtype == np.float64
     assert h.attrs["units"] == "1" and "Boyd" in h.attrs["references"]
-    assert h.attrs["method"] == "auto" and h.attrs["kappa"] == 0.0 and h.attrs["mu"] == 0.0
+    # kappa and mu, absent from the Dataset, are 0 and recorded as labelled scalar coords.
+    assert h.attrs["method"] == "auto" and float(h.kappa) == 0.0 and float(h.mu) == 0.0
+    assert h.kappa.attrs["long_name"] == "absorption parameter kappa"
     assert h.B.attrs["long_name"] == "walk-off parameter B"
     assert h.xi.attrs["long_name"] == "aggregate focus"
     want = focusing_function(0.57, 2.84, 1.0)
@@ -266,3 +268,18 @@ def test_quad_shortfalls_are_reported_per_point():
     result = focusing_quad([2.0], [50.0], 0.5, limit=1)
     assert result.status.dtype == np.int8 and int(result.status[0]) == 1
     assert result.abserr.dtype == np.float64 and result.abserr[0] > 0
+
+
+def test_the_accessor_finds_every_input_by_name_and_shows_its_parameters():
+    import inspect
+
+    ds = xr.Dataset(coords={"phi": [-3.2551381153733029], "xi": [2.8375191194941384],
+                            "B": [0.0, 2.0], "kappa": [0.0], "mu": [0.0, 0.5]})
+    h = ds.spdc.focusing(workers=1)
+    assert h.dims == ("phi", "xi", "B", "kappa", "mu")
+    assert "sigma" in h.coords and h.sigma.item() == pytest.approx(0.5735887545232851)
+    # B = kappa = mu = 0 at Boyd and Kleinman's optimum: h_mm (physics.md).
+    assert float(h.sel(B=0.0, mu=0.0).squeeze()) == pytest.approx(1.0677249747653114, rel=1e-12)
+    assert h.attrs["xr_spdc_inputs"] == "sigma: sigma xi: xi B: B kappa: kappa mu: mu"
+    shown = inspect.signature(ds.spdc.focusing).parameters
+    assert {"sigma", "B", "kappa", "method", "workers", "chunks", "timeout"} <= set(shown)

@@ -23,16 +23,24 @@ from .accessor import SpdcDataArrayAccessor, SpdcDatasetAccessor
 from .evaluate import integrate, overlap
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors
-    from .beams import aggregate_focus, aggregate_focus_from_beams
+    from .beams import aggregate_focus, aggregate_focus_from_beams, walkoff_parameters
     from .boyd_kleinman import boyd_kleinman
+    from .crystals import phase_mismatch
     from .fanout import FanoutError, WorkerDiedError
     from .io import open_dataarray, open_dataset, to_netcdf
+    from .spectrum import joint_spectrum, schmidt_decomposition
+    from .walkoff import focusing
 
 #: Public names imported from their module on first use: name -> module.
 _LAZY = {
     "aggregate_focus": "beams",
     "aggregate_focus_from_beams": "beams",
     "boyd_kleinman": "boyd_kleinman",
+    "focusing": "walkoff",
+    "joint_spectrum": "spectrum",
+    "phase_mismatch": "crystals",
+    "schmidt_decomposition": "spectrum",
+    "walkoff_parameters": "beams",
     "FanoutError": "fanout",
     "WorkerDiedError": "fanout",
     "open_dataarray": "io",
@@ -59,6 +67,11 @@ __all__ = [
     "aggregate_focus_from_beams",
     "boyd_kleinman",
     "FanoutError",
+    "focusing",
+    "joint_spectrum",
+    "phase_mismatch",
+    "schmidt_decomposition",
+    "walkoff_parameters",
     "SpdcDataArrayAccessor",
     "SpdcDatasetAccessor",
     "WorkerDiedError",

@@ -60,6 +60,7 @@ class SpdcDatasetAccessor:
 
     overlap = _Forward(".evaluate", "overlap")
     integrate = _Forward(".evaluate", "integrate")
+    focusing = _Forward(".walkoff", "focusing")
 
 
 @xr.register_dataarray_accessor("spdc")

@@ -451,16 +451,13 @@ def walkoff_parameters(walkoff_angle: Real, length: Real, wavelength: Real,
     >>> round(float(ds.B), 3), round(float(ds.xi), 4), float(ds.kappa)
     (8.753, 1.1369, 0.0)
     """
-    from .walkoff import _nonnegative
-
     named = inputs.align({
         name: inputs.check_real(inputs.find(None, value, name), name,
-                                positive=name not in ("walkoff_angle", "absorption"))
+                                positive=name not in ("walkoff_angle", "absorption"),
+                                nonnegative=name in ("walkoff_angle", "absorption"))
         for name, value in {"walkoff_angle": walkoff_angle, "length": length,
                             "wavelength": wavelength, "refractive_index": refractive_index,
                             "waist": waist, "absorption": absorption}.items()})
-    for name in ("walkoff_angle", "absorption"):
-        _nonnegative(named[name], name)
     _one_unit({n: named[n] for n in ("length", "wavelength", "waist")}, "lengths")
     k = _wave_number(named["wavelength"], named["refractive_index"])
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):

@@ -35,6 +35,7 @@ they never cross E₁'s cut).  Public: :func:`focusing_function`, :func:`focusin
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -471,11 +472,11 @@ def quad_block(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndarr
 #: 2 cores, 32 × 32 grid: 1.0–1.3× with blocks of 2–8, 1.79× with 32).
 METHODS: dict[str, Method] = {
     "auto": Method(exact_block, (("h", np.float64),), block_size=4096,
-                   seconds_per_point=1e-5),
+                   seconds_per_point=1e-5, isolate=False),
     "quad": Method(quad_block, (("h", np.float64), ("abserr", np.float64),
                                 ("status", np.int8)),
                    block_size=32, seconds_per_point=1.2e-2,
-                   options=("epsabs", "epsrel", "limit")),
+                   options=("epsabs", "epsrel", "limit"), isolate=False),
 }
 
 # ------------------------------------------------------------------------------ labels
@@ -492,15 +493,6 @@ INPUT_ATTRS: dict[str, dict[str, str]] = {
     "kappa": {"long_name": "absorption parameter kappa", "units": "1"},
     **LABELS_INPUT_ATTRS,
 }
-
-
-def _nonnegative(da: xr.DataArray, role: str) -> xr.DataArray:
-    """Refuse negative values of an already checked real input (eager values only)."""
-    if da.chunks is None and bool((da < 0).any()):
-        bad = (da < 0).values
-        raise ValueError(f"{role} must be >= 0; {int(bad.sum())} of {bad.size} values of "
-                         f"{da.name!r} are not: {inputs._positions(da, bad)}")
-    return da
 
 
 def _phase_input(ds: xr.Dataset | None, sigma: Any, phi: Any) -> tuple[str, Any]:
@@ -525,18 +517,19 @@ def focusing(
     sigma: str | xr.DataArray | float | None = None,
     phi: str | xr.DataArray | float | None = None,
     xi: str | xr.DataArray | float = "xi",
-    B: str | xr.DataArray | float = "B",
-    kappa: str | xr.DataArray | float = 0.0,
-    mu: str | xr.DataArray | float = 0.0,
+    B: str | xr.DataArray | float | None = "B",
+    kappa: str | xr.DataArray | float | None = "kappa",
+    mu: str | xr.DataArray | float | None = "mu",
     *,
     method: str = "auto",
-    workers: int | None = None,
+    workers: int | Executor | None = None,
     epsabs: float = EPSABS,
     epsrel: float = EPSREL,
     limit: int = LIMIT,
     progress: bool | None = None,
-    start_method: str | None = None,
     chunks: int | str | dict[str, int] | None = None,
+    timeout: float | None = None,
+    start_method: None = None,
 ) -> xr.DataArray:
     """Boyd and Kleinman's focusing function h(σ, B, κ, ξ, μ) over labelled inputs.
 
@@ -563,17 +556,19 @@ def focusing(
         Focusing parameter ξ = L/b > 0.
     B : str, DataArray or float, default "B"
         Walk-off parameter B = ρ√(L k)/2 (see :func:`xr_spdc.beams.walkoff_parameters`);
-        h depends on B² only.
-    kappa : str, DataArray or float, default 0
-        Absorption parameter κ = α b/2 ≥ 0.
-    mu : str, DataArray or float, default 0
-        Focal position (0: the focus at the crystal's centre), as for :func:`xr_spdc.overlap`.
+        h depends on B² only.  Used from ``ds`` if it has a variable "B", else 0 (None: 0
+        on purpose).
+    kappa : str, DataArray or float, default "kappa"
+        Absorption parameter κ = α b/2 ≥ 0; found like ``B``.
+    mu : str, DataArray or float, default "mu"
+        Focal position as for :func:`xr_spdc.overlap` (0: the focus at the crystal's centre);
+        found like ``B``.
     method : {"auto", "quad"}
         "auto": the one-dimensional exact reduction (:func:`focusing_function`, error
         ≤ 1e-12); "quad": nested QUADPACK over the 2-D integral per point
         (:func:`focusing_quad`; ``epsabs``, ``epsrel``, ``limit`` apply) — the reference,
         milliseconds to seconds a point, the job a process pool is for.
-    workers, epsabs, epsrel, limit, progress, start_method, chunks
+    workers, epsabs, epsrel, limit, progress, chunks, timeout, start_method
         As for :func:`xr_spdc.overlap`.
 
     Returns
@@ -603,19 +598,22 @@ def focusing(
     >>> round(float(h.sel(sigma=0.57, xi=2.84, B=0.0)), 6)  # Boyd and Kleinman's 1.068
     1.067702
     """
+    from .evaluate import evaluate
+
     checked_workers, tolerances = inputs.check_common(ds, workers, progress, epsabs, epsrel,
-                                                      limit, None, start_method)
+                                                      limit, timeout, start_method)
     spec = METHODS[inputs.check_choice(method, "method", METHODS)]
     options = {name: tolerances[name] for name in spec.options}
 
     phase_role, phase = _phase_input(ds, sigma, phi)
     given = {phase_role: phase, "xi": xi, "B": B, "kappa": kappa, "mu": mu}
-    named = {role: inputs.find(ds, value, role, default=role if role in ("xi", "B") else None)
-             for role, value in given.items()}
+    # B, kappa and mu are found by name like phi and xi; absent (or None) they are 0.
+    named = {role: inputs.find_optional(ds, value, role) if role in ("B", "kappa", "mu")
+             else inputs.find(ds, value, role, default=role) for role, value in given.items()}
     inputs.check_distinct(named)
-    named = {role: inputs.check_real(da, role, positive=role == "xi")
+    named = {role: inputs.check_real(da, role, positive=role == "xi",
+                                     nonnegative=role == "kappa")
              for role, da in named.items()}
-    _nonnegative(named["kappa"], "kappa")
     if phase_role == "phi":
         with xr.set_options(keep_attrs=False):
             sig = (-named["phi"] / (2 * named["xi"])).rename("sigma")
@@ -634,8 +632,8 @@ def focusing(
     if not any(isinstance(a, xr.DataArray) for a in args.values()):
         args["xi"] = named["xi"]  # all numbers: a 0-d result
         constants.pop("xi")
-    result = _run(args, spec, options, workers=checked_workers, progress=progress,
-                  start_method=start_method, chunks=chunks)
+    result = evaluate(spec, args, name="h", options=options, workers=checked_workers,
+                      progress=progress, timeout=timeout, chunks=chunks)
     for name in ("sigma", "phi", "xi", "B", "kappa", "mu"):
         if name in result.coords:
             coord = result.coords[name]
@@ -645,14 +643,3 @@ def focusing(
                     "formula": FORMULA, "references": REFERENCE, "method": method,
                     **constants, **options, "xr_spdc_version": __version__, **result.attrs}
     return result
-
-
-def _run(args: dict[str, xr.DataArray | float], spec: Method, options: dict[str, Any], *,
-         workers: Any, progress: bool | None, start_method: str | None,
-         chunks: Any) -> xr.DataArray:
-    """The one call into the package's evaluation route (:func:`xr_spdc.evaluate.evaluate`);
-    ``start_method`` was refused by ``inputs.check_common`` unless None."""
-    from .evaluate import evaluate
-
-    return evaluate(spec, args, name="h", options=options, workers=workers,
-                    progress=progress, chunks=chunks)
