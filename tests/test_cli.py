@@ -208,6 +208,11 @@ def test_importing_leaves_scipy_and_matplotlib_to_first_use(statement):
     assert not set(importers.values()) & LIGHT_MODULES, importers
 
 
+def test_import_xr_spdc_imports_no_scipy_or_matplotlib():
+    # Issue 12: `import xr_spdc` must cost about what `import xarray` does.
+    assert _first_importers("import xr_spdc") == {}
+
+
 def test_readme_commands_are_the_ones_ci_and_users_run():
     text = README.read_text()
     main_command = re.search(r"<!-- main-command -->\s*```\s*\n(.+?)\n```", text).group(1)
