@@ -216,3 +216,14 @@ def test_walkoff_optimum_is_labelled(walkoff_best):
 def test_walkoff_optimum_refuses_negative_walk_off():
     with pytest.raises(ValueError, match="B must be >= 0"):
         walkoff_optimum([1.0, -2.0])
+
+
+def test_per_xi_takes_mu_from_the_overlap_it_is_asked_about():
+    # Issue 12: o.xi of an overlap computed at mu = 0.5 carries mu; the optimum must use it.
+    o = xr.Dataset(coords={"phi": [0.0], "xi": [1.0, 10.0], "mu": 0.5}).spdc.overlap(workers=1)
+    from_o = optimum_per_xi(o.xi)
+    assert float(from_o.mu) == 0.5
+    xr.testing.assert_identical(from_o, optimum_per_xi(o.xi, 0.5))
+    assert not np.allclose(from_o.h_m, optimum_per_xi([1.0, 10.0], 0.0).h_m)
+    with pytest.raises(ValueError, match=r"mu: xi carries 2 values of 'mu'"):
+        optimum_per_xi(xr.DataArray([1.0, 2.0], dims="xi", coords={"mu": ("xi", [0.0, 0.5])}))

@@ -284,8 +284,10 @@ def overlap(
     xi : str, DataArray or float, default "xi"
         Aggregate focus ξ > 0 (dimensionless), likewise.
     mu : str, DataArray, float or None, default "mu"
-        Focal displacement μ, dimensionless, in units of half the crystal length: the focus
-        sits at z = −μL/2 from the crystal's centre (limits −1−μ … 1−μ of l = 2z/L).  The
+        Focal displacement μ, dimensionless, in units of half the crystal length: with z
+        measured from the focus along the beams (l = 2z/L), the crystal spans
+        l = −1−μ … 1−μ, so its centre sits at z = −μL/2 and the focus μL/2 beyond it
+        (μ = 0.5: by L/4; μ = 1: on the exit face; |O| is even in μ).  The
         default uses the Dataset's variable "mu" if it has one, else 0 (the focus in the
         centre); ``mu=None`` ignores such a variable on purpose (μ = 0).  The result
         always records μ, also when 0 (a scalar coordinate).

@@ -16,7 +16,9 @@ from ._version import __version__
 INPUT_ATTRS: dict[str, dict[str, str]] = {
     "phi": {"long_name": "phase mismatch", "units": "rad"},
     "xi": {"long_name": "aggregate focus", "units": "1"},
-    "mu": {"long_name": "focal displacement", "units": "1"},
+    "mu": {"long_name": "focal displacement", "units": "1",
+           "comment": "in units of L/2: the crystal spans l = 2z/L from -1-mu to 1-mu, z from "
+                      "the focus, so the focus lies mu*L/2 beyond the crystal's centre"},
 }
 
 OVERLAP_FORMULA = "O = sqrt(xi) * integral_{-1-mu}^{1-mu} exp(i*phi*l/2) / (1 - i*xi*l) dl"

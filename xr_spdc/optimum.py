@@ -269,7 +269,18 @@ def _refine(target: _Target, xi: np.ndarray) -> tuple[float, float]:
     return float(start[0]), float(np.exp(start[1]))
 
 
-def optimum_per_xi(xi: ArrayLike | xr.DataArray, mu: float = 0.0, *, B: float = 0.0,
+def _mu_of(xi: Any) -> float:
+    """The μ an ``xi`` DataArray was computed at (its scalar ``mu`` coordinate), else 0."""
+    if not isinstance(xi, xr.DataArray) or "mu" not in xi.coords:
+        return 0.0
+    mu = xi.coords["mu"]
+    if mu.size != 1:
+        raise ValueError(f"mu: xi carries {mu.size} values of 'mu' ({mu.values.ravel()[:5]!r}); "
+                         "select one (e.g. o.sel(mu=0.5).xi) or pass mu= explicitly")
+    return float(mu.values.reshape(-1)[0])
+
+
+def optimum_per_xi(xi: ArrayLike | xr.DataArray, mu: float | None = None, *, B: float = 0.0,
                    kappa: float = 0.0) -> xr.Dataset:
     """For each ξ, the φ that maximises |O|², and Boyd–Kleinman's h_m(ξ) and σ_m(ξ).
 
@@ -278,8 +289,10 @@ def optimum_per_xi(xi: ArrayLike | xr.DataArray, mu: float = 0.0, *, B: float = 
     xi : array_like or DataArray
         Aggregate focus values (scalar or 1-D, finite, > 0).  A DataArray keeps its dim,
         its coords and its attrs (on the ``xi`` coordinate of the result).
-    mu : float
-        Focal displacement.
+    mu : float, optional
+        Focal displacement (as for :func:`xr_spdc.overlap`).  By default the scalar
+        coordinate ``mu`` of ``xi`` when it has one (``o.xi`` of an overlap computed at some
+        μ carries it), else 0.
     B, kappa : float, optional
         Boyd and Kleinman's walk-off and absorption parameters (≥ 0; 0 by default): then h
         is :func:`xr_spdc.walkoff.focusing_function` and h_m(ξ; B, κ) its maximum over σ.
@@ -317,6 +330,8 @@ def optimum_per_xi(xi: ArrayLike | xr.DataArray, mu: float = 0.0, *, B: float = 
     >>> round(float(optimum_per_xi(1.39, B=16.0).h_m[0]), 6)
     0.044143
     """
+    if mu is None:
+        mu = _mu_of(xi)
     target = _target(mu, B, kappa)
     given, values = _one_dimensional(xi, "xi", positive=True)
     phi_m, square = _max_over_phi(values, target)
