@@ -116,3 +116,19 @@ def test_lazy_save_onto_a_disk_that_fills_leaves_the_process_healthy(tmp_path):
         assert os.listdir(mnt) == []
     finally:
         subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_focusing_quad_answers_where_h_overflows_as_auto_does():
+    """Inside issue 13's domain (kappa <= 2, xi <= 1e3), 2 kappa xi (1 - mu) > 709 makes
+    math.exp overflow in walkoff._quad_point: method="quad" raises FanoutError(OverflowError:
+    math range error) where method="auto" returns inf (documented)."""
+    kw = dict(sigma=0.5, xi=1000.0, B=0.0, kappa=0.6, mu=0.0)
+    auto = float(xr_spdc.focusing(**kw))
+    try:
+        quad = float(xr_spdc.focusing(method="quad", workers=1, **kw))
+    except FanoutError as err:
+        pytest.fail(f"quad failed where auto answers {auto}: {str(err).splitlines()[0]}")
+    except ValueError as err:  # a clear refusal stating the domain is fine too
+        assert "kappa" in str(err)
+    else:
+        assert quad == auto
