@@ -27,7 +27,7 @@ TAIL = 80  # e^{-80}: far below the 1e-15 wanted
 
 
 def inner(s, sigma, xi, kappa, mu):
-    a, b = -xi * (1 - mu), xi * (1 + mu)
+    a, b = -xi * (1 + mu), xi * (1 - mu)  # the package's mu (Boyd-Kleinman's is -mu)
     if kappa == 0:
         def J(c):
             return mp.log(b - s + c) - mp.log(a + c)  # Im of both args has c's sign
@@ -70,14 +70,14 @@ def h_reference(sigma, xi, B, kappa, mu):
         return mp.re(mp.exp(1j * sigma * s - beta * s * s) * inner(s, sigma, xi, kappa, mu))
 
     total, err = mp.quad(f, pieces(xi, sigma, end, mu), error=True, maxdegree=10)
-    scale = mp.exp(2 * kappa * xi * (1 - mu))
+    scale = mp.exp(2 * kappa * xi * (1 + mu))
     return total / (2 * xi) * scale, err / (2 * xi) * scale, scale
 
 
 def h_double_integral(sigma, xi, B, kappa, mu):
     """Boyd and Kleinman's double integral as written, by mpmath's 2-D quadrature."""
     sigma, xi, B, kappa, mu = (mp.mpf(v) for v in (sigma, xi, B, kappa, mu))
-    a, b = -xi * (1 - mu), xi * (1 + mu)
+    a, b = -xi * (1 + mu), xi * (1 - mu)  # the package's mu (Boyd-Kleinman's is -mu)
 
     def f(t, tp):
         return (mp.exp(-kappa * (t + tp) + 1j * sigma * (t - tp) - B**2 / xi * (t - tp) ** 2)
@@ -129,7 +129,7 @@ def points():
         kappa = 0.0 if rng.random() < 0.3 else rng.choice([rng.uniform(0, 2),
                                                             10 ** rng.uniform(-6, 0)])
         mu = 0.0 if rng.random() < 0.2 else rng.uniform(-1, 1)
-        if kappa * xi * (1 - mu) > 300:
+        if kappa * xi * (1 + mu) > 300:
             continue  # h would overflow float64
         beta = B * B / xi
         end = min(2 * xi, np.sqrt(TAIL / beta) if beta else np.inf,

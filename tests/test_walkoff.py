@@ -78,7 +78,7 @@ def test_without_walk_off_h_is_the_squared_single_integral(kappa):
     # B = 0: the double integral factorises,
     # h = |int_a^b e^{(i sigma - kappa) t}/(1+it) dt|^2/(4 xi).
     sigma, xi, mu = 0.7, 3.0, 0.2
-    a, b = -xi * (1 - mu), xi * (1 + mu)
+    a, b = -xi * (1 + mu), xi * (1 - mu)  # the package's mu: the focus beyond the centre
 
     def part(t, imag):
         value = np.exp((1j * sigma - kappa) * t) / (1 + 1j * t)
@@ -115,7 +115,7 @@ def test_strong_walk_off_limit(sigma, xi, kappa, mu):
     # 4 xi h = sqrt(pi xi)/B e^{-sigma^2 xi/(4B^2)} I(0) - (|f(a)|^2 + |f(b)|^2) xi/(2B^2)
     # + O(xi^{3/2}/B^3).
     B = 1e4
-    a, b = -xi * (1 - mu), xi * (1 + mu)
+    a, b = -xi * (1 + mu), xi * (1 - mu)  # the package's mu: the focus beyond the centre
     i0 = quad(lambda t: math.exp(-2 * kappa * t) / (1 + t * t), a, b, epsabs=0, epsrel=1e-13)[0]
     ends = sum(math.exp(-2 * kappa * t) / (1 + t * t) for t in (a, b))
     limit = (math.sqrt(math.pi * xi) / B * math.exp(-sigma**2 * xi / (4 * B**2)) * i0
@@ -128,10 +128,10 @@ def test_strong_walk_off_limit(sigma, xi, kappa, mu):
                                                          (-10.0, 1.0, 0.0, -1.0)])
 def test_weak_focusing_limit(sigma, B, kappa, mu):
     # xi -> 0: tau spans [a, b], 2 xi wide, so 1/(1+i tau) -> 1 and, to first order,
-    # e^{-kappa(tau+tau')} -> 1 - 2 kappa xi mu (the mean of tau is xi mu) and the walk-off
+    # e^{-kappa(tau+tau')} -> 1 + 2 kappa xi mu (the mean of tau is -xi mu) and the walk-off
     # factor -> 1 - (B^2/xi)(2 xi)^2/6: h/xi = 1 - (2/3) B^2 xi - 2 kappa xi mu + O(xi^2).
     xi = 1e-6
-    first_order = 1 - 2 / 3 * B**2 * xi - 2 * kappa * xi * mu
+    first_order = 1 - 2 / 3 * B**2 * xi + 2 * kappa * xi * mu
     assert float(focusing_function(sigma, xi, B, kappa, mu)) / xi == pytest.approx(
         first_order, abs=1e-7)
 
@@ -246,7 +246,7 @@ def test_long_range_absorption_without_walk_off_against_qawo():
     # int e^{-kappa t} e^{i sigma t}/(1+it) dt = int e^{-kappa t}[(cos + t sin) + i(sin - t cos)]
     # (sigma t)/(1+t^2) dt.
     sigma, xi, kappa, mu = 2.0, 500.0, 0.002, 0.3
-    a, b = -xi * (1 - mu), xi * (1 + mu)
+    a, b = -xi * (1 + mu), xi * (1 - mu)  # the package's mu: the focus beyond the centre
 
     def weighted(power, weight):
         return quad(lambda t: t**power * math.exp(-kappa * t) / (1 + t * t), a, b,
@@ -255,7 +255,7 @@ def test_long_range_absorption_without_walk_off_against_qawo():
     im = weighted(0, "sin") - weighted(1, "cos")
     want = (re * re + im * im) / (4 * xi)
     got = float(focusing_function(sigma, xi, 0.0, kappa, mu))
-    assert got == pytest.approx(want, abs=1e-12 * math.exp(2 * kappa * xi * (1 - mu)))
+    assert got == pytest.approx(want, abs=1e-12 * math.exp(2 * kappa * xi * (1 + mu)))
 
 
 def test_quad_shortfalls_are_reported_per_point():

@@ -7,11 +7,17 @@ checked is its B = κ = 0 case against Bennink's overlap and the limits in the t
 
     h(σ, B, κ, ξ, μ) = 1/(4ξ) ∫_a^b ∫_a^b dτ dτ′ exp[−κ(τ+τ′) + iσ(τ−τ′) − (B²/ξ)(τ−τ′)²]
                                                / [(1+iτ)(1−iτ′)],
-    a = −ξ(1−μ),  b = ξ(1+μ).
+    a = −ξ(1+μ),  b = ξ(1−μ),
 
-Conventions, checked (tests/test_walkoff.py): with τ = −ξl the package's overlap
-O(φ, ξ, μ) = √ξ ∫_{−1−μ}^{1−μ} e^{iφl/2}/(1−iξl) dl becomes (1/√ξ) ∫_a^b e^{iστ}/(1+iτ) dτ
-with σ = −φ/(2ξ) and the *same* μ (l = −1−μ ↦ τ = b), so at B = κ = 0, h = |O|²/4.
+in the package's μ, the one of :func:`xr_spdc.overlap`: τ = 2(z − f)/b = ξl runs along the
+beams like l = 2z/L, the crystal spans l ∈ [−1−μ, 1−μ], and the focus lies μL/2 beyond the
+crystal's centre.  Boyd and Kleinman's own μ, defined by the focus's distance
+f = L(1 − μ_BK)/2 from the entrance face, is −μ: their limits read −ξ(1−μ_BK), ξ(1+μ_BK).
+The sign matters only with absorption (for κ = 0, h is even in μ).
+
+Conventions, checked (tests/test_walkoff.py): with τ = ξl the package's overlap
+O(φ, ξ, μ) = √ξ ∫_{−1−μ}^{1−μ} e^{iφl/2}/(1−iξl) dl has the complex conjugate
+(1/√ξ) ∫_a^b e^{iστ}/(1+iτ) dτ with σ = −φ/(2ξ), so at B = κ = 0, h = |O|²/4.
 
 h is real: under τ ↔ τ′ the integrand becomes its complex conjugate (the integrand is
 Hermitian), so the double integral equals its own conjugate.
@@ -52,7 +58,7 @@ from .quad import _STATUS_BY_MESSAGE, EPSABS, EPSREL, LIMIT, QuadResult, _quad_p
 __all__ = ["focusing", "focusing_function", "focusing_quad"]
 
 # Composite Gauss–Legendre in s, 24 nodes a panel (exact to degree 47).  I(s) is analytic
-# but for logarithmic branch points at s = ξ(1−μ) + i and s = ξ(1+μ) + i (where a pole of
+# but for logarithmic branch points at s = ξ(1+μ) + i and s = ξ(1−μ) + i (where a pole of
 # the t-integrand meets an end of [a, b − s]) and s = 2i (where the two poles pinch).
 # Panels are graded away from every breakpoint (0, ξ(1∓μ), the end): the first has width
 # _FIRST_PANEL, each next one _GROWTH times wider, so a panel of width w starts ≥ w/3 from
@@ -71,7 +77,7 @@ _OSCILLATION = 24.0
 # The walk-off Gaussian e^{−βs²} and the absorption cut s at S = min(√(_TAIL/β), _TAIL/κ)
 # (when that is below 2ξ): the scaled integrand is bounded by π e^{−κs − βs²}
 # (Cauchy–Schwarz on I: ∫|1+i(t+s)|⁻¹|1−it|⁻¹ dt ≤ ∫ dt/(1+t²) = π), so each tail adds at
-# most π e^{−_TAIL}/(2·_TAIL) ≈ 1e-17 to h (relative to the scale e^{2κξ(1−μ)}).
+# most π e^{−_TAIL}/(2·_TAIL) ≈ 1e-17 to h (relative to the scale e^{2κξ(1+μ)}).
 _TAIL = 36.0
 
 # κ below which the κ = 0 formula is used: it neglects factors e^{−2κt} with
@@ -92,7 +98,7 @@ def focusing_function(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0,
     .. math:: h = \frac{1}{4\xi}\int_a^b\!\!\int_a^b d\tau\,d\tau'\,
               \frac{e^{-\kappa(\tau+\tau') + i\sigma(\tau-\tau')
               - (B^2/\xi)(\tau-\tau')^2}}{(1+i\tau)(1-i\tau')},\qquad
-              a = -\xi(1-\mu),\ b = \xi(1+\mu)
+              a = -\xi(1+\mu),\ b = \xi(1-\mu)
 
     Parameters
     ----------
@@ -105,7 +111,8 @@ def focusing_function(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0,
     kappa : array_like of float, optional
         Absorption parameter κ ≥ 0; 0 by default.
     mu : array_like of float, optional
-        Focal position μ, as in :func:`xr_spdc.kernels.overlap` (0: centred).
+        Focal position μ, as in :func:`xr_spdc.kernels.overlap` (0: centred; the focus
+        μL/2 beyond the crystal's centre; Boyd and Kleinman's own μ is −μ).
 
     Returns
     -------
@@ -122,12 +129,12 @@ def focusing_function(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0,
     2. Otherwise the one-dimensional integral over s = τ − τ′ of the module docstring,
        the inner integral in closed form, by graded composite 24-point Gauss–Legendre on
        [0, min(2ξ, √(36ξ)/B)], with breakpoints at s = ξ(1∓μ) (the real parts of I's
-       branch points).  Everything is computed scaled by e^{−2κξ(1−μ)} (the integrand's
+       branch points).  Everything is computed scaled by e^{−2κξ(1+μ)} (the integrand's
        largest exponential) and multiplied back at the end: h overflows to inf beyond
-       κξ(1−μ) ≈ 354, and its accuracy is relative to that scale.
+       κξ(1+μ) ≈ 354, and its accuracy is relative to that scale.
 
     Accuracy, against 133 mpmath references (tests/test_walkoff.py): |h − h_ref| ≤
-    1e-12·max(1, e^{2κξ(1−μ)}) (measured ≤ 7e-16) over B ∈ [0, 16], κ ∈ [0, 2],
+    1e-12·max(1, e^{2κξ(1+μ)}) (measured ≤ 7e-16) over B ∈ [0, 16], κ ∈ [0, 2],
     ξ ∈ [1e-3, 1e3], |σ| ≤ 10, |μ| ≤ 1; where h itself is tiny the error stays absolute
     (4e-18 at h = 1.5e-11).  Cost: 4–10 panels of 24 nodes a point on BK's domain
     (~5–10 µs), up to ~(|σ| + 2κ)·min(2ξ, 6√ξ/B, 36/κ)/24 panels far outside it.
@@ -272,7 +279,7 @@ def _quadrature(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndar
     per_panel *= halfw
     total = np.zeros(n)
     np.add.at(total, point, per_panel)  # unbuffered, in panel order: fixed per point
-    scale = np.where(kappa > 0, 2.0 * kappa * xi * (1.0 - mu), 0.0)
+    scale = np.where(kappa > 0, 2.0 * kappa * xi * (1.0 + mu), 0.0)
     with np.errstate(over="ignore"):
         return total / (2.0 * xi) * np.exp(scale)
 
@@ -317,7 +324,7 @@ def _log_difference(s: np.ndarray, a: np.ndarray, b: np.ndarray, rest: np.ndarra
 def _integrand(s: np.ndarray, sigma: np.ndarray, xi: np.ndarray, B: np.ndarray,
                kappa: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """Re[e^{iσs − βs²} I(s)] e^{2κa} on (panels, nodes), the point's values on (panels, 1)."""
-    a, b = -xi * (1.0 - mu), xi * (1.0 + mu)
+    a, b = -xi * (1.0 + mu), xi * (1.0 - mu)
     rest = 2.0 * xi - s  # b − s − a ≥ 0
     # D = J(i) − J(s − i), scaled by e^{2κa}, as real and imaginary parts.
     real, imag = np.empty(s.shape), np.empty(s.shape)
@@ -415,7 +422,7 @@ class _Inner:
 
 def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
                 epsabs: float, epsrel: float, limit: int) -> tuple[float, float, int]:
-    a, b = -xi * (1.0 - mu), xi * (1.0 + mu)
+    a, b = -xi * (1.0 + mu), xi * (1.0 - mu)
     beta = B * B / xi
     end = min(2.0 * xi, math.sqrt(_TAIL / beta) if beta > 0 else math.inf,
               _TAIL / kappa if kappa > 0 else math.inf)
@@ -429,7 +436,7 @@ def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
                limit=max(limit, len(breaks) + 1), full_output=1)
     outer_status = 0 if len(out) == 3 else next(
         (code for prefix, code in _STATUS_BY_MESSAGE.items() if out[3].startswith(prefix)), 7)
-    scale = math.exp(2.0 * kappa * xi * (1.0 - mu)) / (2.0 * xi) if kappa > 0 else 1 / (2 * xi)
+    scale = math.exp(2.0 * kappa * xi * (1.0 + mu)) / (2.0 * xi) if kappa > 0 else 1 / (2 * xi)
     err = out[1] + inner.max_err * end
     return out[0] * scale, err * scale, max(outer_status, inner.status)
 
@@ -483,7 +490,8 @@ METHODS: dict[str, Method] = {
 
 FORMULA = ("h = 1/(4 xi) * double integral_a^b dtau dtau' exp(-kappa (tau + tau') + i sigma "
            "(tau - tau') - (B^2/xi) (tau - tau')^2) / ((1 + i tau)(1 - i tau')), "
-           "a = -xi (1 - mu), b = xi (1 + mu)")
+           "a = -xi (1 + mu), b = xi (1 - mu) (mu as for the overlap; Boyd and Kleinman's "
+           "own mu is -mu)")
 REFERENCE = ("G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968); "
              "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)")
 
@@ -536,7 +544,7 @@ def focusing(
     .. math:: h = \\frac{1}{4\\xi}\\int_a^b\\!\\!\\int_a^b
               \\frac{e^{-\\kappa(\\tau+\\tau') + i\\sigma(\\tau-\\tau')
               - (B^2/\\xi)(\\tau-\\tau')^2}}{(1+i\\tau)(1-i\\tau')}\\,d\\tau\\,d\\tau',
-              \\quad a = -\\xi(1-\\mu),\\ b = \\xi(1+\\mu)
+              \\quad a = -\\xi(1+\\mu),\\ b = \\xi(1-\\mu)
 
     (Boyd & Kleinman, J. Appl. Phys. 39, 3597 (1968), Sec. II–III.)  With B = κ = 0 it is
     ``|overlap|²/4`` with σ = −φ/(2ξ) and the same μ.  Second-harmonic power, or the
