@@ -19,6 +19,10 @@ INPUT_ATTRS: dict[str, dict[str, str]] = {
     "mu": {"long_name": "focal displacement", "units": "1",
            "comment": "in units of L/2: the crystal spans l = 2z/L from -1-mu to 1-mu, z from "
                       "the focus, so the focus lies mu*L/2 beyond the crystal's centre"},
+    # Boyd and Kleinman's parameters (xr_spdc.walkoff.focusing).
+    "sigma": {"long_name": "Boyd-Kleinman phase parameter sigma = -phi/(2 xi)", "units": "1"},
+    "B": {"long_name": "walk-off parameter B", "units": "1"},
+    "kappa": {"long_name": "absorption parameter kappa", "units": "1"},
 }
 
 OVERLAP_FORMULA = "O = sqrt(xi) * integral_{-1-mu}^{1-mu} exp(i*phi*l/2) / (1 - i*xi*l) dl"

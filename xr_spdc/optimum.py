@@ -36,7 +36,6 @@ from numpy.typing import ArrayLike
 from . import inputs
 from .kernels import overlap
 from .labels import INPUT_ATTRS, REFERENCES
-from .walkoff import INPUT_ATTRS as WALKOFF_ATTRS
 from .walkoff import focusing_function
 
 _BASE_RANGE = 8 * np.pi  # every xi is scanned over [-8 pi, 8 pi] at least
@@ -361,8 +360,8 @@ def _target(mu: float, B: float, kappa: float) -> _Target:
 def _scalar_coords(target: _Target) -> dict[str, tuple]:
     coords: dict[str, tuple] = {"mu": ((), target.mu, dict(INPUT_ATTRS["mu"]))}
     if not target.plain:
-        coords["B"] = ((), target.B, dict(WALKOFF_ATTRS["B"]))
-        coords["kappa"] = ((), target.kappa, dict(WALKOFF_ATTRS["kappa"]))
+        coords["B"] = ((), target.B, dict(INPUT_ATTRS["B"]))
+        coords["kappa"] = ((), target.kappa, dict(INPUT_ATTRS["kappa"]))
     return coords
 
 
@@ -443,9 +442,9 @@ def walkoff_optimum(B: ArrayLike | xr.DataArray, kappa: float = 0.0, mu: float =
     phi_m, xi_m, h_mm = (np.array(column) for column in zip(*rows, strict=True))
     dim, name = given.dims[0], str(given.name)
     coords = dict(given.coords)
-    coords[name] = (dim, values, {**WALKOFF_ATTRS["B"], **given.attrs})
+    coords[name] = (dim, values, {**INPUT_ATTRS["B"], **given.attrs})
     target = _target(mu, 0.0, kappa)
-    coords["kappa"] = ((), target.kappa, dict(WALKOFF_ATTRS["kappa"]))
+    coords["kappa"] = ((), target.kappa, dict(INPUT_ATTRS["kappa"]))
     coords["mu"] = ((), target.mu, dict(INPUT_ATTRS["mu"]))
     return xr.Dataset(
         {"h_mm": (dim, h_mm, {"long_name": "Boyd-Kleinman h maximised over sigma and xi",

@@ -48,12 +48,11 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from . import inputs
+from . import inputs, labels
 from ._version import __version__
 from .kernels import _scaled_exp1, overlap
-from .labels import INPUT_ATTRS as LABELS_INPUT_ATTRS
 from .methods import Method
-from .quad import _STATUS_BY_MESSAGE, EPSABS, EPSREL, LIMIT, QuadResult, _quad_part
+from .quad import _NOT_FINITE, _STATUS_BY_MESSAGE, EPSABS, EPSREL, LIMIT, QuadResult, _quad_part
 
 __all__ = ["focusing", "focusing_function", "focusing_quad"]
 
@@ -420,6 +419,10 @@ class _Inner:
         return value
 
 
+# The largest x with a finite math.exp(x): log of the largest double.
+_EXP_OVERFLOW = math.log(1.7976931348623157e308)
+
+
 def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
                 epsabs: float, epsrel: float, limit: int) -> tuple[float, float, int]:
     a, b = -xi * (1.0 + mu), xi * (1.0 - mu)
@@ -436,9 +439,13 @@ def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
                limit=max(limit, len(breaks) + 1), full_output=1)
     outer_status = 0 if len(out) == 3 else next(
         (code for prefix, code in _STATUS_BY_MESSAGE.items() if out[3].startswith(prefix)), 7)
-    scale = math.exp(2.0 * kappa * xi * (1.0 + mu)) / (2.0 * xi) if kappa > 0 else 1 / (2 * xi)
-    err = out[1] + inner.max_err * end
-    return out[0] * scale, err * scale, max(outer_status, inner.status)
+    # h overflows where the scale e^{2κξ(1+μ)} does (κξ(1+μ) ≳ 354), as the "auto" method's
+    # does: inf, flagged as a value that is not finite.
+    exponent = 2.0 * kappa * xi * (1.0 + mu) if kappa > 0 else 0.0
+    scale = (math.exp(exponent) if exponent < _EXP_OVERFLOW else math.inf) / (2.0 * xi)
+    value, err = out[0] * scale, (out[1] + inner.max_err * end) * scale
+    status = max(outer_status, inner.status)
+    return value, err, status if math.isfinite(value) else _NOT_FINITE
 
 
 # ---------------------------------------------------------------------------- blocks
@@ -494,13 +501,6 @@ FORMULA = ("h = 1/(4 xi) * double integral_a^b dtau dtau' exp(-kappa (tau + tau'
            "own mu is -mu)")
 REFERENCE = ("G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968); "
              "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)")
-
-INPUT_ATTRS: dict[str, dict[str, str]] = {
-    "sigma": {"long_name": "Boyd-Kleinman phase parameter sigma = -phi/(2 xi)", "units": "1"},
-    "B": {"long_name": "walk-off parameter B", "units": "1"},
-    "kappa": {"long_name": "absorption parameter kappa", "units": "1"},
-    **LABELS_INPUT_ATTRS,
-}
 
 
 def _phase_input(ds: xr.Dataset | None, sigma: Any, phi: Any) -> tuple[str, Any]:
@@ -642,11 +642,8 @@ def focusing(
         constants.pop("xi")
     result = evaluate(spec, args, name="h", options=options, workers=checked_workers,
                       progress=progress, timeout=timeout, chunks=chunks)
-    for name in ("sigma", "phi", "xi", "B", "kappa", "mu"):
-        if name in result.coords:
-            coord = result.coords[name]
-            result = result.assign_coords({name: coord.assign_attrs(
-                {**INPUT_ATTRS.get(name, {}), **coord.attrs})})
+    # phi too, where sigma was derived from it (labels.label_inputs keeps MultiIndex levels).
+    result = labels.label_inputs(result, {"phi": "phi"})
     result.attrs = {"long_name": "Boyd-Kleinman focusing function h", "units": "1",
                     "formula": FORMULA, "references": REFERENCE, "method": method,
                     **constants, **options, "xr_spdc_version": __version__, **result.attrs}
