@@ -184,6 +184,9 @@ def _quad_part(
                 max(p[2] for p in pieces))
     from scipy.integrate import quad  # here: importing xr_spdc must stay light
 
+    # With breakpoints QUADPACK starts from len(points) + 1 subintervals, so its limit must
+    # exceed that (scipy refuses otherwise): a smaller limit= means "no further splitting".
+    limit = max(limit, len(points) + 1) if points else limit
     out = quad(func, lower, upper, args=args, epsabs=epsabs, epsrel=epsrel, limit=limit,
                full_output=1, points=points or None)
     # full_output=1 returns (value, abserr, infodict) when QUADPACK's ier is 0 and appends
