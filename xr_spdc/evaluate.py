@@ -441,7 +441,8 @@ def integrate(
     workers, tolerances = inputs.check_common(ds, workers, progress, epsabs, epsrel, limit,
                                               timeout, start_method)
     params = _integrand_parameters(integrand, params, lower, upper)
-    found = {key: inputs.check_real(inputs.find(ds, value, key, default=key), key)
+    found = {key: inputs.check_real(inputs.find(ds, value, key, default=key,
+                                                override=f"params={{{key!r}: '<name>'}}"), key)
              for key, value in params.items()}
     inputs.check_distinct(found)
     args: dict[str, Arg] = dict(found)
@@ -495,15 +496,18 @@ def _integrand_parameters(integrand: Any, params: Any, lower: Any, upper: Any
     if not listed or listed[0].kind not in positional:
         raise TypeError(f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} takes "
                         "no integration variable")
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    own = {p.name: p.name for p in listed[1:]
+           if p.kind in kinds and p.default is inspect.Parameter.empty}
     if params is None:
         if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in listed):
             raise TypeError(f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} "
                             "takes *args, which cannot be matched to variables by name: "
                             "name its parameters, or pass params= for a **kwargs integrand")
-        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        params = {p.name: p.name for p in listed[1:]
-                  if p.kind in kinds and p.default is inspect.Parameter.empty}
+        params = own
     else:
+        # params= maps some parameters; the others are still found by their own names.
+        params = {**own, **params}
         try:
             signature.bind(0.0, **dict.fromkeys(params, 0.0))
         except TypeError as exc:

@@ -27,8 +27,8 @@ def _listing(names) -> str:
     return ", ".join(repr(n) for n in names) if names else "none"
 
 
-def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = None
-         ) -> xr.DataArray:
+def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = None,
+         override: str | None = None) -> xr.DataArray:
     """Turn an input argument into a named DataArray.
 
     Parameters
@@ -41,6 +41,9 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
         The argument's name, for messages and as the name of an unnamed value.
     default : str, optional
         The name that was looked up by default (a missing default gets a hint to override).
+    override : str, optional
+        How the caller names another variable for this role, for that hint (default
+        ``role='<name>'``).
 
     Returns
     -------
@@ -51,8 +54,8 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
             raise TypeError(f"{role} must be a DataArray or a real number, not the string "
                             f"{arg!r:.60} (a variable name needs a Dataset to look it up in)")
         if arg not in ds.variables:
-            hint = (f"; pass {role}='<name>' to use another variable" if arg == default
-                    else "")
+            how = override or f"{role}='<name>'"
+            hint = f"; pass {how} to use another variable" if arg == default else ""
             raise ValueError(
                 f"{role}: the Dataset has no variable {arg!r}; it has coordinates "
                 f"[{_listing(ds.coords)}] and data variables [{_listing(ds.data_vars)}]{hint}")
