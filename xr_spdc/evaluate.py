@@ -211,7 +211,7 @@ def _compute(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
     def locate(i: int) -> tuple[int, dict[str, Any]]:
         at = [s + j for s, j in zip(starts, np.unravel_index(i, shape), strict=True)]
         index = int(np.ravel_multi_index(at, whole)) if at else 0
-        return index, {str(d): (c[j].item() if c is not None else j)
+        return index, {str(d): (c[j].item() if c is not None else int(j))
                        for d, c, j in ((d, coords[d], j) for d, j in zip(dims, at,
                                                                          strict=True))}
 
