@@ -151,3 +151,12 @@ def test_a_hanging_integrand_is_stopped_by_timeout_naming_the_block():
                                                   r"within timeout=0\.5 s"):
         ds.spdc.integrate(lambda l, a: time.sleep(60) or a, workers=1, timeout=0.5)
     assert time.monotonic() - start < 5.0
+
+
+def test_a_stdlib_executor_that_cannot_send_a_lambda_says_why():
+    from concurrent.futures import ProcessPoolExecutor
+
+    ds = xr.Dataset(coords={"k": [1.0, 2.0]})
+    with ProcessPoolExecutor(1) as executor, pytest.raises(
+            TypeError, match=r"the executor passed as workers= could not send the work"):
+        ds.spdc.integrate(lambda l, k: np.cos(k * l), workers=executor)

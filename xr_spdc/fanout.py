@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -499,4 +500,13 @@ def _collect(pending: dict[Future, slice], started: dict[Future, float], n_worke
         except BrokenProcessPool as exc:
             computing = [pending[f] for f in list(pending)[:n_workers - 1]]
             raise _worker_died(names, arrays, [block, *computing], locate, exc) from exc
+        except pickle.PicklingError as exc:
+            # Only a user's own executor pickles with the standard library (loky's and
+            # dask's use cloudpickle, which sends lambdas and notebook functions).
+            raise TypeError(
+                f"the executor passed as workers= could not send the work to its processes "
+                f"({exc}): the standard library pickles functions by name, so a lambda or a "
+                "function defined in a notebook or script cannot reach them; pass workers=N "
+                "(loky, cloudpickle) or a dask client's executor, or define the function at "
+                "the top level of an importable module") from exc
         store(block, result)
