@@ -500,9 +500,12 @@ def _collect(pending: dict[Future, slice], started: dict[Future, float], n_worke
         except BrokenProcessPool as exc:
             computing = [pending[f] for f in list(pending)[:n_workers - 1]]
             raise _worker_died(names, arrays, [block, *computing], locate, exc) from exc
-        except pickle.PicklingError as exc:
-            # Only a user's own executor pickles with the standard library (loky's and
-            # dask's use cloudpickle, which sends lambdas and notebook functions).
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            # A worker's own failures arrive as FanoutError: these are the transport's.  Only
+            # a user's own executor pickles with the standard library (loky's and dask's use
+            # cloudpickle, which sends lambdas and notebook functions).
+            if "pickle" not in str(exc):
+                raise
             raise TypeError(
                 f"the executor passed as workers= could not send the work to its processes "
                 f"({exc}): the standard library pickles functions by name, so a lambda or a "
