@@ -19,16 +19,19 @@ gets a fresh pool.  Each worker watches the process that started it and exits wi
 second of its death (SIGKILL, SIGTERM), even in the middle of a block.
 
 Where the time goes with a warm pool (per-block timelines of the workers, 2 cores, 10^6
-points of the overlap kernel): a task costs a worker ~0.7 ms of waiting besides its
-computing, plus ~0.4 ms per MB sent and returned, because the caller's loky threads
-(pickling, pipes, futures) run on the same cores as the workers.  The cost is in the
-number of tasks, not in the bytes: blocks of ~30 ms bring workers=2 to ~93 % of the
-machine's two-process limit, blocks of ~7 ms to ~85 % (benchmarks/bench_overlap.py, the
-engine by block size).  So a method's block size, not machinery here, is the lever.
+points of the overlap kernel): between two blocks a worker waits ~0.3 ms, plus ~1 ms per
+MB sent and returned (a pipe holds 64 kB, so each 64 kB waits for the other side; measured
+with blocks that sleep instead of computing), and while both cores compute, the caller's
+loky threads (pickling, pipes, futures: ~0.1 ms a task plus the bytes) take their share of
+the workers' cores.  Fewer, larger tasks pay the fixed part less often: blocks of ~30 ms
+(65536 points of the overlap kernel) bring workers=2 to ~90-94 % of the machine's
+two-process limit, blocks of ~7 ms (16384) to ~85 % (benchmarks/bench_overlap.py, the
+engine by block size).  A method's block size, not machinery here, is the lever.
 
 Measured and left out, as none earns the 10 % at 10^6 points that would justify it:
-shared-memory slots for the blocks (results of one value instead of a block's: <= 4 %
-faster; inputs made in the worker from a block number: no faster), this process computing
+shared-memory slots for the blocks (they could save only the bytes' part, ~7 % by the
+figures above; measured: results of one value instead of a block's <= 4 % faster, inputs
+made in the worker from a block number no faster), this process computing
 beside N - 1 workers and taking back unstarted blocks (no faster: 0.275 s against 0.271 s
 with two workers), more than two blocks in flight per worker (3 or 4: within 2 %), threads
 instead of processes for the package's own kernel (1.0-1.4x: it holds the GIL too long).
