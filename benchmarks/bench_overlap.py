@@ -1,7 +1,7 @@
 """Side-by-side timings of the seed blog post's approach and xr_spdc, run by hand.
 
     .venv/bin/python benchmarks/bench_overlap.py            # everything (~5 minutes)
-    .venv/bin/python benchmarks/bench_overlap.py --quick    # skip the 10^7-point stream
+    .venv/bin/python benchmarks/bench_overlap.py --quick    # skip the 10^7-point stream (~2 min)
 
 Every figure is measured in this one run, on this machine, so the ratios compare like with
 like; the machine is shared and noisy, so each timing is the best of a few repeats.
@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -89,43 +90,102 @@ def stream(path: Path) -> None:
 
 
 ROUNDS = 7
+NAMES = ("phi", "xi", "mu")
 
 
-def kernel_share(phi: np.ndarray, xi: np.ndarray, starts: list[int], size: int) -> float:
-    """Seconds one process takes to evaluate the given blocks of the phi x xi grid."""
+def flat_inputs(grid: xr.Dataset) -> list[np.ndarray]:
+    """What the pipeline hands :func:`xr_spdc.fanout.run_blocks` for ``grid``: phi and xi
+    broadcast and flattened, mu = 0 as one value."""
+    phi, xi = (a.ravel() for a in np.meshgrid(grid.phi.values, grid.xi.values, indexing="ij"))
+    return [phi, xi, np.zeros(1)]
+
+
+_HELD: dict[str, list[np.ndarray]] = {}
+
+
+def _hold(arrays: list[np.ndarray]) -> None:
+    """Initializer of the limit's processes: the inputs are theirs before any timing."""
+    _HELD["arrays"] = arrays
+
+
+def kernel_share(size: int, parity: int | None) -> tuple[float, int]:
+    """Seconds this process takes for its share of the blocks (every other one from
+    ``parity``, or all for None), each as a pool's worker evaluates it
+    (:func:`xr_spdc.fanout.run_block` on the same inputs), with nothing sent; and its pid."""
     from xr_spdc.methods import exact_block
 
-    grid_phi, grid_xi = (a.ravel() for a in np.meshgrid(phi, xi, indexing="ij"))
-    mu = np.zeros_like(grid_phi)
+    arrays = _HELD["arrays"]
+    blocks = list(xr_spdc.fanout.block_slices(len(arrays[0]), size))
+    if parity is not None:
+        blocks = blocks[parity::2]
     start = time.perf_counter()
-    for s in starts:
-        exact_block(grid_phi[s:s + size], grid_xi[s:s + size], mu[s:s + size])
-    return time.perf_counter() - start
+    for block in blocks:
+        xr_spdc.fanout.run_block(exact_block, NAMES,
+                                 [a if a.size == 1 else a[block] for a in arrays], {})
+    return time.perf_counter() - start, os.getpid()
 
 
-def fine_grid(grid: xr.Dataset, rounds: int) -> tuple[float, float, float, float, float]:
+class Rounds(NamedTuple):
+    one: list[float]  # workers=1
+    two: list[float]  # workers=2
+    alone: list[float]  # the limit: one warm process, every block
+    together: list[float]  # the limit: two warm processes, half the blocks each
+
+    def speedup(self) -> tuple[float, float]:
+        """workers 1 -> 2: best against best, and the median of the rounds' ratios."""
+        return min(self.one) / min(self.two), float(np.median(np.divide(self.one, self.two)))
+
+    def limit(self) -> tuple[float, float]:
+        return (min(self.alone) / min(self.together),
+                float(np.median(np.divide(self.alone, self.together))))
+
+
+def fine_grid(grid: xr.Dataset, rounds: int, size: int | None = None) -> Rounds:
     """workers=1 and 2 on ``grid``, alternated with the most two processes can do here.
 
-    The machine's limit: the kernel's blocks split between two warm processes that need
-    nothing sent and nothing started, against one of them doing all the blocks.  On a shared
-    machine it drifts from round to round, so it is measured in the same rounds.
+    The machine's limit: the same blocks of the same inputs, evaluated as a worker does
+    (:func:`kernel_share`), split between two warm processes that need nothing sent and
+    nothing started, against one of them doing every block.  On a shared machine it
+    drifts, so it is measured in the same rounds, in alternating order.  ``size=None``
+    times ``grid.spdc.overlap`` (the method's own block size); a ``size`` times the engine
+    alone (:func:`xr_spdc.fanout.run_blocks` with the kernel, no xarray) with blocks of it.
     """
-    size = xr_spdc.methods.METHODS["auto"].block_size
-    n_points = grid.sizes["phi"] * grid.sizes["xi"]
-    starts = list(range(0, n_points, size))
-    phi, xi = grid.phi.values, grid.xi.values
-    one, two, alone, together = [], [], [], []
+    from xr_spdc.methods import METHODS, exact_block
+
+    block = size or METHODS["auto"].block_size
+    arrays = flat_inputs(grid)
+
+    def run(workers: int) -> float:
+        if size is None:
+            return best_of(lambda: grid.spdc.overlap(workers=workers), 1)
+        return best_of(lambda: xr_spdc.fanout.run_blocks(
+            exact_block, arrays, names=NAMES, out_dtypes=[np.complex128], workers=workers,
+            block_size=size, progress=False, isolate=False), 1)
+
+    times = Rounds([], [], [], [])
     context = multiprocessing.get_context("spawn")  # warm before the rounds: any method does
-    with ProcessPoolExecutor(2, mp_context=context) as pool:
-        list(pool.map(kernel_share, [phi, phi], [xi, xi], [[0], [0]], [size, size]))
-        for _ in range(rounds):
-            alone.append(pool.submit(kernel_share, phi, xi, starts, size).result())
-            together.append(max(pool.map(kernel_share, [phi, phi], [xi, xi],
-                                         [starts[0::2], starts[1::2]], [size, size])))
-            one.append(best_of(lambda: grid.spdc.overlap(workers=1), 1))
-            two.append(best_of(lambda: grid.spdc.overlap(workers=2), 1))
-    return (min(one), min(two), float(np.median(np.divide(one, two))),
-            min(alone) / min(together), float(np.median(np.divide(alone, together))))
+    with ProcessPoolExecutor(2, mp_context=context, initializer=_hold,
+                             initargs=(arrays,)) as pool:
+        list(pool.map(kernel_share, [block, block], [0, 1]))
+        run(2)
+        for r in range(rounds):
+            def limit() -> None:
+                times.alone.append(pool.submit(kernel_share, block, None).result()[0])
+                halves = list(pool.map(kernel_share, [block, block], [0, 1]))
+                assert halves[0][1] != halves[1][1], "both halves ran in one process"
+                times.together.append(max(seconds for seconds, _ in halves))
+
+            def ours() -> None:
+                times.one.append(run(1))
+                times.two.append(run(2))
+            for step in (limit, ours) if r % 2 == 0 else (ours, limit):
+                step()
+    return times
+
+
+def load() -> str:
+    """The 1-minute load average (this run adds up to ~2 to it while it computes)."""
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "n/a"
 
 
 def main() -> None:
@@ -141,10 +201,10 @@ def main() -> None:
         print(time.perf_counter() - start, peak)
         return
 
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    averages = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"xr_spdc {xr_spdc.__version__}, Python {sys.version.split()[0]}, "
           f"{xr_spdc.fanout.available_cpus()} CPUs, loky's reusable pool; load average "
-          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start\n")
+          f"{averages[0]:.2f} {averages[1]:.2f} {averages[2]:.2f} at the start\n")
 
     n = 100 * 100
     ds = classic(100, 100)
@@ -169,30 +229,48 @@ def main() -> None:
     row("overlap()  (workers=None)", t_auto, t_seed, n)
 
     print("\nYour own integrand (the README's), 100 x 100 points, ds.spdc.integrate")
-    t_int1 = best_of(lambda: ds.spdc.integrate(readme_integrand, workers=1), 1)
-    row("integrate(workers=1)", t_int1, None, n)
-    t_int2 = best_of(lambda: ds.spdc.integrate(readme_integrand, workers=2), 2)
-    row("integrate(workers=2)", t_int2, t_int1, n)
+    integrals: dict[int, list[float]] = {1: [], 2: []}
+    for workers in (1, 2, 2, 1, 1, 2):  # alternated, so drift in the load favours neither
+        integrals[workers].append(
+            best_of(lambda w=workers: ds.spdc.integrate(readme_integrand, workers=w), 1))
+    t_int1, t_int2 = min(integrals[1]), min(integrals[2])
+    row("integrate(workers=1), best of 3", t_int1, None, n)
+    row("integrate(workers=2), best of 3", t_int2, t_int1, n)
 
     big = classic(1000, 1000)
     n_big = big.sizes["phi"] * big.sizes["xi"]
     print(f"\nFine grid, 1000 x 1000 = {n_big} points: workers=1, workers=2 and the machine's "
-          f"own limit, alternated over {ROUNDS} rounds")
-    t_big1, t_big2, speedup, ceiling, ceiling_pairs = fine_grid(big, ROUNDS)
+          f"own limit, alternated over {ROUNDS} rounds (load {load()})")
+    fine = fine_grid(big, ROUNDS)
+    t_big1, t_big2 = min(fine.one), min(fine.two)
+    (speedup, speedup_median), (ceiling, ceiling_median) = fine.speedup(), fine.limit()
     row("overlap(workers=1)", t_big1, None, n_big)
     row("overlap(workers=2)", t_big2, t_big1, n_big)
-    print(f"  speed-up 1 -> 2 workers: {t_big1 / t_big2:.2f}x (best against best), "
-          f"{speedup:.2f}x (median of the rounds' ratios)")
+    print(f"  speed-up 1 -> 2 workers: {speedup:.2f}x (best against best), "
+          f"{speedup_median:.2f}x (median of the rounds' ratios)")
     print(f"  the machine's limit: the same blocks in two warm processes, nothing sent, no "
-          f"start-up: {ceiling:.2f}x (best against best), {ceiling_pairs:.2f}x (median)")
+          f"start-up: {ceiling:.2f}x (best against best), {ceiling_median:.2f}x (median)")
+    print("  per round, workers 1 -> 2 | the limit: " + ", ".join(
+        f"{a / b:.2f}|{c / d:.2f}" for a, b, c, d in zip(*fine, strict=True)))
+
+    print(f"\nThe engine alone (fanout.run_blocks with the kernel, no xarray), {n_big} points, "
+          "by block size, each with its own limit, 3 rounds")
+    for size in (1 << 14, 1 << 15, 1 << 16):
+        engine = fine_grid(big, 3, size)
+        (up, _), (top, _) = engine.speedup(), engine.limit()
+        print(f"  blocks of {size:>6} ({-(-n_big // size):>3} blocks): workers=1 "
+              f"{min(engine.one):.3f} s, workers=2 {min(engine.two):.3f} s, {up:.2f}x; "
+              f"the limit {top:.2f}x; {up / top:4.0%} of it (load {load()})")
 
     huge = classic(2000, 2000)
     n_huge = huge.sizes["phi"] * huge.sizes["xi"]
     print(f"\nLarger grid, 2000 x 2000 = {n_huge} points, alternated over 3 rounds")
-    t_huge1, t_huge2, huge_speedup, huge_ceiling, _ = fine_grid(huge, 3)
+    larger = fine_grid(huge, 3)
+    t_huge1, t_huge2 = min(larger.one), min(larger.two)
     row("overlap(workers=1)", t_huge1, None, n_huge)
     row("overlap(workers=2)", t_huge2, t_huge1, n_huge)
-    print(f"  speed-up {huge_speedup:.2f}x (median); the machine's limit {huge_ceiling:.2f}x")
+    print(f"  speed-up {larger.speedup()[1]:.2f}x (median); the machine's limit "
+          f"{larger.limit()[1]:.2f}x (median)")
 
     print("\nWhere a pool pays off (best of 3; pool started once already)")
     for n_side in (100, 150, 200, 300, 500, 700):
@@ -206,17 +284,16 @@ def main() -> None:
     print(f"  10^4 points, workers=2 (2nd-5th calls) / workers=1: {t_fast2 / t_fast1:6.2f}x   "
           "target <= 1.2x")
     print(f"  10^6 points, workers 1 -> 2: {t_big1 / t_big2:.2f}x, the machine's limit "
-          f"{ceiling:.2f}x: {t_big1 / t_big2 / ceiling:6.0%} of it (medians: "
-          f"{speedup / ceiling_pairs:.0%})   target >= 90 %")
+          f"{ceiling:.2f}x: {speedup / ceiling:6.0%} of it (medians: "
+          f"{speedup_median / ceiling_median:.0%})   target >= 90 %")
     print(f"  integrate, 100 x 100, workers 1 -> 2:           {t_int1 / t_int2:6.2f}x   "
           "target >= 1.8x")
     print(f"  fast path vs the seed's serial loop:  {t_seed / t_fast1:7.0f}x (workers=1), "
           f"{t_seed / t_fast2:7.0f}x (workers=2)")
     print(f"  quad, workers=2 vs the seed's serial loop:      {t_seed / t_quad2:6.2f}x")
     print(f"  4x10^6 points, workers 1 -> 2:                  {t_huge1 / t_huge2:6.2f}x")
-    if hasattr(os, "getloadavg"):
-        print(f"  load average at the end: {os.getloadavg()[0]:.2f} (the machine is shared: "
-              "above ~2, every figure is slowed by other work)")
+    print(f"  load average at the end: {load()} (the machine is shared; this run adds ~2 "
+          "while it computes: well above 2, other work slows every figure)")
 
     if not args.quick:
         print("\nStreaming: 2,000 x 5,000 = 10^7 points, chunks of 100 x 5,000, to netCDF")

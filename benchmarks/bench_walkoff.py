@@ -8,8 +8,10 @@
    The loop is timed on a random subset of the grid (it takes up to seconds a point at large
    ξ) and extrapolated per point; the script says so and checks its values too.
 2. The 2-D QUADPACK reference (``method="quad"``) with workers=2 against workers=1, on a
-   32 × 32 grid (~13 s serial: each call starts its own pool, which costs ~0.5–1 s).
-3. A 200 × 200 × 8 (σ, ξ, B) grid with the fast method on 2 workers.
+   32 × 32 grid (~13 s serial), alternated over two rounds; the pool is started before the
+   rounds (it is reused between calls, as in a notebook: its start-up, ~0.5–1 s once a
+   session, is not what the ratio is about).
+3. A 200 × 200 × 8 (σ, ξ, B) grid with the fast method on 2 workers (pool already up).
 
 Everything is measured in this one run, on this machine (the load is printed), so the
 ratios compare like with like.  Not run in CI: tests assert values, never times.
@@ -83,21 +85,29 @@ def part_one() -> None:
 
 
 def part_two() -> None:
-    """The quad method with workers=2 vs workers=1."""
+    """The quad method with workers=2 vs workers=1, alternated, the pool warm."""
     quad_grid = xr.Dataset(coords={"sigma": np.linspace(-1.0, 3.0, 32),
                                    "xi": np.geomspace(0.1, 100.0, 32)})
-    start = time.perf_counter()
-    serial = focusing(quad_grid, B=1.0, method="quad", workers=1, progress=False)
-    t1 = time.perf_counter() - start
-    start = time.perf_counter()
-    pooled = focusing(quad_grid, B=1.0, method="quad", workers=2, progress=False)
-    t2 = time.perf_counter() - start
+    # Start the reusable pool first, as any earlier call in a session would: two blocks
+    # (one per worker), so both workers have imported what the method needs.
+    focusing(quad_grid.isel(sigma=[0, 1]), B=1.0, method="quad", workers=2, progress=False)
+    times: dict[int, list[float]] = {1: [], 2: []}
+    results = {}
+    for workers in (1, 2, 2, 1):  # alternated, so drift in the load favours neither
+        start = time.perf_counter()
+        results[workers] = focusing(quad_grid, B=1.0, method="quad", workers=workers,
+                                    progress=False)
+        times[workers].append(time.perf_counter() - start)
+    serial, pooled = results[1], results[2]
     assert np.array_equal(serial.values, pooled.values)
     check = float(abs(serial - focusing(quad_grid, B=1.0, workers=1)).max())
-    print("\n2. quad method (nested QUADPACK), 32x32 grid at B = 1, pool started per call")
-    print(f"   workers=1: {t1:.2f} s   workers=2: {t2:.2f} s   ratio {t1 / t2:.2f}x   "
-          f"(max |quad - auto| = {check:.1e}, failed points: "
-          f"{serial.attrs['quad_failed_points']})")
+    t1, t2 = min(times[1]), min(times[2])
+    rounds = ", ".join(f"{a / b:.2f}x" for a, b in zip(times[1], times[2], strict=True))
+    print("\n2. quad method (nested QUADPACK), 32x32 grid at B = 1, pool warm, best of 2")
+    print(f"   workers=1: {t1:.2f} s   workers=2: {t2:.2f} s   ratio {t1 / t2:.2f}x "
+          f"(rounds: {rounds}; load {os.getloadavg()[0]:.2f})")
+    print(f"   max |quad - auto| = {check:.1e}, failed points: "
+          f"{serial.attrs['quad_failed_points']}")
 
 
 def part_three() -> None:
@@ -109,7 +119,7 @@ def part_three() -> None:
     t_big1 = best_of(lambda: focusing(big, workers=1, progress=False), 1)
     print("\n3. 200x200x8 (sigma, xi, B) grid, fast method")
     print(f"   workers=2: {t_big:.2f} s ({t_big / 320_000 * 1e6:.1f} us/point)   "
-          f"workers=1: {t_big1:.2f} s   (each call starts its own pool)")
+          f"workers=1: {t_big1:.2f} s   ratio {t_big1 / t_big:.2f}x")
 
 
 if __name__ == "__main__":

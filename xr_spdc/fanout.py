@@ -18,15 +18,26 @@ script, so no script needs a ``__main__`` guard.  A worker killed by the OS give
 gets a fresh pool.  Each worker watches the process that started it and exits within a
 second of its death (SIGKILL, SIGTERM), even in the middle of a block.
 
-Removed, as the benchmark no longer earns them (benchmarks/bench_overlap.py, 10^6 points):
-shared-memory slots for the blocks (with a warm pool, all the sending costs 30 ms per 10^6
-points, measured with a block function that computes nothing, against ~450 ms of
-computing: at most 7 %, below the 10 % that would justify them), this
-process computing beside N - 1 workers and taking back unstarted blocks (they paid for a
-pool started per call; a reusable pool is up already, and user code now runs only in
-workers, so a crash or ``os._exit`` in it cannot take the caller down).  Kept, as measured:
-the package's own kernel computes a one-block job in this process (10^4 points: 7 ms here
-against 15 ms through a warm pool).
+Where the time goes with a warm pool (per-block timelines of the workers, 2 cores, 10^6
+points of the overlap kernel): between two blocks a worker waits ~0.3 ms, plus ~1 ms per
+MB sent and returned (a pipe holds 64 kB, so each 64 kB waits for the other side; measured
+with blocks that sleep instead of computing), and while both cores compute, the caller's
+loky threads (pickling, pipes, futures: ~0.1 ms a task plus the bytes) take their share of
+the workers' cores.  Fewer, larger tasks pay the fixed part less often: blocks of ~30 ms
+(65536 points of the overlap kernel) bring workers=2 to ~90-94 % of the machine's
+two-process limit, blocks of ~7 ms (16384) to ~85 % (benchmarks/bench_overlap.py, the
+engine by block size).  A method's block size, not machinery here, is the lever.
+
+Measured and left out, as none earns the 10 % at 10^6 points that would justify it:
+shared-memory slots for the blocks (they could save only the bytes' part, ~7 % by the
+figures above; measured: results of one value instead of a block's <= 4 % faster, inputs
+made in the worker from a block number no faster), this process computing
+beside N - 1 workers and taking back unstarted blocks (no faster: 0.275 s against 0.271 s
+with two workers), more than two blocks in flight per worker (3 or 4: within 2 %), threads
+instead of processes for the package's own kernel (1.0-1.4x: it holds the GIL too long).
+User code now runs only in workers, so a crash or ``os._exit`` in it cannot take the
+caller down.  Kept, as measured: the package's own kernel computes a one-block job in this
+process (10^4 points: 7 ms here against 15 ms through a warm pool).
 """
 
 from __future__ import annotations
@@ -54,7 +65,8 @@ BlockFunction = Callable[..., tuple[np.ndarray, ...]]
 IDLE_TIMEOUT = 300.0
 
 #: Blocks handed to the pool per worker at a time: one computing and one queued, so a
-#: worker never waits for this process; more would only hold memory and delay Ctrl-C.
+#: worker never waits for this process (3 or 4 measured no faster at 10^6 points); more
+#: would only hold memory and delay Ctrl-C.
 _IN_FLIGHT_PER_WORKER = 2
 
 
