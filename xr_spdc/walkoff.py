@@ -480,10 +480,9 @@ def quad_block(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndarr
 #: The methods of :func:`focusing`, as :class:`xr_spdc.methods.Method` specs.  Costs measured
 #: on BK's domain (σ ∈ [−1, 3], ξ ∈ [0.1, 100], B ≤ 32) on one core: "auto" ~5–10 µs a
 #: point (blocks of ~30 ms), "quad" ~0.1–500 ms a point, ~12 ms on average (nested
-#: QUADPACK).  Quad blocks hold 32 points (~0.4 s) so that slow points average out: this
-#: process computes blocks too and refills a worker's three queued blocks only between its
-#: own, so with blocks of 2–8 points the worker ran dry behind one slow block (measured on
-#: 2 cores, 32 × 32 grid: 1.0–1.3× with blocks of 2–8, 1.79× with 32).
+#: QUADPACK).  Quad blocks hold 32 points (~0.4 s), so that a progress bar moves and Ctrl-C
+#: or timeout= act within a block's time (on a warm pool, blocks of 8 and 32 measure the
+#: same: 5.19 s and 5.20 s for 32 × 32 points on 2 workers, benchmarks/bench_walkoff.py).
 METHODS: dict[str, Method] = {
     "auto": Method(exact_block, (("h", np.float64),), block_size=4096,
                    seconds_per_point=1e-5, isolate=False),
