@@ -293,10 +293,12 @@ def _write(ds: xr.Dataset, tmp: Path, signals: _HeldSignals, *, engine: str,
     elsewhere = _blocks_written_elsewhere()
     if elsewhere:  # as xarray does: each block opens and closes the file itself
         kwargs["autoclose"] = True
+    elif engine == "h5netcdf":  # (workers in other processes know only h5py's drivers)
+        kwargs["driver"] = _unbuffered_driver()
     store = opener(os.fspath(tmp), mode="w", format="NETCDF4", **kwargs)  # str: reopenable
-    # The open file, kept to close it again if its first close fails.
-    handle = None if elsewhere else store.ds
+    handle = None if elsewhere else store.ds  # the open file
     datasets: list[Any] = []
+    closing = False
     try:
         writer = ArrayWriter()
         _stoppable(ds).dump_to_store(store, writer=writer, encoding=encoding,
@@ -307,12 +309,13 @@ def _write(ds: xr.Dataset, tmp: Path, signals: _HeldSignals, *, engine: str,
         writes = writer.sync(compute=False)
         with signals.interruptible():
             dask.compute(writes)
+        datasets.clear()  # nothing to flush: their writes went to the file (or the cache
+        closing = True    # of a chunked variable, which its close flushes)
         store.close()
     except BaseException:
-        _close_after_failure(tmp, handle, store)
+        if not closing:  # a close that failed half-way cannot be tried again (segfaults)
+            _close_after_failure(tmp, store, datasets)
         raise
-    finally:
-        datasets.clear()
 
 
 def _blocks_written_elsewhere() -> bool:
@@ -344,8 +347,31 @@ def _open_datasets(handle: Any) -> list[Any]:
     return [variable._h5ds for variable in variables.values()]
 
 
-def _close_after_failure(tmp: Path, handle: Any, store: Any) -> None:
-    """Close a file whose save failed, after freeing the space it took.
+_UNBUFFERED = "xr_spdc_unbuffered"
+
+
+def _unbuffered_driver() -> str:
+    """An h5py file driver: HDF5's usual one (sec2) without its 64 KiB write buffer.
+
+    HDF5 keeps small writes to a contiguous variable (a block of a lazy save) in that
+    buffer (the "sieve") and writes it out when the dataset is closed; h5netcdf closes one
+    after every block, inside a finalizer.  A full disk there is printed by h5py, never
+    raised, and HDF5 is left holding a dataset it could not close (a segfault at exit).
+    Without the buffer, each block is written by its own write call, which raises.
+    """
+    import h5py  # type: ignore[import-untyped]
+
+    if _UNBUFFERED not in h5py.registered_drivers():
+        def set_fapl(plist: Any, **kwargs: Any) -> None:
+            plist.set_fapl_sec2()
+            plist.set_sieve_buf_size(0)
+
+        h5py.register_driver(_UNBUFFERED, set_fapl)
+    return _UNBUFFERED
+
+
+def _close_after_failure(tmp: Path, store: Any, datasets: list[Any]) -> None:
+    """Close a file whose blocks could not all be written, after freeing its space.
 
     The close flushes the file's buffers, which fails again on a full disk and leaves the
     HDF5 library holding a half-closed file (printed errors, a segfault at exit); emptying
@@ -354,8 +380,7 @@ def _close_after_failure(tmp: Path, handle: Any, store: Any) -> None:
     with contextlib.suppress(OSError):
         os.truncate(tmp, 0)
     try:
-        if getattr(handle, "_closed", True) is False:  # h5netcdf, closed by hand
-            handle.close()
+        datasets.clear()  # their buffers go into the emptied file
         store.close()
     except Exception as exc:  # nothing more can be done for it: the temp goes anyway
         _defuse_failed_close(exc)
