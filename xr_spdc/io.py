@@ -289,7 +289,7 @@ def _write(ds: xr.Dataset, tmp: Path, signals: _HeldSignals, *, engine: str,
     # with compute=False), so that this function holds the open file and can close it
     # itself whatever happens.
     opener: Any = (xr.backends.H5NetCDFStore if engine == "h5netcdf"
-              else xr.backends.NetCDF4DataStore).open
+                   else xr.backends.NetCDF4DataStore).open
     elsewhere = _blocks_written_elsewhere()
     if elsewhere:  # as xarray does: each block opens and closes the file itself
         kwargs["autoclose"] = True
@@ -309,8 +309,8 @@ def _write(ds: xr.Dataset, tmp: Path, signals: _HeldSignals, *, engine: str,
         writes = writer.sync(compute=False)
         with signals.interruptible():
             dask.compute(writes)
-        datasets.clear()  # nothing to flush: their writes went to the file (or the cache
-        closing = True    # of a chunked variable, which its close flushes)
+        datasets.clear()  # their writes went to the file (a chunk cache: flushed here)
+        closing = True
         store.close()
     except BaseException:
         if not closing:  # a close that failed half-way cannot be tried again (segfaults)
@@ -335,11 +335,10 @@ def _open_datasets(handle: Any) -> list[Any]:
     written.
 
     h5netcdf opens a new h5py dataset for each block it writes and drops it at once; the
-    last handle on a dataset flushes HDF5's write buffer (64 KiB, the "sieve") when it is
-    dropped, so a full disk there fails inside a finalizer: h5py prints the error, the
-    save cannot see it, and HDF5 keeps a dataset it could not close, on which it
-    segfaults at exit.  With a handle held here, dropping the others never flushes: the
-    error is raised by the write itself, or by the file's close, where it is caught.
+    last handle on a dataset writes out what HDF5 still holds for it (a compressed
+    variable's cache of chunks) when it is dropped, inside a finalizer, where a full disk
+    is printed, never raised.  With a handle held here, that happens once, at the end,
+    and the cache is kept from block to block.
     """
     variables = getattr(handle, "variables", None)
     if variables is None or not type(handle).__module__.startswith("h5netcdf"):
