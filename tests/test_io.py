@@ -331,6 +331,51 @@ def test_ctrl_c_while_blocks_are_written_in_this_thread_never_deadlocks(
         workers=1).values.tobytes()
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_signal_pending_when_the_file_is_written_stops_the_save_before_the_rename(
+        tmp_path, displaced, monkeypatch, engine, default_sigint):
+    """The last step before the commit point (the rename) gets Ctrl-C: the save stops."""
+    path = to_netcdf(displaced, tmp_path / "o.nc", engine=engine)
+    before = path.read_bytes()
+    chmod = os.chmod
+
+    def interrupted_chmod(*args, **kwargs):
+        chmod(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # handled here, before the rename
+
+    monkeypatch.setattr(os, "chmod", interrupted_chmod)
+    with pytest.raises(KeyboardInterrupt) as interrupt:
+        to_netcdf(displaced * 2, path, engine=engine)
+    assert "was saved" not in str(interrupt.value)
+    assert path.read_bytes() == before and _only(tmp_path) == ["o.nc"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("first", ["signal", "rename"])
+def test_a_signal_after_the_commit_point_is_delivered_once_the_file_is_saved(
+        tmp_path, displaced, monkeypatch, engine, first, default_sigint):
+    """Ctrl-C once the save is committed (as the rename is called, or after it): the new
+    file is in place, and the interrupt still comes, saying so."""
+    path = to_netcdf(displaced, tmp_path / "o.nc", engine=engine)
+    replace = os.replace
+
+    def interrupted_replace(*args, **kwargs):
+        if first == "signal":
+            os.kill(os.getpid(), signal.SIGINT)
+        replace(*args, **kwargs)
+        if first == "rename":
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(os, "replace", interrupted_replace)
+    with pytest.raises(KeyboardInterrupt, match=f"{path} was saved"):
+        to_netcdf(displaced * 2, path, engine=engine)
+    monkeypatch.undo()
+    assert open_dataarray(path).values.tobytes() == (displaced * 2).values.tobytes()
+    assert _only(tmp_path) == ["o.nc"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 SIGTERM_SCRIPT = """
 import os, signal, time, dask, numpy as np, xarray as xr, xr_spdc
 grid = xr.Dataset(coords={{"phi": np.linspace(-7, 3, 7) * np.pi, "xi": [1.0, 2.0]}})
@@ -435,6 +480,34 @@ def test_a_disk_that_fills_up_mid_write_is_an_oserror_and_the_process_lives(tiny
     for number, filename, message in json.loads(done.stdout):
         assert number == errno.ENOSPC and filename == str(path)
         assert "disk is full" in message and ".tmp" not in message
+    assert path.read_bytes() == b"old" and _only(tiny_disk) == ["o.nc"]
+
+
+LAZY_DISK_FULL_SCRIPT = """
+import numpy as np, xarray as xr, xr_spdc, xr_spdc.io
+xr_spdc.io._refuse_if_too_big = lambda *args: None  # the disk fills up mid-write
+o = xr.Dataset(coords={{"phi": np.linspace(-7, 3, 400) * np.pi,
+                       "xi": np.logspace(-1.5, 2.5, 400)}}).spdc.overlap(chunks={{"phi": 8}})
+for engine in ("h5netcdf", "netcdf4"):
+    try:
+        xr_spdc.to_netcdf(o, {path!r}, engine=engine)
+    except OSError as exc:
+        assert "disk is full" in str(exc), exc
+    else:
+        raise AssertionError("saved onto a full disk")
+"""
+
+
+def test_lazy_save_onto_a_disk_that_fills_leaves_the_process_healthy(tiny_disk):
+    """Blocks of 51 kB, below HDF5's 64 kB write buffer: the disk used to fill while h5py
+    dropped the dataset a block was written through, which printed RuntimeErrors from
+    ``__dealloc__`` the save never saw, and the interpreter segfaulted at exit (139)."""
+    path = tiny_disk / "o.nc"
+    path.write_bytes(b"old")
+    done = subprocess.run([sys.executable, "-c", LAZY_DISK_FULL_SCRIPT.format(path=str(path))],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
     assert path.read_bytes() == b"old" and _only(tiny_disk) == ["o.nc"]
 
 

@@ -24,7 +24,9 @@ Saving
 ------
 :func:`to_netcdf` writes a new file next to the target and renames it over the target only
 when complete: an error, Ctrl-C, SIGTERM or a full disk leaves the old file byte-identical
-and no temporary file behind, and the error names the user's path and the cause.  A
+and no temporary file behind, and the error names the user's path and the cause.  The
+rename is the commit point: a signal that arrives from then on finds the save complete and
+is delivered once the new file is in place (a :class:`KeyboardInterrupt` saying so).  A
 symbolic link is written through to its target (the link stays), as editors do.
 
 Metadata
@@ -56,6 +58,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from xarray.backends.common import ArrayWriter
 
 from ._version import __version__
 from .labels import REFERENCES
@@ -190,7 +193,9 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
         checked before writing when the size is known, and recognised when the disk fills
         up during the write).  The old file is left as it was.
     KeyboardInterrupt
-        Ctrl-C during the save: the old file is left as it was (see Notes).
+        Ctrl-C during the save: the old file is left as it was; or Ctrl-C from the
+        commit point (the rename) on: the new file is complete and in place, and the
+        message says it was saved (see Notes).
 
     Notes
     -----
@@ -202,6 +207,13 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     (``os.replace``, atomic on POSIX and Windows).  An error, a Ctrl-C (SIGINT) or a
     SIGTERM during the save leaves any existing file byte-identical and removes the
     temporary folder; only a hard kill (SIGKILL, power loss) can leave that folder behind.
+    The commit point is the moment just before the rename: a signal that comes before it
+    (while the file is written, flushed or given its mode) stops the save and the old
+    file stays; one that comes later (during or after the rename) finds the save
+    committed, and is delivered once the new file is in place and durable, as SIGINT's
+    :class:`KeyboardInterrupt` (whose message says the file was saved) or SIGTERM's end of
+    the process.  (A signal that comes after :func:`to_netcdf` has restored the handlers
+    is Python's usual interrupt, wherever the program then is.)
     While an in-memory object is written, SIGINT and SIGTERM are held and acted on once the
     netCDF library is out of the file (writing is fast: ~0.2 s for 10^7 points;
     interrupting the HDF5 and netCDF libraries mid-call can lose the interrupt in a
@@ -234,20 +246,18 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     free = _free_space(target.parent)
     if not compressed:  # compressed sizes are unknown until written
         _refuse_if_too_big(shown, target.parent, size, free)
-    kwargs = {"auto_complex": True} if engine == "netcdf4" else {}
     with _HeldSignals() as signals:
         folder = None
         try:
             folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp",
                                            dir=target.parent))
             tmp = folder / target.name
-            _write(ds, tmp, signals, engine=engine, format="NETCDF4",
-                   encoding=per_variable, **kwargs)
+            _write(ds, tmp, signals, engine=engine, encoding=per_variable)
             signals.check()  # a signal that came in while the library held the file
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.chmod(tmp, _file_mode(target))
-            signals.check()
+            signals.commit(shown)  # the last point where a signal stops the save
             os.replace(tmp, target)
         except BaseException as exc:
             signals.hold()
@@ -260,19 +270,119 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
                 raise
             raise error from exc
         _remove_folder(folder)
-    _fsync_folder(target.parent)
+        _fsync_folder(target.parent)  # before a signal held since the commit is delivered
     return Path(path)
 
 
-def _write(ds: xr.Dataset, tmp: Path, signals: _HeldSignals, **options: Any) -> None:
+def _write(ds: xr.Dataset, tmp: Path, signals: _HeldSignals, *, engine: str,
+           encoding: dict[str, dict[str, Any]]) -> None:
     """Write ``ds`` to ``tmp``: at once if in memory (signals held throughout), else the
     file's layout first and then the blocks, interruptible between them."""
+    kwargs: dict[str, Any] = {"auto_complex": True} if engine == "netcdf4" else {}
     if all(v.chunks is None for v in ds.variables.values()):
-        ds.to_netcdf(tmp, **options)
+        options: dict[str, Any] = {"engine": engine, "encoding": encoding, **kwargs}
+        ds.to_netcdf(tmp, format="NETCDF4", **options)
         return
-    writes = _stoppable(ds).to_netcdf(tmp, compute=False, **options)
-    with signals.interruptible():
-        writes.compute()
+    import dask  # a chunked variable: dask is there
+
+    # The blocks go through xarray's own store and writer (what Dataset.to_netcdf does
+    # with compute=False), so that this function holds the open file and can close it
+    # itself whatever happens.
+    opener: Any = (xr.backends.H5NetCDFStore if engine == "h5netcdf"
+                   else xr.backends.NetCDF4DataStore).open
+    elsewhere = _blocks_written_elsewhere()
+    if elsewhere:  # as xarray does: each block opens and closes the file itself
+        kwargs["autoclose"] = True
+    elif engine == "h5netcdf":  # (workers in other processes know only h5py's drivers)
+        kwargs["driver"] = _unbuffered_driver()
+    store = opener(os.fspath(tmp), mode="w", format="NETCDF4", **kwargs)  # str: reopenable
+    handle = None if elsewhere else store.ds  # the open file
+    datasets: list[Any] = []
+    closing = False
+    try:
+        writer = ArrayWriter()
+        _stoppable(ds).dump_to_store(store, writer=writer, encoding=encoding,
+                                     unlimited_dims=ds.encoding.get("unlimited_dims"))
+        if elsewhere:
+            store.close()  # this process lets go of the file before the workers write
+        datasets = _open_datasets(handle)
+        writes = writer.sync(compute=False)
+        with signals.interruptible():
+            dask.compute(writes)
+        datasets.clear()  # their writes went to the file (a chunk cache: flushed here)
+        closing = True
+        store.close()
+    except BaseException:
+        if not closing:  # a close that failed half-way cannot be tried again (segfaults)
+            _close_after_failure(tmp, store, datasets)
+        raise
+
+
+def _blocks_written_elsewhere() -> bool:
+    """Whether dask's scheduler writes blocks in other processes (multiprocessing or
+    distributed), where xarray closes the file after each block."""
+    import dask.base
+    import dask.multiprocessing
+
+    get = dask.base.get_scheduler()
+    if get is dask.multiprocessing.get:
+        return True
+    return type(getattr(get, "__self__", None)).__module__.startswith("distributed")
+
+
+def _open_datasets(handle: Any) -> list[Any]:
+    """One open h5py dataset per variable of an h5netcdf file, held while blocks are
+    written.
+
+    h5netcdf opens a new h5py dataset for each block it writes and drops it at once; the
+    last handle on a dataset writes out what HDF5 still holds for it (a compressed
+    variable's cache of chunks) when it is dropped, inside a finalizer, where a full disk
+    is printed, never raised.  With a handle held here, that happens once, at the end,
+    and the cache is kept from block to block.
+    """
+    variables = getattr(handle, "variables", None)
+    if variables is None or not type(handle).__module__.startswith("h5netcdf"):
+        return []  # netCDF4-python: the netCDF library keeps its datasets open itself
+    return [variable._h5ds for variable in variables.values()]
+
+
+_UNBUFFERED = "xr_spdc_unbuffered"
+
+
+def _unbuffered_driver() -> str:
+    """An h5py file driver: HDF5's usual one (sec2) without its 64 KiB write buffer.
+
+    HDF5 keeps small writes to a contiguous variable (a block of a lazy save) in that
+    buffer (the "sieve") and writes it out when the dataset is closed; h5netcdf closes one
+    after every block, inside a finalizer.  A full disk there is printed by h5py, never
+    raised, and HDF5 is left holding a dataset it could not close (a segfault at exit).
+    Without the buffer, each block is written by its own write call, which raises.
+    """
+    import h5py  # type: ignore[import-untyped]
+
+    if _UNBUFFERED not in h5py.registered_drivers():
+        def set_fapl(plist: Any, **kwargs: Any) -> None:
+            plist.set_fapl_sec2()
+            plist.set_sieve_buf_size(0)
+
+        h5py.register_driver(_UNBUFFERED, set_fapl)
+    return _UNBUFFERED
+
+
+def _close_after_failure(tmp: Path, store: Any, datasets: list[Any]) -> None:
+    """Close a file whose blocks could not all be written, after freeing its space.
+
+    The close flushes the file's buffers, which fails again on a full disk and leaves the
+    HDF5 library holding a half-closed file (printed errors, a segfault at exit); emptying
+    the file first gives the flush room (its data are thrown away anyway).
+    """
+    with contextlib.suppress(OSError):
+        os.truncate(tmp, 0)
+    try:
+        datasets.clear()  # their buffers go into the emptied file
+        store.close()
+    except Exception as exc:  # nothing more can be done for it: the temp goes anyway
+        _defuse_failed_close(exc)
 
 
 class _Interrupted(BaseException):
@@ -321,6 +431,7 @@ class _HeldSignals:
         self._old: dict[int, Any] = {}
         self._pending: list[int] = []
         self._armed = False
+        self._saved: str | None = None  # the path, once the save is committed
 
     def __enter__(self) -> _HeldSignals:
         if threading.current_thread() is threading.main_thread():
@@ -354,6 +465,12 @@ class _HeldSignals:
         if self._pending:
             raise _Interrupted(self._pending[0])
 
+    def commit(self, shown: str) -> None:
+        """Stop the save if a signal is pending, else commit to it: from here on a signal
+        no longer stops it and is delivered once the save is complete."""
+        self.check()
+        self._saved = shown
+
     def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
         for number, old in self._old.items():
             signal.signal(number, old)
@@ -362,6 +479,9 @@ class _HeldSignals:
             try:
                 signal.raise_signal(self._pending[0])  # KeyboardInterrupt, or the end
             except KeyboardInterrupt:
+                if self._saved is not None and kind is None:  # came after the commit
+                    raise KeyboardInterrupt(f"{self._saved} was saved: the interrupt "
+                                            "came after the new file was in place") from None
                 raise KeyboardInterrupt from None  # not "during handling of _Interrupted"
         if kind is _Interrupted:  # held elsewhere than here: never a completed save
             raise KeyboardInterrupt from None
