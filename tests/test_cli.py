@@ -132,6 +132,20 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path, monkeypatch, capsys):
     assert out.read_bytes() == b"old"
 
 
+def test_ctrl_c_after_the_saves_commit_point_says_the_file_was_written(tmp_path, monkeypatch,
+                                                                        capsys):
+    out = tmp_path / "o.nc"
+
+    def saved_then_interrupted(overlap, path, **kwargs):
+        out.write_bytes(b"new")
+        raise KeyboardInterrupt(f"{path} was saved: the interrupt came after the new file "
+                                "was in place")
+
+    monkeypatch.setattr(xr_spdc, "to_netcdf", saved_then_interrupted)
+    assert main(["--points", "3", "2", "--workers", "1", "-o", str(out)]) == 130
+    assert capsys.readouterr().err == f"xr-spdc: interrupted after writing {out}\n"
+
+
 def test_ctrl_c_while_drawing_says_the_file_was_written(tmp_path, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -142,9 +142,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     written: list[str] = []
     try:
         return _run(args, written)
-    except KeyboardInterrupt:
-        done = (f"interrupted after writing {written[0]}; {args.plot} was not drawn"
-                if written else
+    except KeyboardInterrupt as err:
+        # An interrupt from the save's commit point on finds the file saved (xr_spdc.io).
+        saved = written[0] if written else args.output if "was saved" in str(err) else None
+        done = (f"interrupted after writing {saved}"
+                + (f"; {args.plot} was not drawn" if args.plot else "")
+                if saved else
                 f"interrupted; {args.output} was not written (an existing file is unchanged)")
         print(f"xr-spdc: {done}", file=sys.stderr)
         return EXIT_INTERRUPTED
