@@ -160,3 +160,14 @@ def test_a_stdlib_executor_that_cannot_send_a_lambda_says_why():
     with ProcessPoolExecutor(1) as executor, pytest.raises(
             TypeError, match=r"the executor passed as workers= could not send the work"):
         ds.spdc.integrate(lambda l, k: np.cos(k * l), workers=executor)
+
+
+def test_params_maps_one_name_and_the_others_are_found_by_name():
+    ds = xr.Dataset(coords={"dk_L": [-1.0, 0.5], "xi": [0.5, 2.0]})
+
+    def f(l, phi, xi):
+        return math.cos(phi * l) / (1 + xi * l * l)
+
+    got = ds.spdc.integrate(f, params={"phi": "dk_L"}, workers=1)
+    want = ds.spdc.integrate(f, params={"phi": "dk_L", "xi": "xi"}, workers=1)
+    xr.testing.assert_identical(got, want)

@@ -169,3 +169,11 @@ def test_tolerances_quadpack_cannot_run_with_are_refused_up_front(options, messa
         overlap_quad(np.array([0.0]), np.array([1.0]), **options)
     integrate_points(_one, _one, np.array([0.0]), np.array([1.0]), (), epsabs=0.0,
                      epsrel=1e-10)  # epsrel alone is enough
+
+
+def test_a_limit_below_the_breakpoints_subintervals_is_answered():
+    # The s = 0 breakpoint needs limit >= 2; limit=1 means "no further splitting", not a
+    # failure in the first block.
+    ds = xr.Dataset(coords={"phi": [-3.0, 0.0], "xi": [1.0, 10.0]})
+    o = ds.spdc.overlap(method="quad", limit=1, workers=1)
+    assert np.isfinite(o.values).all()

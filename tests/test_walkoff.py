@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from scipy.integrate import quad
+from scipy.integrate import IntegrationWarning, dblquad, quad
 
+import xr_spdc
 import xr_spdc.walkoff as walkoff
 from xr_spdc.kernels import overlap
 from xr_spdc.walkoff import focusing, focusing_function, focusing_quad
@@ -283,3 +284,47 @@ def test_the_accessor_finds_every_input_by_name_and_shows_its_parameters():
     assert h.attrs["xr_spdc_inputs"] == "sigma: sigma xi: xi B: B kappa: kappa mu: mu"
     shown = inspect.signature(ds.spdc.focusing).parameters
     assert {"sigma", "B", "kappa", "method", "workers", "chunks", "timeout"} <= set(shown)
+
+
+def _h_double_integral(sigma: float, xi: float, kappa: float, mu: float) -> float:
+    """Boyd–Kleinman's h (B = 0) by 2-D QUADPACK, the crystal where ``overlap`` puts it:
+    l = 2z/L in [-1 - mu, 1 - mu], z along the beams from the focus, so tau = xi*l runs
+    from -xi(1 + mu) (entrance face) to xi(1 - mu) (exit face)."""
+    a, b = -xi * (1 + mu), xi * (1 - mu)
+
+    def f(tp: float, t: float) -> float:
+        return (np.exp(-kappa * (t + tp) + 1j * sigma * (t - tp))
+                / ((1 + 1j * t) * (1 - 1j * tp))).real
+
+    value, _ = dblquad(f, a, b, a, b, epsabs=1e-12, epsrel=1e-11)
+    return value / (4 * xi)
+
+
+def test_focusing_mu_is_overlaps_mu_also_with_absorption():
+    # With kappa = 0, h is even in mu; absorption tells the two orientations apart (here
+    # 0.9986 against 0.6113 for the mirror image, Boyd and Kleinman's own mu).
+    sigma, xi, kappa, mu = 0.5, 1.0, 0.5, 0.3
+    h = float(xr_spdc.focusing(sigma=sigma, xi=xi, B=0.0, kappa=kappa, mu=mu))
+    assert h == pytest.approx(_h_double_integral(sigma, xi, kappa, mu), rel=1e-8)
+    mirror = float(xr_spdc.focusing(sigma=sigma, xi=xi, B=0.0, kappa=kappa, mu=-mu))
+    assert mirror == pytest.approx(_h_double_integral(sigma, xi, kappa, -mu), rel=1e-8)
+    assert abs(h - mirror) > 0.3
+
+
+def test_focusing_accepts_stacked_points():
+    ds = xr.Dataset(coords={"sigma": np.linspace(-1.0, 2.0, 4), "xi": [0.5, 2.0, 8.0]})
+    grid = ds.spdc.focusing(workers=1)
+    stacked = ds.stack(pt=("sigma", "xi")).spdc.focusing(workers=1)
+    assert stacked.dims == ("pt",)
+    np.testing.assert_array_equal(stacked.unstack("pt").transpose(*grid.dims).values,
+                                  grid.values)
+
+
+def test_focusing_quad_answers_inf_flagged_where_h_overflows_as_auto_does():
+    # 2 kappa xi (1 + mu) > 709: h exceeds the largest double (documented for "auto").
+    kw = dict(sigma=0.5, xi=1000.0, B=0.0, kappa=0.6, mu=0.0)
+    auto = xr_spdc.focusing(**kw)
+    with pytest.warns(IntegrationWarning, match="not finite"):
+        quad = xr_spdc.focusing(method="quad", workers=1, **kw)
+    assert float(auto) == float(quad) == math.inf
+    assert quad.attrs["quad_failed_points"] == 1
