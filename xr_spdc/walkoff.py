@@ -52,7 +52,7 @@ from . import inputs, labels
 from ._version import __version__
 from .kernels import _scaled_exp1, overlap
 from .methods import Method
-from .quad import _NOT_FINITE, _STATUS_BY_MESSAGE, EPSABS, EPSREL, LIMIT, QuadResult, _quad_part
+from .quad import _NOT_FINITE, EPSABS, EPSREL, LIMIT, QuadResult, _quad_part
 
 __all__ = ["focusing", "focusing_function", "focusing_quad"]
 
@@ -432,18 +432,15 @@ def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
     options = {"epsabs": epsabs, "epsrel": epsrel, "limit": limit}
     inner = _Inner(sigma, beta, kappa, a, b, options)
     breaks = sorted({min(xi * (1 - abs(mu)), end), min(xi * (1 + abs(mu)), end)} - {0.0, end})
-    # QUADPACK needs more subintervals than break points (scipy refuses otherwise).
-    from scipy.integrate import quad  # here: importing xr_spdc must stay light
-
-    out = quad(inner, 0.0, end, points=breaks or None, epsabs=epsabs, epsrel=epsrel,
-               limit=max(limit, len(breaks) + 1), full_output=1)
-    outer_status = 0 if len(out) == 3 else next(
-        (code for prefix, code in _STATUS_BY_MESSAGE.items() if out[3].startswith(prefix)), 7)
+    # The outer integral through the same QUADPACK wrapper as the inner one (status codes,
+    # and a limit that admits the breakpoints).
+    value, abserr, outer_status = _quad_part(inner, 0.0, end, (), epsabs, epsrel, limit,
+                                             tuple(breaks))
     # h overflows where the scale e^{2κξ(1+μ)} does (κξ(1+μ) ≳ 354), as the "auto" method's
     # does: inf, flagged as a value that is not finite.
     exponent = 2.0 * kappa * xi * (1.0 + mu) if kappa > 0 else 0.0
     scale = (math.exp(exponent) if exponent < _EXP_OVERFLOW else math.inf) / (2.0 * xi)
-    value, err = out[0] * scale, (out[1] + inner.max_err * end) * scale
+    value, err = value * scale, (abserr + inner.max_err * end) * scale
     status = max(outer_status, inner.status)
     return value, err, status if math.isfinite(value) else _NOT_FINITE
 
