@@ -94,7 +94,7 @@ NAMES = ("phi", "xi", "mu")
 
 
 def flat_inputs(grid: xr.Dataset) -> list[np.ndarray]:
-    """What the pipeline hands :func:`xr_spdc.fanout.run_blocks` for ``grid``: phi and xi
+    """What the pipeline hands :func:`xr_spdc.engine.fanout.run_blocks` for ``grid``: phi and xi
     broadcast and flattened, mu = 0 as one value."""
     phi, xi = (a.ravel() for a in np.meshgrid(grid.phi.values, grid.xi.values, indexing="ij"))
     return [phi, xi, np.zeros(1)]
@@ -111,16 +111,16 @@ def _hold(arrays: list[np.ndarray]) -> None:
 def kernel_share(size: int, parity: int | None) -> tuple[float, int]:
     """Seconds this process takes for its share of the blocks (every other one from
     ``parity``, or all for None), each as a pool's worker evaluates it
-    (:func:`xr_spdc.fanout.run_block` on the same inputs), with nothing sent; and its pid."""
-    from xr_spdc.methods import exact_block
+    (:func:`xr_spdc.engine.fanout.run_block` on the same inputs), with nothing sent; and its pid."""
+    from xr_spdc.engine.methods import overlap_exact_block as exact_block
 
     arrays = _HELD["arrays"]
-    blocks = list(xr_spdc.fanout.block_slices(len(arrays[0]), size))
+    blocks = list(xr_spdc.engine.fanout.block_slices(len(arrays[0]), size))
     if parity is not None:
         blocks = blocks[parity::2]
     start = time.perf_counter()
     for block in blocks:
-        xr_spdc.fanout.run_block(exact_block, NAMES,
+        xr_spdc.engine.fanout.run_block(exact_block, NAMES,
                                  [a if a.size == 1 else a[block] for a in arrays], {})
     return time.perf_counter() - start, os.getpid()
 
@@ -148,17 +148,18 @@ def fine_grid(grid: xr.Dataset, rounds: int, size: int | None = None) -> Rounds:
     nothing started, against one of them doing every block.  On a shared machine it
     drifts, so it is measured in the same rounds, in alternating order.  ``size=None``
     times ``grid.spdc.overlap`` (the method's own block size); a ``size`` times the engine
-    alone (:func:`xr_spdc.fanout.run_blocks` with the kernel, no xarray) with blocks of it.
+    alone (:func:`xr_spdc.engine.fanout.run_blocks` with the kernel, no xarray) with blocks of it.
     """
-    from xr_spdc.methods import METHODS, exact_block
+    from xr_spdc.engine.methods import METHODS
+    from xr_spdc.engine.methods import overlap_exact_block as exact_block
 
-    block = size or METHODS["auto"].block_size
+    block = size or METHODS["overlap"]["auto"].block_size
     arrays = flat_inputs(grid)
 
     def run(workers: int) -> float:
         if size is None:
             return best_of(lambda: grid.spdc.overlap(workers=workers), 1)
-        return best_of(lambda: xr_spdc.fanout.run_blocks(
+        return best_of(lambda: xr_spdc.engine.fanout.run_blocks(
             exact_block, arrays, names=NAMES, out_dtypes=[np.complex128], workers=workers,
             block_size=size, progress=False, isolate=False), 1)
 
@@ -203,7 +204,7 @@ def main() -> None:
 
     averages = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"xr_spdc {xr_spdc.__version__}, Python {sys.version.split()[0]}, "
-          f"{xr_spdc.fanout.available_cpus()} CPUs, loky's reusable pool; load average "
+          f"{xr_spdc.engine.fanout.available_cpus()} CPUs, loky's reusable pool; load average "
           f"{averages[0]:.2f} {averages[1]:.2f} {averages[2]:.2f} at the start\n")
 
     n = 100 * 100

@@ -28,7 +28,7 @@ import numpy as np
 import xarray as xr
 from scipy.integrate import dblquad
 
-from xr_spdc.walkoff import focusing
+from xr_spdc import focusing
 
 SIGMA = np.linspace(-1.0, 3.0, 50)  # Boyd and Kleinman's range around the optimum
 XI = np.geomspace(0.1, 100.0, 50)

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 import xr_spdc  # noqa: E402
-from xr_spdc.optimum import find_optimum  # noqa: E402
+from xr_spdc import find_optimum  # noqa: E402
 
 if __name__ == "__main__":  # worker processes re-import this file under spawn/forkserver
     ds = xr.Dataset(coords={"phi": np.arange(-7, 3, 0.1) * np.pi,

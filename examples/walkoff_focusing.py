@@ -15,12 +15,8 @@ matplotlib.use("Agg")  # a script: write a file, open no window
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from xr_spdc.optimum import (  # noqa: E402
-    H_INF,
-    optimum_per_xi,
-    plot_walkoff_optimum,
-    walkoff_optimum,
-)
+from xr_spdc import optimum_per_xi, plot_walkoff_optimum, walkoff_optimum  # noqa: E402
+from xr_spdc.physics.optimum import H_INF  # noqa: E402
 
 WALKOFF = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]
 

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from xr_spdc.methods import quad_block
+from xr_spdc.engine.methods import overlap_quad_block as quad_block
 
 
 def in_worker() -> bool:

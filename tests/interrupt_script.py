@@ -7,7 +7,7 @@ import sys
 import numpy as np
 from blockfuncs import sleepy_recording
 
-from xr_spdc import fanout
+from xr_spdc.engine import fanout
 
 if __name__ == "__main__":
     # pytest started in the background inherits SIGINT ignored: be a normal program here.

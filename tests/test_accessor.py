@@ -11,8 +11,8 @@ import xarray as xr
 from blockfuncs import fail_quad_at
 
 import xr_spdc
-from xr_spdc import methods
-from xr_spdc.methods import Method
+from xr_spdc.engine import methods
+from xr_spdc.engine.methods import Method
 
 QUAD = {"method": "quad", "workers": 1}
 
@@ -114,8 +114,9 @@ def test_pool_results_bitwise_equal_to_serial(classic, method):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_worker_failure_through_the_accessor_names_the_point(monkeypatch, workers):
-    monkeypatch.setitem(methods.METHODS, "failing", Method(
-        fail_quad_at, methods.METHODS["quad"].outputs, block_size=4, seconds_per_point=1e-4,
+    monkeypatch.setitem(methods.METHODS["overlap"], "failing", Method(
+        fail_quad_at, methods.METHODS["overlap"]["quad"].outputs, block_size=4,
+        seconds_per_point=1e-4,
         options=("epsabs", "epsrel", "limit")))
     xi = np.linspace(0.1, 3.0, 40)
     xi[30] = 0.5  # fail_quad_at fails here
@@ -165,7 +166,7 @@ def test_the_result_records_which_coordinates_played_phi_xi_mu():
     ds = xr.Dataset(coords={"dk_L": [0.0, -1.0], "focus": [1.0], "shift": [0.25]})
     o = ds.spdc.overlap(phi="dk_L", xi="focus", mu="shift", **QUAD)
     assert o.attrs["xr_spdc_inputs"] == "phi: dk_L xi: focus mu: shift"
-    from xr_spdc.labels import input_names
+    from xr_spdc.labelled.names import input_names
 
     assert input_names(o) == {"phi": "dk_L", "xi": "focus", "mu": "shift"}
 

@@ -12,7 +12,12 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xr_spdc.beams import aggregate_focus, aggregate_focus_from_beams, beam_focus, wave_number
+from xr_spdc.physics.beams import (
+    aggregate_focus,
+    aggregate_focus_from_beams,
+    beam_focus,
+    wave_number,
+)
 
 ARGS = {"k_p": 2.0, "k_s": 1.0, "k_i": 1.0, "xi_p": 1.0, "xi_s": 1.0, "xi_i": 1.0}
 
@@ -290,7 +295,7 @@ def test_scaling_the_wave_numbers_changes_nothing_and_scaling_the_foci_scales_xi
 
 
 def test_walkoff_parameters_by_hand():
-    from xr_spdc.beams import walkoff_parameters
+    from xr_spdc.physics.beams import walkoff_parameters
 
     rho, L, lam, n, w, alpha = 0.05, 0.02, 1e-6, 1.5, 25e-6, 10.0
     k = 2 * math.pi * n / lam
@@ -309,7 +314,7 @@ def test_walkoff_parameters_by_hand():
 
 
 def test_walkoff_parameters_allow_zero_angle_and_absorption_and_broadcast():
-    from xr_spdc.beams import walkoff_parameters
+    from xr_spdc.physics.beams import walkoff_parameters
 
     length = xr.DataArray([0.01, 0.04], dims="L", coords={"L": [1, 4]})
     ds = walkoff_parameters(0.0, length, 1e-6, 1.5, 20e-6)
@@ -327,7 +332,7 @@ def test_walkoff_parameters_allow_zero_angle_and_absorption_and_broadcast():
     ({"waist": float("nan")}, "waist must be positive and finite"),
 ])
 def test_walkoff_parameters_refuse_bad_values_by_name(kwargs, match):
-    from xr_spdc.beams import walkoff_parameters
+    from xr_spdc.physics.beams import walkoff_parameters
 
     args = {"walkoff_angle": 0.05, "length": 0.01, "wavelength": 1e-6,
             "refractive_index": 1.5, "waist": 2e-5, **kwargs}

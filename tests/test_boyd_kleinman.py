@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 import xr_spdc
-from xr_spdc.boyd_kleinman import H_MM, SIGMA_M, XI_M, boyd_kleinman
+from xr_spdc.physics.boyd_kleinman import H_MM, SIGMA_M, XI_M, boyd_kleinman
 
 QUAD = {"method": "quad", "workers": 1}
 

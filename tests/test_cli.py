@@ -160,9 +160,9 @@ def test_ctrl_c_while_drawing_says_the_file_was_written(tmp_path, monkeypatch, c
 
 
 def test_method_choices_are_the_methods_the_library_has():
-    from xr_spdc.methods import METHODS
+    from xr_spdc.engine.methods import METHODS
 
-    assert sorted(cli.METHOD_CHOICES) == sorted(METHODS)
+    assert sorted(cli.METHOD_CHOICES) == sorted(METHODS["overlap"])
 
 
 def test_help_explains_the_physics_mu_and_the_defaults(capsys):

@@ -106,9 +106,9 @@ def test_a_failing_point_is_named_by_its_place_in_the_whole_array(monkeypatch, s
                                                                   workers):
     from blockfuncs import fail_quad_at
 
-    from xr_spdc import methods
+    from xr_spdc.engine import methods
 
-    monkeypatch.setitem(methods.METHODS, "failing", methods.Method(
+    monkeypatch.setitem(methods.METHODS["overlap"], "failing", methods.Method(
         fail_quad_at, methods.QUAD_OUTPUTS, block_size=4, seconds_per_point=1e-4,
         options=("epsabs", "epsrel", "limit")))
     ds = scattered.assign_coords(point=np.arange(100, 160))

@@ -18,8 +18,8 @@ from blockfuncs import (
     which_process,
 )
 
-from xr_spdc import fanout
-from xr_spdc.methods import quad_block
+from xr_spdc.engine import fanout
+from xr_spdc.engine.methods import overlap_quad_block as quad_block
 
 NAMES = ["phi", "xi", "mu"]
 

@@ -173,7 +173,7 @@ def test_the_callers_dataset_is_unchanged_by_a_failed_call():
 
 
 def test_nonnegative_inputs_are_checked_with_positions():
-    from xr_spdc import inputs
+    from xr_spdc.labelled import inputs
 
     kappa = xr.DataArray([0.0, -0.5, 1.0], dims="kappa", coords={"kappa": [0.0, -0.5, 1.0]},
                          name="kappa")

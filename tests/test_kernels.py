@@ -1,4 +1,4 @@
-"""xr_spdc.kernels against mpmath: |O - O_ref| <= 1e-13 of the envelope in every regime.
+"""xr_spdc.numerics.overlap against mpmath: |O - O_ref| <= 1e-13 of the envelope in every regime.
 
 The references are stored in tests/data/overlap_references.npz, computed once by
 tests/make_references.py (run by hand) from tests/references.py: ``overlap_reference`` (the
@@ -23,8 +23,8 @@ from make_references import MUS, PHI_MAX, extreme_axes
 from references import envelope_mp, overlap_reference
 from scipy.special import sici
 
-from xr_spdc import kernels
-from xr_spdc.kernels import LIMIT, check_domain, envelope, overlap
+from xr_spdc.numerics import overlap as kernels
+from xr_spdc.numerics.overlap import LIMIT, check_domain, envelope, overlap
 
 TOLERANCE = 1e-13  # the accuracy target, relative to the envelope E(xi, mu)
 DATA = np.load(pathlib.Path(__file__).parent / "data" / "overlap_references.npz")
@@ -199,7 +199,7 @@ def test_scaled_exp1_on_both_sides_of_its_switches():
     z = np.concatenate([z, (r40 * (1 - 1e-9)) * np.exp(1j * angles),
                         (r40 * (1 + 1e-9)) * np.exp(1j * angles), [-r40 + 0j, -3.0 + 0j]])
     ref = np.array([_scaled_exp1_mpmath(v) for v in z])
-    assert np.max(np.abs(kernels._scaled_exp1(z) - ref) / np.abs(ref)) <= 5e-15
+    assert np.max(np.abs(kernels.scaled_exp1(z) - ref) / np.abs(ref)) <= 5e-15
 
 
 def test_scaled_exp1_over_the_complex_plane():
@@ -207,7 +207,7 @@ def test_scaled_exp1_over_the_complex_plane():
     r = 10.0 ** rng.uniform(-3, 6, 600)
     z = r * np.exp(1j * rng.uniform(-np.pi, np.pi, 600))
     ref = np.array([_scaled_exp1_mpmath(v) for v in z])
-    assert np.max(np.abs(kernels._scaled_exp1(z) - ref) / np.abs(ref)) <= 5e-15
+    assert np.max(np.abs(kernels.scaled_exp1(z) - ref) / np.abs(ref)) <= 5e-15
 
 
 # --- identities and published values (physics.md) ---------------------------------------

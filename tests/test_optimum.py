@@ -10,9 +10,9 @@ import pytest
 import xarray as xr
 from scipy.special import sici
 
-from xr_spdc.kernels import overlap
-from xr_spdc.optimum import H_INF, XI_INF, find_optimum, optimum_per_xi, walkoff_optimum
-from xr_spdc.walkoff import focusing_function
+from xr_spdc.numerics.overlap import overlap
+from xr_spdc.numerics.walkoff import focusing_function
+from xr_spdc.physics.optimum import H_INF, XI_INF, find_optimum, optimum_per_xi, walkoff_optimum
 
 # physics.md, "Reference numbers" (mpmath, 30+ digits)
 XI_STAR = 2.8375191194941384

@@ -11,8 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from xr_spdc import labels  # noqa: E402
-from xr_spdc.optimum import find_optimum  # noqa: E402
+from xr_spdc.labelled import names as labels  # noqa: E402
+from xr_spdc.physics.optimum import find_optimum  # noqa: E402
 from xr_spdc.plot import intensity, plot_classic  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

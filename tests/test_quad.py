@@ -16,7 +16,7 @@ import xarray as xr
 from references import envelope_mp, overlap_reference
 from scipy.integrate import IntegrationWarning
 
-from xr_spdc.quad import STATUS_MEANINGS, integrate_points, overlap_quad
+from xr_spdc.numerics.quadrature import STATUS_MEANINGS, integrate_points, overlap_quad
 
 PROMISE = 1e-10  # README: method="quad" is within 1e-10 of the envelope E(xi, mu)
 DATA = np.load(pathlib.Path(__file__).parent / "data" / "overlap_references.npz")

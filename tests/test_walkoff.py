@@ -12,9 +12,10 @@ import xarray as xr
 from scipy.integrate import IntegrationWarning, dblquad, quad
 
 import xr_spdc
-import xr_spdc.walkoff as walkoff
-from xr_spdc.kernels import overlap
-from xr_spdc.walkoff import focusing, focusing_function, focusing_quad
+from xr_spdc import focusing
+from xr_spdc.numerics import walkoff
+from xr_spdc.numerics.overlap import overlap
+from xr_spdc.numerics.walkoff import focusing_function, focusing_quad
 
 DATA = Path(__file__).parent / "data" / "walkoff_references.csv"
 
@@ -174,7 +175,8 @@ def test_two_workers_give_the_values_of_one():
     # 64 points: two blocks of the quad method, so the pool's worker computes one.
     grid = xr.Dataset(coords={"sigma": np.linspace(-1, 3, 8), "xi": [0.3, 0.6, 1.0, 2.0],
                               "B": [0.0, 1.0]})
-    assert 64 > walkoff.METHODS["quad"].block_size
+    from xr_spdc.engine.methods import METHODS
+    assert 64 > METHODS["focusing"]["quad"].block_size
     ref = focusing(grid, method="quad", workers=1)
     pooled = focusing(grid, method="quad", workers=2, progress=False)
     np.testing.assert_array_equal(pooled.values, ref.values)

@@ -58,9 +58,9 @@ class SpdcDatasetAccessor:
     def __init__(self, ds: xr.Dataset) -> None:
         self._obj = ds
 
-    overlap = _Forward(".evaluate", "overlap")
-    integrate = _Forward(".evaluate", "integrate")
-    focusing = _Forward(".walkoff", "focusing")
+    overlap = _Forward(".labelled.route", "overlap")
+    integrate = _Forward(".labelled.route", "integrate")
+    focusing = _Forward(".labelled.focusing", "focusing")
 
 
 @xr.register_dataarray_accessor("spdc")
@@ -70,7 +70,7 @@ class SpdcDataArrayAccessor:
     def __init__(self, da: xr.DataArray) -> None:
         self._obj = da
 
-    boyd_kleinman = _Forward(".boyd_kleinman", "boyd_kleinman")
+    boyd_kleinman = _Forward(".physics.boyd_kleinman", "boyd_kleinman")
     h = boyd_kleinman
     intensity = _Forward(".plot", "intensity")
     plot = _Forward(".plot", "plot_classic")

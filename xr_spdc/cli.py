@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import numpy as np
     import xarray as xr
 
-#: The choices of ``--method`` (``xr_spdc.methods.METHODS``, which imports scipy: a test
+#: The choices of ``--method`` (``xr_spdc.engine.methods.METHODS``, which imports scipy: a test
 #: keeps the two equal).
 METHOD_CHOICES = ("auto", "quad")
 

@@ -61,7 +61,7 @@ import xarray as xr
 from xarray.backends.common import ArrayWriter
 
 from ._version import __version__
-from .labels import REFERENCES
+from .labelled.names import REFERENCES
 
 CONVENTIONS = "CF-1.11"
 ENGINES = ("h5netcdf", "netcdf4")

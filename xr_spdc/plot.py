@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import xarray as xr
 
-from .labels import input_names
+from .labelled.names import input_names
 
 if TYPE_CHECKING:
-    from .optimum import Optimum
+    from .physics.optimum import Optimum
 
 INTENSITY_NAME = "overlap_intensity"
 INTENSITY_ATTRS = {"long_name": "|O|²", "units": "1"}
@@ -43,7 +43,7 @@ class ClassicFigure(NamedTuple):
 def _optimum(mu: float) -> Optimum:
     # |O| is even in mu; an Optimum is frozen, so sharing it is safe.  Imported here:
     # optimum needs scipy.optimize, which plotting without a marker does not.
-    from .optimum import find_optimum
+    from .physics.optimum import find_optimum
 
     return find_optimum(abs(mu))
 
@@ -133,7 +133,7 @@ def plot_classic(overlap: xr.DataArray, *, phi: str | None = None, xi: str | Non
     ax : matplotlib.axes.Axes, optional
         Where to draw (default: a new 7 × 5 in figure).
     mark_optimum : bool
-        Mark the maximum of |O|² from :func:`xr_spdc.optimum.find_optimum` (ξ* = 2.8375,
+        Mark the maximum of |O|² from :func:`xr_spdc.find_optimum` (ξ* = 2.8375,
         φ* = −1.0361π when centred) with a legend entry; skipped when it lies outside the
         plotted ranges.
     **kwargs
@@ -198,3 +198,50 @@ def plot_classic(overlap: xr.DataArray, *, phi: str | None = None, xi: str | Non
                                       f"|O|² = {best.overlap_sq:.3g}")
             ax.legend(loc="lower left")
     return ClassicFigure(ax.figure, ax, mesh, mesh.colorbar, marker)
+
+
+def plot_walkoff_optimum(per_xi: xr.Dataset, best: xr.Dataset | None = None) -> Any:
+    """Boyd and Kleinman's figures: h_m(ξ) per B (log–log), and h_mm(B), ξ_m(B).
+
+    Parameters
+    ----------
+    per_xi : xarray.Dataset
+        ``h_m`` over dims (``B``, ``xi``), e.g. :func:`xr_spdc.optimum_per_xi` for several B
+        concatenated along ``B``.
+    best : xarray.Dataset, optional
+        :func:`xr_spdc.walkoff_optimum` over ``B``: adds a second panel with h_mm(B) and ξ_m(B)
+        (log axes) and the large-B law 0.712/B.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .physics.optimum import H_INF, XI_INF
+
+    panels = 1 if best is None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5), squeeze=False)
+    ax = axes[0, 0]
+    for b in per_xi["B"].values:
+        line = per_xi.h_m.sel(B=b)
+        ax.loglog(line[line.dims[-1]].values, line.values, label=f"B = {b:g}")
+    ax.set_xlabel("focusing parameter ξ = L/b")
+    ax.set_ylabel("h_m(ξ, B) = max over σ of h")
+    ax.set_title("Boyd–Kleinman h_m(ξ) with walk-off")
+    ax.legend(fontsize="small")
+    ax.grid(True, which="both", alpha=0.3)
+    if best is not None:
+        ax = axes[0, 1]
+        positive = best.B.values > 0
+        b = best.B.values[positive]
+        ax.loglog(b, best.h_mm.values[positive], "o-", label="h_mm(B)")
+        ax.loglog(b, best.xi_m.values[positive], "s-", label="ξ_m(B)")
+        ax.loglog(b, H_INF / b, "k--", label=f"large-B law {H_INF:.4f}/B")
+        ax.axhline(XI_INF, color="gray", ls=":", label=f"ξ_m → {XI_INF:.4f}")
+        ax.set_xlabel("walk-off parameter B")
+        ax.set_title("optimum over σ and ξ")
+        ax.legend(fontsize="small")
+        ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    return fig

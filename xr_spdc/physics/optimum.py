@@ -33,10 +33,10 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from . import inputs
-from .kernels import overlap
-from .labels import INPUT_ATTRS, REFERENCES
-from .walkoff import focusing_function
+from ..labelled import inputs
+from ..labelled.names import INPUT_ATTRS, REFERENCES
+from ..numerics.overlap import overlap
+from ..numerics.walkoff import focusing_function
 
 _BASE_RANGE = 8 * np.pi  # every xi is scanned over [-8 pi, 8 pi] at least
 _CANDIDATES = 3  # local maxima of a scan refined per xi
@@ -294,7 +294,7 @@ def optimum_per_xi(xi: ArrayLike | xr.DataArray, mu: float | None = None, *, B: 
         μ carries it), else 0.
     B, kappa : float, optional
         Boyd and Kleinman's walk-off and absorption parameters (≥ 0; 0 by default): then h
-        is :func:`xr_spdc.walkoff.focusing_function` and h_m(ξ; B, κ) its maximum over σ.
+        is :func:`xr_spdc.numerics.walkoff.focusing_function` and h_m(ξ; B, κ) its maximum over σ.
 
     Returns
     -------
@@ -411,7 +411,7 @@ def walkoff_optimum(B: ArrayLike | xr.DataArray, kappa: float = 0.0, mu: float =
     -----
     Found as :func:`find_optimum` finds the walk-off-free optimum (a coarse scan over ξ,
     five points per decade from 1e-2 to 1e3, then a root of the finite-difference gradient
-    in (φ, ln ξ)), on :func:`xr_spdc.walkoff.focusing_function`; position to ~1e-10,
+    in (φ, ln ξ)), on :func:`xr_spdc.numerics.walkoff.focusing_function`; position to ~1e-10,
     h_mm to ~1e-14.
 
     Large B (derived here, and checked by tests/test_optimum.py): e^{−(B²/ξ)s²} confines
@@ -454,48 +454,3 @@ def walkoff_optimum(B: ArrayLike | xr.DataArray, kappa: float = 0.0, mu: float =
                      {"long_name": "optimal Boyd-Kleinman sigma", "units": "1"}),
          "phi_m": (dim, phi_m, {"long_name": "optimal phase mismatch", "units": "rad"})},
         coords=coords, attrs={"references": REFERENCES})
-
-
-def plot_walkoff_optimum(per_xi: xr.Dataset, best: xr.Dataset | None = None) -> Any:
-    """Boyd and Kleinman's figures: h_m(ξ) per B (log–log), and h_mm(B), ξ_m(B).
-
-    Parameters
-    ----------
-    per_xi : xarray.Dataset
-        ``h_m`` over dims (``B``, ``xi``), e.g. :func:`optimum_per_xi` for several B
-        concatenated along ``B``.
-    best : xarray.Dataset, optional
-        :func:`walkoff_optimum` over ``B``: adds a second panel with h_mm(B) and ξ_m(B)
-        (log axes) and the large-B law 0.712/B.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
-    panels = 1 if best is None else 2
-    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5), squeeze=False)
-    ax = axes[0, 0]
-    for b in per_xi["B"].values:
-        line = per_xi.h_m.sel(B=b)
-        ax.loglog(line[line.dims[-1]].values, line.values, label=f"B = {b:g}")
-    ax.set_xlabel("focusing parameter ξ = L/b")
-    ax.set_ylabel("h_m(ξ, B) = max over σ of h")
-    ax.set_title("Boyd–Kleinman h_m(ξ) with walk-off")
-    ax.legend(fontsize="small")
-    ax.grid(True, which="both", alpha=0.3)
-    if best is not None:
-        ax = axes[0, 1]
-        positive = best.B.values > 0
-        b = best.B.values[positive]
-        ax.loglog(b, best.h_mm.values[positive], "o-", label="h_mm(B)")
-        ax.loglog(b, best.xi_m.values[positive], "s-", label="ξ_m(B)")
-        ax.loglog(b, H_INF / b, "k--", label=f"large-B law {H_INF:.4f}/B")
-        ax.axhline(XI_INF, color="gray", ls=":", label=f"ξ_m → {XI_INF:.4f}")
-        ax.set_xlabel("walk-off parameter B")
-        ax.set_title("optimum over σ and ξ")
-        ax.legend(fontsize="small")
-        ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    return fig

@@ -4,7 +4,7 @@ A *block function* takes 1-D numpy arrays of equal length (one per input, e.g. p
 plus keyword options and returns a tuple of arrays of that length.  :func:`run_blocks` cuts
 the inputs into blocks of a fixed size (so results are bitwise identical for any
 ``workers``), evaluates them, and reassembles the outputs.  Nothing here knows about
-xarray; :mod:`xr_spdc.evaluate` calls it from one ``xarray.apply_ufunc`` for numpy and dask
+xarray; :mod:`xr_spdc.labelled.route` calls it from one ``xarray.apply_ufunc`` for numpy and dask
 inputs alike.
 
 The pool is loky's reusable executor (:func:`loky.get_reusable_executor`, the engine under

@@ -4,7 +4,7 @@
 integrand, any new method family): numpy and dask inputs go through the same
 ``xr.apply_ufunc`` call and the same array-level function, so checks, errors, warnings
 and values agree with and without ``chunks=``.  Eagerly, the array-level function hands the
-whole (broadcast, flattened) arrays to :func:`xr_spdc.fanout.run_blocks`, which runs them
+whole (broadcast, flattened) arrays to :func:`xr_spdc.engine.fanout.run_blocks`, which runs them
 in this process or on a pool; lazily, it maps the same function over dask's chunks
 (dask's scheduler decides where they run) and each chunk runs in its task.  Options that
 only mean something eagerly (``workers``, ``progress``, ``timeout``) travel in its kwargs.
@@ -24,10 +24,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from . import fanout, inputs, kernels, labels
-from ._version import __version__
-from .methods import INTEGRAND, METHODS, Method
-from .quad import EPSABS, EPSREL, LIMIT, STATUS_MEANINGS
+from .._version import __version__
+from ..engine import fanout
+from ..engine.methods import METHODS, Method
+from ..numerics import overlap as overlap_kernel
+from ..numerics.quadrature import EPSABS, EPSREL, LIMIT, STATUS_MEANINGS
+from . import inputs
+from . import names as labels
 
 Arg = xr.DataArray | float
 
@@ -48,11 +51,11 @@ def evaluate(
 
     Parameters
     ----------
-    spec : xr_spdc.methods.Method
+    spec : xr_spdc.engine.methods.Method
         The block function, its named outputs, block size and cost per point.
     args : mapping of str to DataArray or float
         One entry per argument of ``spec.block``, in its order: the role (e.g. "phi") to a
-        DataArray checked with :func:`xr_spdc.inputs.check_real` (it becomes a coordinate
+        DataArray checked with :func:`xr_spdc.labelled.inputs.check_real` (it becomes a coordinate
         of the result) or a number (it adds no coordinate).
     name : str
         The result's name.
@@ -292,7 +295,7 @@ def overlap(
         centre); ``mu=None`` ignores such a variable on purpose (μ = 0).  The result
         always records μ, also when 0 (a scalar coordinate).
     method : {"auto", "quad"}
-        "auto": the fast exact vectorised kernel (:func:`xr_spdc.kernels.overlap`, error
+        "auto": the fast exact vectorised kernel (:func:`xr_spdc.numerics.overlap.overlap`, error
         ≤ 1e-13 of the envelope); "quad": scipy's adaptive QUADPACK per point, the
         reference (``epsabs``, ``epsrel``, ``limit`` apply).
     workers : int, concurrent.futures.Executor or None
@@ -351,14 +354,14 @@ def overlap(
     """
     workers, tolerances = inputs.check_common(ds, workers, progress, epsabs, epsrel, limit,
                                               timeout, start_method)
-    spec = METHODS[inputs.check_choice(method, "method", METHODS)]
+    spec = METHODS["overlap"][inputs.check_choice(method, "method", METHODS["overlap"])]
     options = {name: tolerances[name] for name in spec.options}
     named = {"phi": inputs.find(ds, phi, "phi", default="phi"),
              "xi": inputs.find(ds, xi, "xi", default="xi"),
              "mu": inputs.find_optional(ds, mu, "mu")}
     inputs.check_distinct(named)
     args = {role: inputs.check_real(da, role, positive=role == "xi",
-                                    bound=(kernels.LIMIT, kernels.DOMAIN))
+                                    bound=(overlap_kernel.LIMIT, overlap_kernel.DOMAIN))
             for role, da in named.items()}
     return evaluate(spec, args, name="overlap", options=options, workers=workers,
                     progress=progress, timeout=timeout, chunks=chunks,
@@ -466,7 +469,7 @@ def integrate(
     for role in ("lower", "upper"):
         if not isinstance(args[role], xr.DataArray):
             description[role] = args[role]
-    return evaluate(INTEGRAND, args, name=name, options=options, workers=workers,
+    return evaluate(METHODS["integrand"]["quad"], args, name=name, options=options, workers=workers,
                     progress=progress, timeout=timeout, chunks=chunks, attrs=description)
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import xarray as xr
 
-from .labels import input_names
+from ..labelled.names import input_names
 
 #: Boyd and Kleinman's optimum, h_mm = 1.068 at ξ = 2.84, σ = 0.57 (published); these are
-#: the digits refined with mpmath (see physics.md and :func:`xr_spdc.optimum.find_optimum`).
+#: the digits refined with mpmath (see physics.md and :func:`xr_spdc.find_optimum`).
 H_MM = 1.0677249747653114
 SIGMA_M = 0.5735887545232851
 XI_M = 2.8375191194941384

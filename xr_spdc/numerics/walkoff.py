@@ -35,26 +35,21 @@ by the partial fractions 1/[(1+iτ)(1−iτ′)] = [1/(1+iτ) + 1/(1−iτ′)]/
 :func:`_log_difference`); for κ > 0, with g(z) = e^z E₁(z),
 J(c) = e^{−2κa} g(2κ(a+c)) − e^{−2κ(b−s)} g(2κ(b−s+c)) (the arguments keep Im = ±2κ, so
 they never cross E₁'s cut).  Public: :func:`focusing_function`, :func:`focusing_quad`,
-:func:`focusing`.
+:func:`xr_spdc.focusing` (the labelled front).
 """
 
 from __future__ import annotations
 
 import math
-from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
-import xarray as xr
 from numpy.typing import ArrayLike
 
-from . import inputs, labels
-from ._version import __version__
-from .kernels import _scaled_exp1, overlap
-from .methods import Method
-from .quad import _NOT_FINITE, EPSABS, EPSREL, LIMIT, QuadResult, _quad_part
+from .overlap import overlap, scaled_exp1
+from .quadrature import EPSABS, EPSREL, LIMIT, NOT_FINITE, QuadResult, quad_part
 
-__all__ = ["focusing", "focusing_function", "focusing_quad"]
+__all__ = ["check_domain", "focusing_function", "focusing_quad"]
 
 # Composite Gauss–Legendre in s, 24 nodes a panel (exact to degree 47).  I(s) is analytic
 # but for logarithmic branch points at s = ξ(1+μ) + i and s = ξ(1−μ) + i (where a pole of
@@ -110,7 +105,7 @@ def focusing_function(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0,
     kappa : array_like of float, optional
         Absorption parameter κ ≥ 0; 0 by default.
     mu : array_like of float, optional
-        Focal position μ, as in :func:`xr_spdc.kernels.overlap` (0: centred; the focus
+        Focal position μ, as in :func:`xr_spdc.numerics.overlap.overlap` (0: centred; the focus
         μL/2 beyond the crystal's centre; Boyd and Kleinman's own μ is −μ).
 
     Returns
@@ -123,7 +118,7 @@ def focusing_function(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0,
     Inputs are not validated (the labelled layer does it): where h is undefined (a NaN or
     infinite input, ξ ≤ 0 or κ < 0) the result is NaN.  Regimes:
 
-    1. B = κ = 0: h = |O(−2ξσ, ξ, μ)|²/4 from :func:`xr_spdc.kernels.overlap` (≤ 1e-13
+    1. B = κ = 0: h = |O(−2ξσ, ξ, μ)|²/4 from :func:`xr_spdc.numerics.overlap.overlap` (≤ 1e-13
        of its envelope).
     2. Otherwise the one-dimensional integral over s = τ − τ′ of the module docstring,
        the inner integral in closed form, by graded composite 24-point Gauss–Legendre on
@@ -146,7 +141,7 @@ def focusing_function(sigma: ArrayLike, xi: ArrayLike, B: ArrayLike = 0.0,
     Examples
     --------
     >>> import numpy as np
-    >>> from xr_spdc.walkoff import focusing_function
+    >>> from xr_spdc.numerics.walkoff import focusing_function
     >>> round(float(focusing_function(0.5735887545232851, 2.8375191194941384)), 12)
     1.067724974765
     >>> h = focusing_function([0.0, 0.5], 2.84, B=[[0.0], [1.0]])
@@ -338,8 +333,8 @@ def _integrand(s: np.ndarray, sigma: np.ndarray, xi: np.ndarray, B: np.ndarray,
         k2 = 2.0 * kappa[rows]
         ar, br, ss, r = a[rows], b[rows], s[rows], rest[rows]
         decay = np.exp(-k2 * r)  # e^{−2κ(b − s − a)}
-        j_i = _scaled_exp1(k2 * (ar + 1j)) - decay * _scaled_exp1(k2 * (br - ss + 1j))
-        j_s = _scaled_exp1(k2 * (ar + ss - 1j)) - decay * _scaled_exp1(k2 * (br - 1j))
+        j_i = scaled_exp1(k2 * (ar + 1j)) - decay * scaled_exp1(k2 * (br - ss + 1j))
+        j_s = scaled_exp1(k2 * (ar + ss - 1j)) - decay * scaled_exp1(k2 * (br - 1j))
         diff = (j_i - j_s) * np.exp(-0.5 * k2 * ss)  # e^{−κs}
         real[rows], imag[rows] = diff.real, diff.imag
     # Re[e^{iσs} i D/(2 + is)] e^{−βs²}, with i D (2 − is) = (sD_r − 2D_i) + i(2D_r + sD_i).
@@ -413,7 +408,7 @@ class _Inner:
 
     def __call__(self, s: float) -> float:
         sigma, beta, kappa, a = self.args
-        value, err, status = _quad_part(_real_integrand, a, self.b - s,
+        value, err, status = quad_part(_real_integrand, a, self.b - s,
                                         (s, sigma, beta, kappa, a), **self.options)
         self.max_err, self.status = max(self.max_err, err), max(self.status, status)
         return value
@@ -434,7 +429,7 @@ def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
     breaks = sorted({min(xi * (1 - abs(mu)), end), min(xi * (1 + abs(mu)), end)} - {0.0, end})
     # The outer integral through the same QUADPACK wrapper as the inner one (status codes,
     # and a limit that admits the breakpoints).
-    value, abserr, outer_status = _quad_part(inner, 0.0, end, (), epsabs, epsrel, limit,
+    value, abserr, outer_status = quad_part(inner, 0.0, end, (), epsabs, epsrel, limit,
                                              tuple(breaks))
     # h overflows where the scale e^{2κξ(1+μ)} does (κξ(1+μ) ≳ 354), as the "auto" method's
     # does: inf, flagged as a value that is not finite.
@@ -442,205 +437,20 @@ def _quad_point(sigma: float, xi: float, B: float, kappa: float, mu: float, *,
     scale = (math.exp(exponent) if exponent < _EXP_OVERFLOW else math.inf) / (2.0 * xi)
     value, err = value * scale, (abserr + inner.max_err * end) * scale
     status = max(outer_status, inner.status)
-    return value, err, status if math.isfinite(value) else _NOT_FINITE
+    return value, err, status if math.isfinite(value) else NOT_FINITE
 
 
-# ---------------------------------------------------------------------------- blocks
+def check_domain(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndarray,
+                 mu: np.ndarray) -> None:
+    """Refuse values h is not defined for: the last guard of a block computed directly.
 
-
-def check_block(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndarray,
-                mu: np.ndarray) -> None:
-    """Refuse values h is not defined for (dask blocks are only checked here)."""
+    Raises
+    ------
+    ValueError
+        A value is not finite, ``xi`` not positive or ``kappa`` negative.
+    """
     if not (np.isfinite(sigma).all() and np.isfinite(B).all() and np.isfinite(mu).all()
             and (xi > 0).all() and np.isfinite(xi).all() and (kappa >= 0).all()
             and np.isfinite(kappa).all()):
         raise ValueError("sigma, B and mu must be finite, xi positive and finite, kappa "
                          "non-negative and finite")
-
-
-def exact_block(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndarray,
-                mu: np.ndarray) -> tuple[np.ndarray]:
-    """:func:`focusing_function` on one block (the ``"auto"`` method)."""
-    check_block(sigma, xi, B, kappa, mu)
-    return (focusing_function(sigma, xi, B, kappa, mu),)
-
-
-def quad_block(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa: np.ndarray,
-               mu: np.ndarray, *, epsabs: float, epsrel: float, limit: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`focusing_quad` on one block (the ``"quad"`` method)."""
-    check_block(sigma, xi, B, kappa, mu)
-    result = focusing_quad(sigma, xi, B, kappa, mu, epsabs=epsabs, epsrel=epsrel, limit=limit)
-    return result.value, result.abserr, result.status
-
-
-#: The methods of :func:`focusing`, as :class:`xr_spdc.methods.Method` specs.  Costs measured
-#: on BK's domain (σ ∈ [−1, 3], ξ ∈ [0.1, 100], B ≤ 32) on one core: "auto" ~5–10 µs a
-#: point (blocks of ~30 ms), "quad" ~0.1–500 ms a point, ~12 ms on average (nested
-#: QUADPACK).  Quad blocks hold 32 points (~0.4 s), so that a progress bar moves and Ctrl-C
-#: or timeout= act within a block's time (on a warm pool, blocks of 8 and 32 measure the
-#: same: 5.19 s and 5.20 s for 32 × 32 points on 2 workers, benchmarks/bench_walkoff.py).
-METHODS: dict[str, Method] = {
-    "auto": Method(exact_block, (("h", np.float64),), block_size=4096,
-                   seconds_per_point=1e-5, isolate=False),
-    "quad": Method(quad_block, (("h", np.float64), ("abserr", np.float64),
-                                ("status", np.int8)),
-                   block_size=32, seconds_per_point=1.2e-2,
-                   options=("epsabs", "epsrel", "limit"), isolate=False),
-}
-
-# ------------------------------------------------------------------------------ labels
-
-FORMULA = ("h = 1/(4 xi) * double integral_a^b dtau dtau' exp(-kappa (tau + tau') + i sigma "
-           "(tau - tau') - (B^2/xi) (tau - tau')^2) / ((1 + i tau)(1 - i tau')), "
-           "a = -xi (1 + mu), b = xi (1 - mu) (mu as for the overlap; Boyd and Kleinman's "
-           "own mu is -mu)")
-REFERENCE = ("G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968); "
-             "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)")
-
-
-def _phase_input(ds: xr.Dataset | None, sigma: Any, phi: Any) -> tuple[str, Any]:
-    """Which of sigma and phi was given (exactly one; by default whichever ``ds`` has)."""
-    if sigma is not None and phi is not None:
-        raise TypeError("give sigma or phi, not both (sigma = -phi/(2 xi))")
-    if sigma is not None:
-        return "sigma", sigma
-    if phi is not None:
-        return "phi", phi
-    for role in ("sigma", "phi"):
-        if ds is not None and role in ds.variables:
-            return role, role
-    raise TypeError("give sigma (Boyd-Kleinman's phase parameter) or phi (the phase "
-                    "mismatch, rad): neither was passed"
-                    + ("" if ds is None else ", and the Dataset has no variable 'sigma' or "
-                       "'phi'"))
-
-
-def focusing(
-    ds: xr.Dataset | None = None,
-    sigma: str | xr.DataArray | float | None = None,
-    phi: str | xr.DataArray | float | None = None,
-    xi: str | xr.DataArray | float = "xi",
-    B: str | xr.DataArray | float | None = "B",
-    kappa: str | xr.DataArray | float | None = "kappa",
-    mu: str | xr.DataArray | float | None = "mu",
-    *,
-    method: str = "auto",
-    workers: int | Executor | None = None,
-    epsabs: float = EPSABS,
-    epsrel: float = EPSREL,
-    limit: int = LIMIT,
-    progress: bool | None = None,
-    chunks: int | str | dict[str, int] | None = None,
-    timeout: float | None = None,
-    start_method: None = None,
-) -> xr.DataArray:
-    """Boyd and Kleinman's focusing function h(σ, B, κ, ξ, μ) over labelled inputs.
-
-    .. math:: h = \\frac{1}{4\\xi}\\int_a^b\\!\\!\\int_a^b
-              \\frac{e^{-\\kappa(\\tau+\\tau') + i\\sigma(\\tau-\\tau')
-              - (B^2/\\xi)(\\tau-\\tau')^2}}{(1+i\\tau)(1-i\\tau')}\\,d\\tau\\,d\\tau',
-              \\quad a = -\\xi(1+\\mu),\\ b = \\xi(1-\\mu)
-
-    (Boyd & Kleinman, J. Appl. Phys. 39, 3597 (1968), Sec. II–III.)  With B = κ = 0 it is
-    ``|overlap|²/4`` with σ = −φ/(2ξ) and the same μ.  Second-harmonic power, or the
-    SPDC pair rate into Gaussian modes, is proportional to it.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset, optional
-        Holds the inputs as coordinates or data variables.
-    sigma : str, DataArray or float, optional
-        Boyd and Kleinman's phase parameter σ = Δk·b/2 (b the confocal parameter);
-        dimensionless.
-    phi : str, DataArray or float, optional
-        Or the package's phase mismatch φ = Δk·L in rad (σ = −φ/(2ξ)).  Give ``sigma`` or
-        ``phi``, not both; with neither, the Dataset's ``sigma`` or else ``phi``.
-    xi : str, DataArray or float, default "xi"
-        Focusing parameter ξ = L/b > 0.
-    B : str, DataArray or float, default "B"
-        Walk-off parameter B = ρ√(L k)/2 (see :func:`xr_spdc.beams.walkoff_parameters`);
-        h depends on B² only.  Used from ``ds`` if it has a variable "B", else 0 (None: 0
-        on purpose).
-    kappa : str, DataArray or float, default "kappa"
-        Absorption parameter κ = α b/2 ≥ 0; found like ``B``.
-    mu : str, DataArray or float, default "mu"
-        Focal position as for :func:`xr_spdc.overlap` (0: the focus at the crystal's centre);
-        found like ``B``.
-    method : {"auto", "quad"}
-        "auto": the one-dimensional exact reduction (:func:`focusing_function`, error
-        ≤ 1e-12); "quad": nested QUADPACK over the 2-D integral per point
-        (:func:`focusing_quad`; ``epsabs``, ``epsrel``, ``limit`` apply) — the reference,
-        milliseconds to seconds a point, the job a process pool is for.
-    workers, epsabs, epsrel, limit, progress, chunks, timeout, start_method
-        As for :func:`xr_spdc.overlap`.
-
-    Returns
-    -------
-    xarray.DataArray
-        Named "h", float64, over the broadcast dims of the inputs, which become coordinates
-        (with ``phi`` given, ``sigma`` = −φ/(2ξ) is added as a coordinate); attrs give
-        long_name, units, formula, references, method, the scalar B/κ/μ used, and for
-        "quad" QUADPACK's ``quad_max_abserr`` and ``quad_failed_points``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        Bad input, naming the argument and showing offending values.
-    xr_spdc.fanout.FanoutError
-        An evaluation failed (names the point; finished values in ``.partial``).
-
-    Examples
-    --------
-    >>> import numpy as np, xarray as xr
-    >>> from xr_spdc.walkoff import focusing
-    >>> ds = xr.Dataset(coords={"sigma": [0.0, 0.57], "xi": [1.0, 2.84],
-    ...                         "B": [0.0, 1.0, 4.0]})
-    >>> h = focusing(ds, workers=1)
-    >>> h.dims, h.dtype
-    (('sigma', 'xi', 'B'), dtype('float64'))
-    >>> round(float(h.sel(sigma=0.57, xi=2.84, B=0.0)), 6)  # Boyd and Kleinman's 1.068
-    1.067702
-    """
-    from .evaluate import evaluate
-
-    checked_workers, tolerances = inputs.check_common(ds, workers, progress, epsabs, epsrel,
-                                                      limit, timeout, start_method)
-    spec = METHODS[inputs.check_choice(method, "method", METHODS)]
-    options = {name: tolerances[name] for name in spec.options}
-
-    phase_role, phase = _phase_input(ds, sigma, phi)
-    given = {phase_role: phase, "xi": xi, "B": B, "kappa": kappa, "mu": mu}
-    # B, kappa and mu are found by name like phi and xi; absent (or None) they are 0.
-    named = {role: inputs.find_optional(ds, value, role) if role in ("B", "kappa", "mu")
-             else inputs.find(ds, value, role, default=role) for role, value in given.items()}
-    inputs.check_distinct(named)
-    named = {role: inputs.check_real(da, role, positive=role == "xi",
-                                     nonnegative=role == "kappa")
-             for role, da in named.items()}
-    if phase_role == "phi":
-        with xr.set_options(keep_attrs=False):
-            sig = (-named["phi"] / (2 * named["xi"])).rename("sigma")
-        named["sigma"] = sig
-    # Scalars that were passed as numbers add no coordinate (recorded in attrs instead).
-    args: dict[str, xr.DataArray | float] = {}
-    constants: dict[str, float] = {}
-    for role in ("sigma", "xi", "B", "kappa", "mu"):
-        da = named[role]
-        if da.ndim == 0 and not isinstance(given.get(role, phi), (str, xr.DataArray)):
-            args[role] = constants[role] = float(da)
-        else:
-            args[role] = da
-    if phase_role == "phi" and named["phi"].ndim == 0:
-        constants["phi"] = float(named["phi"])
-    if not any(isinstance(a, xr.DataArray) for a in args.values()):
-        args["xi"] = named["xi"]  # all numbers: a 0-d result
-        constants.pop("xi")
-    result = evaluate(spec, args, name="h", options=options, workers=checked_workers,
-                      progress=progress, timeout=timeout, chunks=chunks)
-    # phi too, where sigma was derived from it (labels.label_inputs keeps MultiIndex levels).
-    result = labels.label_inputs(result, {"phi": "phi"})
-    result.attrs = {"long_name": "Boyd-Kleinman focusing function h", "units": "1",
-                    "formula": FORMULA, "references": REFERENCE, "method": method,
-                    **constants, **options, "xr_spdc_version": __version__, **result.attrs}
-    return result

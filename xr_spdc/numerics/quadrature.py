@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .kernels import envelope
+from .overlap import envelope
 
 # Tighter than scipy's defaults (1.49e-8, 50): on Bennink's classic domain they keep the
 # error below 1e-14 of the envelope E(xi) for ~10 % more time (measured against mpmath).
@@ -43,7 +43,7 @@ STATUS_MEANINGS = {
     7: "QUADPACK failed with another message",
     8: "the integral or its error estimate is not finite (the integrand returned inf or NaN)",
 }
-_OUT_OF_PROMISE, _UNKNOWN, _NOT_FINITE = 6, 7, 8
+_OUT_OF_PROMISE, _UNKNOWN, NOT_FINITE = 6, 7, 8
 
 # QUADPACK's ier codes, keyed by the start of the message scipy.integrate.quad returns.
 _STATUS_BY_MESSAGE = {
@@ -160,7 +160,7 @@ class ComplexPart:
         return value.imag if self.imag else value.real
 
 
-def _quad_part(
+def quad_part(
     func: Callable[..., float],
     lower: float,
     upper: float,
@@ -178,7 +178,7 @@ def _quad_part(
     """
     if points and not (math.isfinite(lower) and math.isfinite(upper)):
         ends = [lower, *sorted(points, reverse=upper < lower), upper]
-        pieces = [_quad_part(func, a, b, args, epsabs / (len(ends) - 1), epsrel, limit)
+        pieces = [quad_part(func, a, b, args, epsabs / (len(ends) - 1), epsrel, limit)
                   for a, b in zip(ends[:-1], ends[1:], strict=True)]
         return (math.fsum(p[0] for p in pieces), math.fsum(p[1] for p in pieces),
                 max(p[2] for p in pieces))
@@ -193,7 +193,7 @@ def _quad_part(
     # its message otherwise; scipy hands back the message, not the code, so map it back.
     if not (math.isfinite(out[0]) and math.isfinite(out[1])):
         # QUADPACK reports ier = 0 for an integrand that returns inf at a node.
-        return out[0], out[1], _NOT_FINITE
+        return out[0], out[1], NOT_FINITE
     if len(out) == 3:
         return out[0], out[1], 0
     status = next((code for prefix, code in _STATUS_BY_MESSAGE.items()
@@ -245,7 +245,7 @@ def integrate_points(
     --------
     >>> import math
     >>> import numpy as np
-    >>> from xr_spdc.quad import integrate_points
+    >>> from xr_spdc.numerics.quadrature import integrate_points
     >>> res = integrate_points(lambda l: math.sqrt(abs(l)), lambda l: 0.0,
     ...                        np.array([-1.0]), np.array([1.0]), (), points=(0.0,))
     >>> round(float(res.value[0].real), 12), int(res.status[0])
@@ -265,9 +265,9 @@ def integrate_points(
     for i, (a, b) in enumerate(zip(lower.tolist(), upper.tolist(), strict=True)):
         point = tuple(column[i] for column in columns)
         inside = tuple(p for p in breaks if min(a, b) < p < max(a, b))
-        re, re_err, re_status = _quad_part(real_part, a, b, point, tolerance[i], epsrel, limit,
+        re, re_err, re_status = quad_part(real_part, a, b, point, tolerance[i], epsrel, limit,
                                            inside)
-        im, im_err, im_status = _quad_part(imag_part, a, b, point, tolerance[i], epsrel, limit,
+        im, im_err, im_status = quad_part(imag_part, a, b, point, tolerance[i], epsrel, limit,
                                            inside)
         value[i] = complex(re, im)
         abserr[i] = re_err + im_err
@@ -300,7 +300,8 @@ def overlap_quad(
     mu : array_like, optional
         Focal displacement μ (0: focus in the crystal's centre).
     epsabs : float, optional
-        Absolute tolerance in units of the envelope E(ξ, μ) (:func:`xr_spdc.kernels.envelope`),
+        Absolute tolerance in units of the envelope E(ξ, μ)
+        (:func:`xr_spdc.numerics.overlap.envelope`),
         shared by the real and imaginary parts: the error is at most about
         max(epsabs·E, epsrel·|O|) ≤ 1e-10·E with the defaults.
     epsrel, limit

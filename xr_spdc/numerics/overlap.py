@@ -65,7 +65,7 @@ _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(24)
 # errors ~1e-13).  φ = 0 exactly gives the arctangent law, in every regime.
 _TAYLOR_PHASE = 1e-8
 
-# _scaled_exp1 regions, from measurements against mpmath at 40 digits (all ≤ 2e-15
+# scaled_exp1 regions, from measurements against mpmath at 40 digits (all ≤ 2e-15
 # relative, tests/test_kernels.py::test_scaled_exp1_*):
 # |z| ≥ _ASYMPTOTIC_R: asymptotic series (DLMF 6.12.1); 40 terms; truncation ~ 40!/40^40.
 # q = |z| + Re z ≤ _SERIES_Q (and |z| < _ASYMPTOTIC_R): power series (DLMF 6.6.2), whose
@@ -170,7 +170,7 @@ def overlap(phi: ArrayLike, xi: ArrayLike, mu: ArrayLike = 0.0) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from xr_spdc.kernels import overlap
+    >>> from xr_spdc.numerics.overlap import overlap
     >>> o = overlap([0.0, -np.pi], 1.0)
     >>> o.dtype, o.shape
     (dtype('complex128'), (2,))
@@ -231,7 +231,7 @@ def envelope(xi: ArrayLike, mu: ArrayLike = 0.0) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from xr_spdc.kernels import envelope
+    >>> from xr_spdc.numerics.overlap import envelope
     >>> bool(envelope(1.0) == 2 * np.arcsinh(1.0))
     True
     >>> envelope([1.0, 2.0], mu=[[0.0], [0.5]]).shape
@@ -276,7 +276,7 @@ def check_domain(phi: ArrayLike, xi: ArrayLike, mu: ArrayLike = 0.0) -> None:
 
     Examples
     --------
-    >>> from xr_spdc.kernels import check_domain
+    >>> from xr_spdc.numerics.overlap import check_domain
     >>> check_domain([-3.0, 0.0], 2.84, 0.5)
     >>> check_domain(0.0, [1.0, 1e300])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -432,7 +432,7 @@ def _complex(real: np.ndarray, imag: np.ndarray) -> np.ndarray:
 
 def _closed_centred(phi: np.ndarray, xi: np.ndarray) -> np.ndarray:
     a = phi / (2.0 * xi)
-    u = np.exp(-0.5j * phi) * _scaled_exp1(_complex(a, 0.5 * phi))  # z1 = a(1 + i xi), l1 = -1
+    u = np.exp(-0.5j * phi) * scaled_exp1(_complex(a, 0.5 * phi))  # z1 = a(1 + i xi), l1 = -1
     return -2.0 * u.imag / np.sqrt(xi) + _branch_term(a, xi, np.ones(a.shape, dtype=bool))
 
 
@@ -446,11 +446,11 @@ def _closed_displaced(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray) -> np.nda
     # phi*l_j would cost ~eps |phi mu| (z_j's rounding is harmless: relative to g's argument).
     half = np.exp(-0.5j * phi)
     terms = _mul(_phase_of_product(phi, mu),
-                 _mul(half, _scaled_exp1(z1)) - _mul(np.conj(half), _scaled_exp1(z2)))
+                 _mul(half, scaled_exp1(z1)) - _mul(np.conj(half), scaled_exp1(z2)))
     return 1j * terms / np.sqrt(xi) + _branch_term(a, xi, (l1 < 0) & (l2 >= 0))
 
 
-def _scaled_exp1(z: ArrayLike) -> np.ndarray:
+def scaled_exp1(z: ArrayLike) -> np.ndarray:
     # g(z) = e^z E1(z), principal branch (on the negative real axis: the limit from above,
     # Im z = +0, as scipy.special.exp1), to <= 2e-15 relative, never overflowing.  z != 0.
     z = np.asarray(z, dtype=np.complex128)

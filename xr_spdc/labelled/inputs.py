@@ -94,7 +94,7 @@ def _coordinates(da: xr.DataArray) -> dict[Hashable, np.ndarray | None]:
             for d in da.dims}
 
 
-def _positions(da: xr.DataArray, mask: np.ndarray) -> str:
+def positions(da: xr.DataArray, mask: np.ndarray) -> str:
     """A few of ``da``'s values where ``mask`` is set, each with its position (see
     :func:`_positions_at`)."""
     return _positions_at(np.asarray(da.values), np.asarray(mask), _coordinates(da))
@@ -314,8 +314,8 @@ def check_common(ds: Any, workers: Any, progress: Any, epsabs: Any, epsrel: Any,
 
 def check_quad_options(epsabs: Any, epsrel: Any, limit: Any) -> dict[str, float | int]:
     """QUADPACK's tolerances and subdivision limit, checked: their types here, what QUADPACK
-    can run with by :func:`xr_spdc.quad.check_tolerances`."""
-    from .quad import check_tolerances
+    can run with by :func:`xr_spdc.numerics.quadrature.check_tolerances`."""
+    from ..numerics.quadrature import check_tolerances
 
     checked = {"epsabs": check_tolerance(epsabs, "epsabs"),
                "epsrel": check_tolerance(epsrel, "epsrel"),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import xarray as xr
 
-from ._version import __version__
+from .._version import __version__
 
 #: Attributes given to each input coordinate that has none of its own.
 INPUT_ATTRS: dict[str, dict[str, str]] = {
@@ -19,7 +19,7 @@ INPUT_ATTRS: dict[str, dict[str, str]] = {
     "mu": {"long_name": "focal displacement", "units": "1",
            "comment": "in units of L/2: the crystal spans l = 2z/L from -1-mu to 1-mu, z from "
                       "the focus, so the focus lies mu*L/2 beyond the crystal's centre"},
-    # Boyd and Kleinman's parameters (xr_spdc.walkoff.focusing).
+    # Boyd and Kleinman's parameters (xr_spdc.focusing).
     "sigma": {"long_name": "Boyd-Kleinman phase parameter sigma = -phi/(2 xi)", "units": "1"},
     "B": {"long_name": "walk-off parameter B", "units": "1"},
     "kappa": {"long_name": "absorption parameter kappa", "units": "1"},
@@ -29,6 +29,14 @@ OVERLAP_FORMULA = "O = sqrt(xi) * integral_{-1-mu}^{1-mu} exp(i*phi*l/2) / (1 - 
 
 REFERENCES = ("R. S. Bennink, Phys. Rev. A 81, 053805 (2010); "
               "G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968)")
+
+
+FOCUSING_FORMULA = ("h = 1/(4 xi) * double integral_a^b dtau dtau' exp(-kappa (tau + tau') "
+                    "+ i sigma (tau - tau') - (B^2/xi) (tau - tau')^2) / ((1 + i tau)(1 - i "
+                    "tau')), a = -xi (1 + mu), b = xi (1 - mu) (mu as for the overlap; Boyd and "
+                    "Kleinman's own mu is -mu)")
+FOCUSING_REFERENCES = ("G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968); "
+                       "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)")
 
 
 def overlap_attrs(method: str, options: Mapping[str, float]) -> dict[str, str | float | int]:

@@ -25,8 +25,8 @@ from typing import Any, cast
 import numpy as np
 import xarray as xr
 
-from . import inputs
-from .labels import INPUT_ATTRS
+from ..labelled import inputs
+from ..labelled.names import INPUT_ATTRS
 
 #: A real number, a 0-d numpy array, or a DataArray of real numbers.
 Real = float | np.ndarray | xr.DataArray
@@ -69,7 +69,7 @@ def _one_unit(named: Mapping[str, xr.DataArray], what: str) -> str | None:
     return next(iter(units.values()), None)
 
 
-def _triple(values: Any, name: str) -> tuple[Any, Any, Any]:
+def per_beam(values: Any, name: str) -> tuple[Any, Any, Any]:
     """(pump, signal, idler) from a sequence of three."""
     if isinstance(values, (str, bytes, xr.DataArray, np.ndarray)) or not isinstance(
             values, Sequence):
@@ -357,9 +357,9 @@ def aggregate_focus_from_beams(wavelengths: Sequence[Real], indices: Sequence[Re
     >>> round(float(ds.xi), 6), round(float(ds.xi_p), 6), float(ds.dk)
     (3.083627, 3.083627, 0.0)
     """
-    triples = {"wavelength": _triple(wavelengths, "wavelengths"),
-               "index": _triple(indices, "indices"),
-               "waist": _triple(waists, "waists")}
+    triples = {"wavelength": per_beam(wavelengths, "wavelengths"),
+               "index": per_beam(indices, "indices"),
+               "waist": per_beam(waists, "waists")}
     named = _checked({**{f"{what}_{j}": value for what, values in triples.items()
                          for j, value in zip(_BEAMS, values, strict=True)},
                       "length": length})
@@ -418,7 +418,7 @@ def walkoff_parameters(walkoff_angle: Real, length: Real, wavelength: Real,
         ``B`` = ρ√(L k)/2, ``kappa`` = α b/2, ``xi`` = L/b, ``confocal_parameter`` b = k w₀²
         (m) and ``k`` = 2π n/λ (rad/m), each labelled (long_name, units, formula), over the
         broadcast dims of the inputs.  ``B``, ``kappa`` and ``xi`` are what
-        :func:`xr_spdc.walkoff.focusing` takes.
+        :func:`xr_spdc.focusing` takes.
 
     Raises
     ------

@@ -1,0 +1,703 @@
+"""From the lab's parameters to φ: real crystals, poling, temperature (needs ``ndispers``).
+
+A photon-pair source is specified by a crystal, its length, temperature and poling period,
+the pump and signal wavelengths and the three polarisations.  This module turns those into
+the phase mismatch φ = Δk·L that :func:`xr_spdc.overlap` takes, with
+
+    Δk = k_p − k_s − k_i − 2π m/Λ,    k_j = 2π n_j(λ_j, T)/λ_j,    1/λ_i = 1/λ_p − 1/λ_s,
+
+the convention of Bennink (Phys. Rev. A 81, 053805 (2010), Eqs. 11–15 and 27) and of
+:mod:`xr_spdc.beams`: φ < 0 means the pump's wave number falls short of k_s + k_i + 2πm/Λ,
+which is where a focused source is brightest (φ* ≈ −1.04π at ξ ≈ 2.84).  A poling of period
+Λ offers the grating vectors ±2π|m|/Λ; m takes the sign of k_p − k_s − k_i, so that the
+grating cancels the material mismatch (m < 0 for type-II PPKTP, m > 0 for type-0 PPLN).
+
+The refractive indices come from the published Sellmeier and thermo-optic equations kept by
+`ndispers <https://pypi.org/project/ndispers/>`_ (MIT), never transcribed here.  It is an
+optional dependency: ``pip install -e ".[crystals]"``.
+
+Units: every length (wavelengths, crystal length, poling period, waists) in **metres**;
+temperature in **degrees Celsius** (ndispers' unit, and what a crystal oven displays);
+angles in radians.  The inputs are numbers or DataArrays, broadcast by xarray's rules
+(shared dims must have equal coordinates).
+
+Polarisations are ndispers' ``'o'``/``'e'`` labels, given in the order (pump, signal, idler).
+For the usual periodically poled crystals, propagating along x:
+
+=========================  ===================  ====================  =====================
+source                     ``crystal``          ``polarizations``     fields along
+=========================  ===================  ====================  =====================
+type-0 PPLN (d33)          ``"CLN_Jundt1997"``  ``("e", "e", "e")``   z, z, z
+                           or ``"SLN"``
+type-0 PPKTP (d33)         ``"KTP_xy"``         ``("o", "o", "o")``   z, z, z
+type-II PPKTP (d24)        ``"KTP_xy"``         ``("e", "e", "o")``   y, y, z
+=========================  ===================  ====================  =====================
+
+(In ndispers' ``KTP_xy`` the o-wave is polarised along z and the e-wave, at φ = 0, along y.)
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..labelled import inputs
+from .beams import aggregate_focus_from_beams, per_beam
+
+#: Temperature unit of every temperature here (and in ndispers).
+TEMPERATURE_UNITS = "degC"
+
+PHI_FORMULA = ("phi = (k_p - k_s - k_i - 2 pi m/Lambda) L, k_j = 2 pi n_j(lambda_j, T)/lambda_j, "
+               "1/lambda_i = 1/lambda_p - 1/lambda_s, m = order * sign(k_p - k_s - k_i)")
+
+REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 11-15, 27"
+
+# Plausible ranges, in metres: outside them a value was almost surely given in another
+# unit (nm or µm for a wavelength, mm for a length).  The message names the likely unit.
+_RANGES = {"wavelength": (1e-8, 1e-4), "length": (1e-6, 1.0), "poling_period": (1e-7, 1e-2),
+           "waist": (1e-7, 1e-1), "temperature": (-273.15, 1500.0)}
+
+_BEAMS = ("pump", "signal", "idler")
+
+
+# ---------------------------------------------------------------------------- the medium
+
+
+def medium(crystal: Any) -> Any:
+    """The ndispers medium for ``crystal``: an instance, or the name of a class in
+    ``ndispers.media.crystals`` (e.g. ``"KTP_xy"``, ``"CLN_Jundt1997"``, ``"SLN"``).
+
+    Raises
+    ------
+    ImportError
+        ndispers is not installed.
+    ValueError
+        No crystal of that name; the message lists the names there are.
+    TypeError
+        ``crystal`` is neither a name nor an ndispers medium.
+
+    Examples
+    --------
+    >>> medium("KTP_xy").plane
+    'xy'
+    """
+    try:
+        import ndispers
+    except ImportError:
+        raise ImportError('xr_spdc.crystals needs ndispers (published Sellmeier equations): '
+                          'pip install -e ".[crystals]"  (or: pip install "xr_spdc[crystals]")'
+                          ) from None
+    if isinstance(crystal, str):
+        cls = getattr(ndispers.media.crystals, crystal, None)
+        if not isinstance(cls, type):
+            names = sorted(n for n in dir(ndispers.media.crystals) if n[:1].isupper())
+            raise ValueError(f"crystal: ndispers.media.crystals has no crystal {crystal!r}; "
+                             f"it has {', '.join(names)}")
+        return cls()
+    if isinstance(crystal, ndispers._baseclass.Medium) and len(crystal.symbols) == 4:
+        return crystal
+    raise TypeError(f"crystal must be the name of an ndispers crystal (e.g. 'KTP_xy') or an "
+                    f"instance of one, not {type(crystal).__name__} ({crystal!r:.60})")
+
+
+def _source(med: Any) -> dict[str, str]:
+    """Attributes that say which Sellmeier data a result used, as ndispers names them."""
+    import ndispers
+
+    doc = (type(med).__doc__ or "").strip()
+    dois = sorted(set(re.findall(r"doi\.org/(10\.\S+?)(?=[\s)>,]|$)", doc)))
+    return {"crystal": type(med).__name__,
+            "crystal_description": doc.splitlines()[0].strip() if doc else "",
+            "sellmeier_source": f"ndispers {ndispers.__version__}: "
+                                f"ndispers.media.crystals.{type(med).__name__}",
+            "sellmeier_dois": ", ".join(dois)}
+
+
+def _angle(med: Any, angle: Any) -> float:
+    """The propagation angle ndispers varies for this medium (θ, or φ for an xy-plane
+    class); None: along a principal axis normal to z (θ = π/2, or φ = 0: along x)."""
+    if angle is None:
+        return 0.0 if med.phi_rad == "var" else np.pi / 2
+    if isinstance(angle, (bool, np.bool_)) or not isinstance(angle, numbers.Real) or \
+            not np.isfinite(float(angle)):
+        raise TypeError(f"angle must be a finite real number of radians (or None), not "
+                        f"{angle!r}")
+    return float(angle)
+
+
+def _polarizations(polarizations: Any) -> tuple[str, str, str]:
+    """(pump, signal, idler) from a sequence of three 'o'/'e', or a string such as "eeo"."""
+    if isinstance(polarizations, str) and len(polarizations) == 3:
+        polarizations = tuple(polarizations)
+    triple = per_beam(polarizations, "polarizations")
+    for beam, pol in zip(_BEAMS, triple, strict=True):
+        inputs.check_choice(pol, f"polarizations ({beam})", ("o", "e"))
+    return triple  # type: ignore[return-value]
+
+
+def _pol_label(pols: tuple[str, str, str]) -> str:
+    """The attrs' spelling: "pump e, signal e, idler o"."""
+    return ", ".join(f"{beam} {pol}" for beam, pol in zip(_BEAMS, pols, strict=True))
+
+
+# ---------------------------------------------------------------------------- checking
+
+
+def _checked(value: Any, role: str, kind: str | None) -> xr.DataArray:
+    """A float64 DataArray of finite numbers, > 0 unless a temperature, in the plausible
+    range of ``kind`` (metres; degC for "temperature") when given; errors name ``role``."""
+    da = inputs.check_real(inputs.find(None, value, role), role,
+                           positive=kind != "temperature")
+    if da.chunks is not None:
+        raise TypeError(f"{role} is dask-backed; the crystal functions evaluate eagerly: "
+                        f"pass {role}.compute()")
+    if kind is not None:
+        lo, hi = _RANGES[kind]
+        bad = (da.values < lo) | (da.values > hi)
+        if bad.any():
+            if kind == "temperature":
+                raise ValueError(f"{role} must be in degC, between {lo:g} and {hi:g}; not "
+                                 f"{inputs.positions(da, bad)}")
+            guess = {"wavelength": "nanometres or micrometres", "length": "millimetres",
+                     "poling_period": "micrometres", "waist": "micrometres"}[kind]
+            raise ValueError(f"{role} must be in metres (a {kind.replace('_', ' ')} between "
+                             f"{lo:g} and {hi:g} m); values such as "
+                             f"{inputs.positions(da, bad)} look like {guess}")
+    return da
+
+
+def _aligned(**named: xr.DataArray) -> dict[str, xr.DataArray]:
+    return inputs.align(named)
+
+
+def _order(order: Any) -> int:
+    if isinstance(order, (bool, np.bool_)) or not isinstance(order, numbers.Integral) or \
+            order < 1:
+        raise ValueError(f"order (the QPM order |m|) must be a positive integer, not "
+                         f"{order!r}")
+    return int(order)
+
+
+# ---------------------------------------------------------------------------- kernels
+
+
+def _apply(func: Any, *args: xr.DataArray, **kwargs: Any) -> xr.DataArray:
+    """``xr.apply_ufunc`` that keeps the coordinates' attrs (units for plots) but gives the
+    result no attrs of its own (the caller labels it)."""
+    result = xr.apply_ufunc(func, *args, join="exact", keep_attrs=True, **kwargs)
+    result.attrs = {}
+    return result
+
+
+def _index(med: Any, wavelength: xr.DataArray, temperature: xr.DataArray, pol: str,
+           angle: float) -> xr.DataArray:
+    """n(λ, T) for one polarisation, broadcast by xarray's rules (ndispers takes µm)."""
+    return _apply(
+        lambda lam, t: np.asarray(med.n(lam * 1e6, angle, t, pol=pol), dtype=np.float64),
+        wavelength, temperature)
+
+
+def _wave_numbers(med: Any, lam: dict[str, xr.DataArray], temperature: xr.DataArray,
+                  pols: tuple[str, str, str], angle: float
+                  ) -> tuple[dict[str, xr.DataArray], dict[str, xr.DataArray]]:
+    """(n_j, k_j = 2π n_j/λ_j in rad/m) for pump, signal and idler."""
+    n = {beam: _index(med, lam[beam], temperature, pol, angle)
+         for beam, pol in zip(_BEAMS, pols, strict=True)}
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        k = {beam: 2 * np.pi * n[beam] / lam[beam] for beam in _BEAMS}
+    return n, k
+
+
+def _idler(pump: xr.DataArray, signal: xr.DataArray) -> xr.DataArray:
+    """1/λ_i = 1/λ_p − 1/λ_s, refusing signals at or below the pump wavelength."""
+    bad = ~(signal > pump)
+    if bad.any():
+        s, p = xr.broadcast(signal, pump)
+        raise ValueError(f"signal must be longer than pump (energy conservation leaves no "
+                         f"idler otherwise): signal {inputs.positions(s, bad.values)}, "
+                         f"pump {inputs.positions(p, bad.values)}")
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        return 1 / (1 / pump - 1 / signal)
+
+
+def _grating(dk0: xr.DataArray, poling_period: xr.DataArray | None, order: int
+             ) -> xr.DataArray | float:
+    """2π m/Λ in rad/m with m = ±order, of the sign of k_p − k_s − k_i (0 without poling).
+
+    A square-wave poling has Fourier components at +2π m/Λ and −2π m/Λ alike; the one that
+    nearly cancels the material mismatch is the one that phase-matches, so its sign follows
+    that of k_p − k_s − k_i (negative for type-II PPKTP, positive for type-0 PPLN).
+    """
+    if poling_period is None:
+        return 0.0
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        return xr.apply_ufunc(np.sign, dk0) * (2 * np.pi * order) / poling_period
+
+
+def _process(crystal: Any, pump: Any, signal: Any, temperature: Any, polarizations: Any,
+             angle: Any) -> tuple[Any, float, tuple[str, str, str], dict[str, xr.DataArray],
+                                  xr.DataArray]:
+    """The checked common inputs: (medium, angle, pols, {pump, signal, idler}, T)."""
+    med = medium(crystal)
+    pols = _polarizations(polarizations)
+    named = _aligned(pump=_checked(pump, "pump", "wavelength"),
+                     signal=_checked(signal, "signal", "wavelength"),
+                     temperature=_checked(temperature, "temperature", "temperature"))
+    lam = {"pump": named["pump"], "signal": named["signal"]}
+    lam["idler"] = _idler(lam["pump"], lam["signal"])
+    return med, _angle(med, angle), pols, lam, named["temperature"]
+
+
+def _labelled_phi(phi: xr.DataArray, med: Any, pols: tuple[str, str, str], order: int,
+                  poled: bool) -> xr.DataArray:
+    return phi.rename("phi").assign_attrs(
+        long_name="phase mismatch", units="rad", formula=PHI_FORMULA,
+        convention="Bennink: dk = k_p - k_s - k_i - 2 pi m/Lambda; phi < 0: k_p short",
+        polarizations=_pol_label(pols),
+        qpm_order=order if poled else 0, temperature_units=TEMPERATURE_UNITS,
+        references=REFERENCE, **_source(med))
+
+
+# ---------------------------------------------------------------------------- public
+
+
+def refractive_index(crystal: Any, wavelength: Any, temperature: Any, *, polarization: str,
+                     angle: float | None = None) -> xr.DataArray:
+    """The refractive index n(λ, T) of a crystal, from ndispers' published equations.
+
+    Parameters
+    ----------
+    crystal : str or ndispers medium
+        E.g. ``"KTP_xy"``, ``"CLN_Jundt1997"``, ``"SLN"`` (see :func:`medium`).
+    wavelength : float or DataArray
+        Vacuum wavelength in m.
+    temperature : float or DataArray
+        Crystal temperature in °C.
+    polarization : {"o", "e"}
+        ndispers' label of the eigen-polarisation.
+    angle : float, optional
+        The propagation angle ndispers varies for this medium, in rad (θ from z, or φ from
+        x for an xy-plane class).  Default: along a principal axis normal to z (θ = π/2;
+        φ = 0, i.e. along x, for xy-plane classes): the geometry of poled crystals.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``n``, dimensionless, broadcast over the inputs, with the Sellmeier source in attrs.
+
+    Examples
+    --------
+    >>> round(float(refractive_index("CLN_Jundt1997", 1.064e-6, 24.5, polarization="e")), 4)
+    2.1558
+    """
+    med = medium(crystal)
+    pol = inputs.check_choice(polarization, "polarization", ("o", "e"))
+    named = _aligned(wavelength=_checked(wavelength, "wavelength", "wavelength"),
+                     temperature=_checked(temperature, "temperature", "temperature"))
+    n = _index(med, named["wavelength"], named["temperature"], pol, _angle(med, angle))
+    return n.rename("n").assign_attrs(long_name="refractive index", units="1",
+                                      polarization=pol, temperature_units=TEMPERATURE_UNITS,
+                                      **_source(med))
+
+
+def phase_mismatch(crystal: Any, *, pump: Any, signal: Any, temperature: Any, length: Any,
+                   polarizations: Sequence[str], poling_period: Any = None, order: int = 1,
+                   angle: float | None = None) -> xr.DataArray:
+    """The phase mismatch φ = Δk·L of collinear SPDC in a real crystal, ready for
+    :func:`xr_spdc.overlap`.
+
+    .. math:: \\Delta k = k_p - k_s - k_i - \\frac{2\\pi m}{\\Lambda},\\quad
+              k_j = \\frac{2\\pi n_j(\\lambda_j, T)}{\\lambda_j},\\quad
+              \\frac{1}{\\lambda_i} = \\frac{1}{\\lambda_p} - \\frac{1}{\\lambda_s}
+
+    (Bennink, Phys. Rev. A 81, 053805 (2010): Φ = Δk L of Eq. 27, with the grating vector
+    of quasi-phase matching.)
+
+    Parameters
+    ----------
+    crystal : str or ndispers medium
+        E.g. ``"KTP_xy"``, ``"CLN_Jundt1997"``, ``"SLN"`` (see :func:`medium`).
+    pump, signal : float or DataArray
+        Vacuum wavelengths λ_p < λ_s in m; the idler follows from energy conservation.
+    temperature : float or DataArray
+        Crystal temperature in °C.
+    length : float or DataArray
+        Crystal length L in m.
+    polarizations : (str, str, str) or str
+        ndispers' ``'o'``/``'e'`` labels of (pump, signal, idler), e.g. ``("e", "e", "o")``
+        or ``"eeo"``; see the module's table.
+    poling_period : float or DataArray, optional
+        Poling period Λ in m (None: no poling, birefringent phase matching).  The period at
+        the given temperature: thermal expansion of the grating is not modelled
+        (~1.5e-5/K in LiNbO₃ along x, a 0.1 % change over 70 K).
+    order : int, default 1
+        QPM order |m| ≥ 1.  The sign of m is that of k_p − k_s − k_i: a square-wave poling
+        has grating components at ±2π|m|/Λ, and the one that nearly cancels the material
+        mismatch is the one that phase-matches (m < 0 for type-II PPKTP, where
+        k_p < k_s + k_i; m > 0 for type-0 PPLN).
+    angle : float, optional
+        Propagation angle in rad, as in :func:`refractive_index` (default: along x).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``phi`` in rad, broadcast over the inputs' dims (with their coordinates), attrs
+        ``long_name``, ``units``, ``formula``, ``convention``, ``polarizations`` and the
+        Sellmeier source (``crystal``, ``sellmeier_source``, ``sellmeier_dois``).
+
+    Raises
+    ------
+    ImportError
+        ndispers is missing.
+    ValueError, TypeError
+        Bad input, naming the argument: e.g. a wavelength given in nm, a signal not longer
+        than the pump, an unknown crystal.
+
+    Warns
+    -----
+    ndispers.ValidityWarning
+        A wavelength outside the Sellmeier equation's validity range.
+    ndispers.TemperatureWarning
+        The medium has no thermo-optic data: temperature has no effect.
+
+    See Also
+    --------
+    poling_period : the Λ that makes φ = 0.
+    xr_spdc.overlap : O(φ, ξ).
+
+    Examples
+    --------
+    Type-II PPKTP, 775 nm → 1550 nm, over temperature:
+
+    >>> import numpy as np, xarray as xr
+    >>> T = xr.DataArray([20.0, 40.0, 60.0], dims="temperature")
+    >>> phi = phase_mismatch("KTP_xy", pump=775e-9, signal=1550e-9, temperature=T,
+    ...                      length=10e-3, poling_period=45.03e-6,
+    ...                      polarizations=("e", "e", "o"))
+    >>> phi.dims, phi.attrs["units"]
+    (('temperature',), 'rad')
+    """
+    med, ang, pols, lam, temp = _process(crystal, pump, signal, temperature, polarizations,
+                                         angle)
+    m = _order(order)
+    extra = {"length": _checked(length, "length", "length")}
+    if poling_period is not None:
+        extra["poling_period"] = _checked(poling_period, "poling_period", "poling_period")
+    extra = _aligned(**extra, temperature=temp)
+    _, k = _wave_numbers(med, lam, temp, pols, ang)
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        dk0 = k["pump"] - (k["signal"] + k["idler"])
+        dk = dk0 - _grating(dk0, extra.get("poling_period"), m)
+        phi = dk * extra["length"]
+    return _labelled_phi(phi, med, pols, m, poling_period is not None)
+
+
+def poling_period(crystal: Any, *, pump: Any, signal: Any, temperature: Any,
+                  polarizations: Sequence[str], order: int = 1,
+                  angle: float | None = None) -> xr.DataArray:
+    """The poling period Λ = 2π m/(k_p − k_s − k_i) that quasi-phase-matches a process
+    (Δk = 0 in :func:`phase_mismatch`).
+
+    Parameters
+    ----------
+    crystal, pump, signal, temperature, polarizations, order, angle
+        As for :func:`phase_mismatch` (metres, °C).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``poling_period`` in m, broadcast over the inputs.
+
+    Raises
+    ------
+    ValueError
+        Where k_p − k_s − k_i = 0: the process is birefringently phase-matched and needs
+        no poling.
+
+    Notes
+    -----
+    The period of the plane-wave optimum (φ = 0).  A focused source is brightest at
+    φ = φ_m(ξ) (−1.04π at ξ = 2.84), i.e. at Λ' = Λ/(1 − s φ_m Λ/(2π|m| L)) with s the
+    sign of k_p − k_s − k_i: a shorter period for type-0 PPLN (s = +1), a longer one for
+    type-II PPKTP (s = −1).
+
+    Examples
+    --------
+    Type-0 PPLN (Jundt's congruent LiNbO₃), 775 nm → 1550 nm at 25 °C:
+
+    >>> round(float(poling_period("CLN_Jundt1997", pump=775e-9, signal=1550e-9,
+    ...                           temperature=25.0, polarizations="eee")) * 1e6, 2)
+    18.97
+    """
+    med, ang, pols, lam, temp = _process(crystal, pump, signal, temperature, polarizations,
+                                         angle)
+    m = _order(order)
+    _, k = _wave_numbers(med, lam, temp, pols, ang)
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        dk0 = k["pump"] - (k["signal"] + k["idler"])
+    bad = ~(dk0.values != 0)
+    if bad.any():
+        raise ValueError(f"k_p - k_s - k_i is 0 (birefringently phase-matched: no poling "
+                         f"needed) at {inputs.positions(dk0, bad)}")
+    return (2 * np.pi * m / abs(dk0)).rename("poling_period").assign_attrs(
+        long_name="poling period", units="m", formula="Lambda = 2 pi |m|/|k_p - k_s - k_i|",
+        polarizations=_pol_label(pols),
+        qpm_order=m, temperature_units=TEMPERATURE_UNITS, **_source(med))
+
+
+def _scalar_root(func: Any, grid: np.ndarray, prefer: float) -> float:
+    """The root of ``func`` on ``grid`` (sign changes refined by Brent's method) nearest
+    ``prefer``; NaN if there is none."""
+    from scipy.optimize import brentq
+
+    values = func(grid)
+    change = np.nonzero(np.diff(np.signbit(values)) & np.isfinite(values[:-1])
+                        & np.isfinite(values[1:]))[0]
+    roots = [brentq(func, grid[i], grid[i + 1], xtol=1e-13 * abs(grid[i]) + 1e-300)
+             for i in change]
+    roots += [float(x) for x in grid[values == 0]]
+    if not roots:
+        return float("nan")
+    return float(min(roots, key=lambda r: abs(r - prefer)))
+
+
+def phase_matching_temperature(crystal: Any, *, pump: Any, signal: Any, poling_period: Any,
+                               polarizations: Sequence[str], order: int = 1,
+                               angle: float | None = None,
+                               bounds: tuple[float, float] = (0.0, 200.0)) -> xr.DataArray:
+    """The temperature at which a poled crystal phase-matches a process (Δk = 0).
+
+    Parameters
+    ----------
+    crystal, pump, signal, poling_period, polarizations, order, angle
+        As for :func:`phase_mismatch` (metres).
+    bounds : (float, float), default (0, 200)
+        Temperature range searched, in °C (a grid of 1 K steps, refined by Brent's method).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``temperature`` in °C over the inputs' dims; NaN where no temperature in ``bounds``
+        phase-matches.  Several roots: the one nearest the middle of ``bounds``.
+
+    Examples
+    --------
+    Gayer et al.'s MgO:SLN, 19.36 µm period, degenerate 772 nm → 1544 nm:
+
+    >>> t = phase_matching_temperature("SLN", pump=772e-9, signal=1544e-9,
+    ...                                poling_period=19.36e-6, polarizations="eee")
+    >>> 30 < float(t) < 50
+    True
+    """
+    med = medium(crystal)
+    pols = _polarizations(polarizations)
+    m, ang = _order(order), _angle(med, angle)
+    lo, hi = (float(b) for b in bounds)
+    if not lo < hi:
+        raise ValueError(f"bounds must be (low, high) in degC with low < high, not {bounds!r}")
+    named = _aligned(pump=_checked(pump, "pump", "wavelength"),
+                     signal=_checked(signal, "signal", "wavelength"),
+                     poling_period=_checked(poling_period, "poling_period", "poling_period"))
+    _idler(named["pump"], named["signal"])
+    grid = np.linspace(lo, hi, max(3, int(np.ceil(hi - lo)) + 1))
+
+    def solve(lp: float, ls: float, period: float) -> float:
+        li = 1 / (1 / lp - 1 / ls)
+        grating = 2 * np.pi * m / period
+
+        def dk(t: Any) -> Any:
+            n = [med.n(lam * 1e6, ang, t, pol=p) for lam, p in zip((lp, ls, li), pols,
+                                                                     strict=True)]
+            dk0 = 2 * np.pi * (n[0] / lp - n[1] / ls - n[2] / li)
+            return dk0 - np.sign(dk0) * grating
+        return _scalar_root(dk, grid, (lo + hi) / 2)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t = _apply(solve, named["pump"], named["signal"], named["poling_period"],
+                   vectorize=True)
+    return t.rename("temperature").assign_attrs(
+        long_name="phase-matching temperature", units=TEMPERATURE_UNITS,
+        formula="k_p - k_s - k_i - 2 pi m/Lambda = 0, m = order * sign(k_p - k_s - k_i)",
+        qpm_order=m,
+        search_bounds=f"{lo:g} to {hi:g} {TEMPERATURE_UNITS}", **_source(med))
+
+
+def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: Any,
+                 polarizations: Sequence[str], order: int = 1, angle: float | None = None,
+                 max_detuning: float = 0.3, points: int = 2001) -> xr.Dataset:
+    """Signal and idler wavelengths that phase-match (Δk = 0) at each temperature.
+
+    The temperature-tuning curve of a poled source: for a fixed pump and period, the signal
+    wavelength λ_s solving k_p − k_s − k_i = 2π m/Λ, with 1/λ_i = 1/λ_p − 1/λ_s.
+
+    Parameters
+    ----------
+    crystal, pump, temperature, poling_period, polarizations, order, angle
+        As for :func:`phase_mismatch` (metres, °C).
+    max_detuning : float, default 0.3
+        Signal frequencies searched: ν_p/2 · (1 ± max_detuning) (relative to degeneracy).
+    points : int, default 2001
+        Points of the search grid in signal frequency (each sign change of Δk is refined by
+        Brent's method to ~1e-13 relative).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``signal`` and ``idler`` wavelengths in m over the inputs' dims.  When signal and
+        idler have the same polarisation (type 0 and I) the two roots are one pair and
+        ``signal`` is the shorter wavelength; NaN where no root lies in the searched range
+        (e.g. beyond the temperature of degeneracy).  For type II the root nearest
+        degeneracy is returned.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> T = xr.DataArray([30.0, 40.0], dims="temperature", coords={"temperature": [30, 40]})
+    >>> ds = tuning_curve("SLN", pump=772e-9, temperature=T, poling_period=19.36e-6,
+    ...                   polarizations="eee")
+    >>> sorted(ds.data_vars)
+    ['idler', 'signal']
+    """
+    med = medium(crystal)
+    pols = _polarizations(polarizations)
+    m, ang = _order(order), _angle(med, angle)
+    if not (isinstance(max_detuning, numbers.Real) and 0 < max_detuning < 1):
+        raise ValueError(f"max_detuning must be a number in (0, 1), not {max_detuning!r}")
+    if isinstance(points, (bool, np.bool_)) or not isinstance(points, numbers.Integral) or \
+            points < 3:
+        raise ValueError(f"points must be an int >= 3, not {points!r}")
+    named = _aligned(pump=_checked(pump, "pump", "wavelength"),
+                     temperature=_checked(temperature, "temperature", "temperature"),
+                     poling_period=_checked(poling_period, "poling_period", "poling_period"))
+    symmetric = pols[1] == pols[2]
+    # relative signal-frequency offset from degeneracy: nu_s = nu_p/2 (1 + x)
+    grid = np.linspace(0.0 if symmetric else -max_detuning, max_detuning, points)
+
+    def solve(lp: float, t: float, period: float) -> float:
+        grating = 2 * np.pi * m / period
+
+        def dk(x: Any) -> Any:
+            ls = 2 * lp / (1 + np.asarray(x))
+            li = 2 * lp / (1 - np.asarray(x))
+            n = [med.n(lam * 1e6, ang, t, pol=p) for lam, p in zip((lp, ls, li), pols,
+                                                                     strict=True)]
+            dk0 = 2 * np.pi * (n[0] / lp - n[1] / ls - n[2] / li)
+            return dk0 - np.sign(dk0) * grating
+        x = _scalar_root(dk, grid, 0.0)
+        return 2 * lp / (1 + x)
+
+    import ndispers
+    with warnings.catch_warnings():
+        # the search runs across the whole grid; validity is judged on the result below
+        warnings.simplefilter("ignore", ndispers.ValidityWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        signal = _apply(solve, named["pump"], named["temperature"], named["poling_period"],
+                        vectorize=True)
+    with xr.set_options(keep_attrs=False):
+        idler = 1 / (1 / named["pump"] - 1 / signal)
+    common = dict(units="m", qpm_order=m, temperature_units=TEMPERATURE_UNITS,
+                  formula="k_p - k_s - k_i - 2 pi m/Lambda = 0, m = order * sign(k_p - k_s - "
+                          "k_i), 1/lambda_i = 1/lambda_p - 1/lambda_s", **_source(med))
+    return xr.Dataset({
+        "signal": signal.assign_attrs(long_name="phase-matched signal wavelength", **common),
+        "idler": idler.assign_attrs(long_name="phase-matched idler wavelength", **common)},
+        attrs={"polarizations": _pol_label(pols)})
+
+
+def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, length: Any,
+                   pump_waist: Any, polarizations: Sequence[str], poling_period: Any = None,
+                   order: int = 1, angle: float | None = None, signal_waist: Any = None,
+                   idler_waist: Any = None, workers: int | None = 1) -> xr.Dataset:
+    """φ, ξ and the overlap O(φ, ξ) of a real crystal over its lab parameters, e.g.
+    |O|² over (temperature, pump waist).
+
+    φ comes from :func:`phase_mismatch`, ξ from :func:`xr_spdc.aggregate_focus_from_beams`
+    (Bennink Eqs. 11–15) with the crystal's indices, and O from :func:`xr_spdc.overlap`
+    (Eq. 27).  ``|O|²/4`` is Boyd and Kleinman's h, the single-mode pair rate per unit pump
+    power and crystal length, up to constants, at fixed φ.
+
+    Parameters
+    ----------
+    crystal, pump, signal, temperature, length, polarizations, poling_period, order, angle
+        As for :func:`phase_mismatch` (metres, °C).
+    pump_waist : float or DataArray
+        Pump waist radius w_p (1/e² intensity) in m.
+    signal_waist, idler_waist : float or DataArray, optional
+        Waist radii of the collected modes in m.  Default: the same confocal parameter as
+        the pump (k_j w_j² = k_p w_p², so ξ_s = ξ_i = ξ_p), Bennink's choice.
+    workers : int or None, default 1
+        Passed to :func:`xr_spdc.overlap`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``phi`` (rad), ``xi`` (aggregate focus), ``overlap`` (complex O), ``intensity``
+        (|O|²), ``brightness`` (4|O|²/(A₊B₊)) and Bennink's ``rate_factor``
+        arctan(ξ)/(A₊B₊), broadcast over the inputs.
+
+    Notes
+    -----
+    Bennink's pair rate into the collected modes scales as arctan(ξ)/(A₊B₊) (Eqs. 40–41),
+    and ∫|O(φ, ξ)|² dφ = 8π arctan ξ: per unit φ (i.e. per unit bandwidth) the rate is
+    ∝ |O|²/(A₊B₊).  ``brightness`` = 4|O|²/(A₊B₊) equals |O|² for equal foci
+    (A₊ = B₊ = 2) and is smaller otherwise (A₊B₊ ≥ 4 when Δk = 0; the material Δk of a
+    poled crystal, ~1 % of k_p, moves that bound by about as much).  With signal and idler waists
+    fixed and Δk ≈ 0, ξ ≈ ξ_s does not depend on the pump waist (see
+    :func:`xr_spdc.beams.aggregate_focus`): |O|² is then flat along the pump waist and
+    ``brightness`` is what picks the best pump waist.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> T = xr.DataArray(np.linspace(20, 40, 3), dims="temperature")
+    >>> w = xr.DataArray([20e-6, 40e-6], dims="pump_waist")
+    >>> ds = brightness_map("KTP_xy", pump=775e-9, signal=1550e-9, temperature=T,
+    ...                     length=10e-3, pump_waist=w, poling_period=45.03e-6,
+    ...                     polarizations="eeo")
+    >>> ds.intensity.dims
+    ('temperature', 'pump_waist')
+    """
+    from ..labelled.route import overlap
+
+    phi = phase_mismatch(crystal, pump=pump, signal=signal, temperature=temperature,
+                         length=length, polarizations=polarizations,
+                         poling_period=poling_period, order=order, angle=angle)
+    med, ang, pols, lam, temp = _process(crystal, pump, signal, temperature, polarizations,
+                                         angle)
+    n, k = _wave_numbers(med, lam, temp, pols, ang)
+    wp = _checked(pump_waist, "pump_waist", "waist")
+    waists = {"pump": wp}
+    for beam, given in (("signal", signal_waist), ("idler", idler_waist)):
+        if given is None:  # same confocal parameter as the pump: w_j = w_p sqrt(k_p/k_j)
+            with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+                waists[beam] = wp * np.sqrt(k["pump"] / k[beam])
+        else:
+            waists[beam] = _checked(given, f"{beam}_waist", "waist")
+    focus = aggregate_focus_from_beams([lam[b] for b in _BEAMS], [n[b] for b in _BEAMS],
+                                       [waists[b] for b in _BEAMS],
+                                       _checked(length, "length", "length"))
+    o = overlap(phi=phi, xi=focus.xi.rename("xi"), workers=workers)
+    with xr.set_options(keep_attrs=False):
+        intensity = abs(o) ** 2
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        brightness = 4 * intensity / (focus.A_plus * focus.B_plus)
+    ds = xr.Dataset({
+        "phi": phi, "xi": focus.xi, "rate_factor": focus.rate_factor,
+        "overlap": o.reset_coords(drop=True),
+        "intensity": intensity.reset_coords(drop=True).assign_attrs(
+            long_name="|O|^2", units="1", description="4 h (Boyd-Kleinman)"),
+        "brightness": brightness.reset_coords(drop=True).rename("brightness").assign_attrs(
+            long_name="pair brightness 4|O|^2/(A+ B+)", units="1",
+            formula="4 |O|^2/(A+ B+)",
+            description="pairs per unit phi (bandwidth) in the collected modes, per pump "
+                        "power and up to constants; equals |O|^2 for equal foci")})
+    ds.attrs = {"temperature_units": TEMPERATURE_UNITS, "references": REFERENCE,
+                **_source(med)}
+    return ds
