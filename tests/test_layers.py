@@ -92,9 +92,9 @@ def test_a_name_moved_into_a_namespace_warns_and_names_its_new_home(name, namesp
 
 
 def test_every_public_name_resolves():
-    import xr_spdc
-
     import types
+
+    import xr_spdc
 
     for name in xr_spdc.__all__:
         value = getattr(xr_spdc, name)

@@ -140,7 +140,7 @@ def prepare(obj: xr.DataArray | xr.Dataset, *, title: str | None = None,
         role = "coordinate" if name in ds.coords else "variable"
         variable.attrs = _check_attrs(f"{role} {name!r}", variable.attrs)
     attrs = _check_attrs("the Dataset", ds.attrs)
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     line = f"{now}: written by xr_spdc {__version__} (xr_spdc.io.to_netcdf, {engine})"
     attrs.update({
         "Conventions": CONVENTIONS,
