@@ -183,7 +183,8 @@ class MgOLN_Gayer2008(Uniax_3m):
     Sellmeier equation (wl in µm, T in degC)
     ----------------------------------------
         n**2 = a1 + b1 f + (a2 + b2 f)/(wl**2 - (a3 + b3 f)**2) + (a4 + b4 f)/(wl**2 - a5**2)
-               - a6 wl**2,        f = (T - 24.5)(T + 24.5 + 2 x 273.16)
+               - a6 wl**2                              (Gayer et al. 2008, Eq. 2)
+        f = (T - 24.5)(T + 24.5 + 2 x 273.16)          (Eq. 3)
 
         5% MgO:CLN, n_e:  a1 = 5.756, a2 = 0.0983, a3 = 0.2020, a4 = 189.32, a5 = 12.52,
                           a6 = 1.32e-2, b1 = 2.860e-6, b2 = 4.700e-8, b3 = 6.113e-8,
@@ -201,8 +202,11 @@ class MgOLN_Gayer2008(Uniax_3m):
 
     Validity range
     --------------
-    0.5-4 µm, from room temperature to ~200 degC (the range ndispers' SLN states for the
-    same paper's coefficients); wavelengths outside it give ndispers' ValidityWarning.
+    0.5-4 µm and 20-200 degC, the paper's range (as quoted with its Eqs. 2-3 and Table 1
+    in emircbngl/blender-optics-simulator PR #44, whose author had the paper, and as
+    ndispers' SLN states for the same paper); wavelengths outside it give ndispers'
+    ValidityWarning.  b4 = 1.516e-4 for n_e (an earlier PyNLO transcription had 1.526e-5:
+    PyNLO issue #55).
     Covesion tabulates n_e from 0.532 to 3.5 µm and 30 to 150 degC.  Like every Gayer
     set (see ndispers' SLN), the equation was fitted to quasi-phase-matching data, i.e. to
     index differences: periods, tuning and group velocities are what it constrains; the
