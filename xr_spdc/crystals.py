@@ -8,6 +8,7 @@ in :mod:`xr_spdc.physics.crystals`; this module is where users find them.
 from __future__ import annotations
 
 from .physics.crystals import (
+    SHORT_NAMES,
     brightness_map,
     medium,
     phase_matching_temperature,
@@ -18,6 +19,7 @@ from .physics.crystals import (
 )
 
 __all__ = [
+    "SHORT_NAMES",
     "brightness_map",
     "medium",
     "phase_matching_temperature",

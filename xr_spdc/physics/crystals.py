@@ -12,9 +12,11 @@ which is where a focused source is brightest (φ* ≈ −1.04π at ξ ≈ 2.84).
 Λ offers the grating vectors ±2π|m|/Λ; m takes the sign of k_p − k_s − k_i, so that the
 grating cancels the material mismatch (m < 0 for type-II PPKTP, m > 0 for type-0 PPLN).
 
-The refractive indices come from the published Sellmeier and thermo-optic equations kept by
-`ndispers <https://pypi.org/project/ndispers/>`_ (MIT), never transcribed here.  It is an
-optional dependency: ``pip install -e ".[crystals]"``.
+The refractive indices come from published Sellmeier and thermo-optic equations, as
+`ndispers <https://pypi.org/project/ndispers/>`_ (MIT) media: ndispers' own, or the cited ones
+of :mod:`xr_spdc.physics.media` that reproduce commercial poling periods (the short names of
+:data:`SHORT_NAMES`, e.g. ``"KTP"``, ``"MgO:LN"``).  It is an optional dependency:
+``pip install -e ".[crystals]"``.
 
 Units: every length (wavelengths, crystal length, poling period, waists) in **metres**;
 temperature in **degrees Celsius** (ndispers' unit, and what a crystal oven displays);
@@ -29,11 +31,15 @@ source                     ``crystal``          ``polarizations``     fields alo
 =========================  ===================  ====================  =====================
 type-0 PPLN (d33)          ``"CLN_Jundt1997"``  ``("e", "e", "e")``   z, z, z
                            or ``"SLN"``
-type-0 PPKTP (d33)         ``"KTP_xy"``         ``("o", "o", "o")``   z, z, z
-type-II PPKTP (d24)        ``"KTP_xy"``         ``("e", "e", "o")``   y, y, z
+type-0 PPKTP (d33)         ``"KTP"``            ``("o", "o", "o")``   z, z, z
+                           or ``"KTP_xy"``
+type-II PPKTP (d24)        ``"KTP"``            ``("e", "e", "o")``   y, y, z
+                           or ``"KTP_xy"``
 =========================  ===================  ====================  =====================
 
-(In ndispers' ``KTP_xy`` the o-wave is polarised along z and the e-wave, at φ = 0, along y.)
+(In ``"KTP"`` and ndispers' ``KTP_xy`` the o-wave is polarised along z and the e-wave, at
+φ = 0, along y.  ``"KTP"`` gives the commercial periods, e.g. 46.2 µm for type-II
+775 → 1550 nm at 25 °C; ``"KTP_xy"`` is Kato & Takaoka's, 45.03 µm.)
 """
 
 from __future__ import annotations
@@ -69,9 +75,33 @@ _BEAMS = ("pump", "signal", "idler")
 # ---------------------------------------------------------------------------- the medium
 
 
+#: Short names for the crystals sold periodically poled, and the equations that reproduce
+#: their published poling periods (tests/test_media.py).  ndispers' own class names
+#: ("KTP_xy", "SLN", "CLN_Jundt1997", ...) keep naming ndispers' classes.
+SHORT_NAMES: dict[str, tuple[str, str]] = {
+    "KTP": ("xr_spdc.physics.media", "KTP_Fradkin_xy"),
+    "MgO:LN": ("xr_spdc.physics.media", "MgOLN_Gayer2008"),
+    "MgO:SLN": ("ndispers.media.crystals", "SLN"),
+    "LN": ("ndispers.media.crystals", "CLN_Jundt1997"),
+}
+
+
 def medium(crystal: Any) -> Any:
-    """The ndispers medium for ``crystal``: an instance, or the name of a class in
-    ``ndispers.media.crystals`` (e.g. ``"KTP_xy"``, ``"CLN_Jundt1997"``, ``"SLN"``).
+    """The ndispers medium for ``crystal``: an instance, a short name of
+    :data:`SHORT_NAMES`, or the name of a class in ``ndispers.media.crystals``.
+
+    =======================  ===================================================================
+    ``"KTP"``                :class:`xr_spdc.physics.media.KTP_Fradkin_xy` (Fradkin n_z, König &
+                             Wong n_y, Emanueli & Arie dn/dT): commercial PPKTP periods
+    ``"MgO:LN"``             :class:`xr_spdc.physics.media.MgOLN_Gayer2008`: 5 mol% MgO-doped
+                             congruent LiNbO3, both rays (Gayer et al. 2008)
+    ``"MgO:SLN"``            ndispers' ``SLN``: 1 mol% MgO-doped stoichiometric LiNbO3, e-ray
+                             (Gayer et al. 2008)
+    ``"LN"``                 ndispers' ``CLN_Jundt1997``: undoped congruent LiNbO3, e-ray
+    =======================  ===================================================================
+
+    Any other name is looked up in ``ndispers.media.crystals`` (e.g. ``"KTP_xy"``, Kato &
+    Takaoka's KTP; ``"CLN_Zelmon1997"``; ``"SLN"``).
 
     Raises
     ------
@@ -86,6 +116,8 @@ def medium(crystal: Any) -> Any:
     --------
     >>> medium("KTP_xy").plane
     'xy'
+    >>> type(medium("KTP")).__name__
+    'KTP_Fradkin_xy'
     """
     try:
         import ndispers
@@ -94,11 +126,17 @@ def medium(crystal: Any) -> Any:
                           'pip install -e ".[crystals]"  (or: pip install "xr_spdc[crystals]")'
                           ) from None
     if isinstance(crystal, str):
+        if crystal in SHORT_NAMES:
+            import importlib
+
+            module, name = SHORT_NAMES[crystal]
+            return getattr(importlib.import_module(module), name)()
         cls = getattr(ndispers.media.crystals, crystal, None)
         if not isinstance(cls, type):
             names = sorted(n for n in dir(ndispers.media.crystals) if n[:1].isupper())
-            raise ValueError(f"crystal: ndispers.media.crystals has no crystal {crystal!r}; "
-                             f"it has {', '.join(names)}")
+            raise ValueError(f"crystal: no crystal {crystal!r}; the short names are "
+                             f"{', '.join(SHORT_NAMES)}, and ndispers.media.crystals has "
+                             f"{', '.join(names)}")
         return cls()
     if isinstance(crystal, ndispers._baseclass.Medium) and len(crystal.symbols) == 4:
         return crystal
@@ -114,9 +152,19 @@ def _source(med: Any) -> dict[str, str]:
     dois = sorted(set(re.findall(r"doi\.org/(10\.\S+?)(?=[\s)>,]|$)", doc)))
     return {"crystal": type(med).__name__,
             "crystal_description": doc.splitlines()[0].strip() if doc else "",
-            "sellmeier_source": f"ndispers {ndispers.__version__}: "
-                                f"ndispers.media.crystals.{type(med).__name__}",
+            "sellmeier_source": f"ndispers {ndispers.__version__}: {_class_path(med)}",
             "sellmeier_dois": ", ".join(dois)}
+
+
+def _class_path(med: Any) -> str:
+    """Where a medium's class lives: ndispers' public name for its own media (its classes
+    are defined in private modules), the defining module for any other."""
+    import ndispers
+
+    name = type(med).__name__
+    if getattr(ndispers.media.crystals, name, None) is type(med):
+        return f"ndispers.media.crystals.{name}"
+    return f"{type(med).__module__}.{name}"
 
 
 def _angle(med: Any, angle: Any) -> float:
@@ -198,9 +246,24 @@ def _apply(func: Any, *args: xr.DataArray, **kwargs: Any) -> xr.DataArray:
 def _index(med: Any, wavelength: xr.DataArray, temperature: xr.DataArray, pol: str,
            angle: float) -> xr.DataArray:
     """n(λ, T) for one polarisation, broadcast by xarray's rules (ndispers takes µm)."""
+    if pol == "o":
+        _check_has_ordinary(med)
     return _apply(
         lambda lam, t: np.asarray(med.n(lam * 1e6, angle, t, pol=pol), dtype=np.float64),
         wavelength, temperature)
+
+
+def _check_has_ordinary(med: Any) -> None:
+    """Refuse an ordinary wave in a medium whose source gives only n_e (SLN, CLN_Jundt1997),
+    naming media that have both rays, rather than ndispers' bare 'must be e'.  ndispers
+    marks such media with ``_default_pol = 'e'`` (checked without building any sympy
+    expression, so compiled media still need no sympy)."""
+    if getattr(med, "_default_pol", "o") == "e":
+        raise ValueError(
+            f"polarizations: {type(med).__name__} has no ordinary-ray ('o') equation (its "
+            f"source gives n_e only); for an 'o' wave in LiNbO3 use 'MgO:LN' (5% MgO:CLN, "
+            f"Gayer 2008, with temperature), 'CLN_Edwards1984' (undoped, with temperature) "
+            f"or 'CLN_Zelmon1997' (undoped, 21 degC)")
 
 
 def _wave_numbers(med: Any, lam: dict[str, xr.DataArray], temperature: xr.DataArray,
@@ -246,6 +309,8 @@ def _process(crystal: Any, pump: Any, signal: Any, temperature: Any, polarizatio
     """The checked common inputs: (medium, angle, pols, {pump, signal, idler}, T)."""
     med = medium(crystal)
     pols = _polarizations(polarizations)
+    if "o" in pols:
+        _check_has_ordinary(med)
     named = _aligned(pump=_checked(pump, "pump", "wavelength"),
                      signal=_checked(signal, "signal", "wavelength"),
                      temperature=_checked(temperature, "temperature", "temperature"))
@@ -497,6 +562,8 @@ def phase_matching_temperature(crystal: Any, *, pump: Any, signal: Any, poling_p
     """
     med = medium(crystal)
     pols = _polarizations(polarizations)
+    if "o" in pols:
+        _check_has_ordinary(med)
     m, ang = _order(order), _angle(med, angle)
     lo, hi = (float(b) for b in bounds)
     if not lo < hi:
@@ -567,6 +634,8 @@ def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: An
     """
     med = medium(crystal)
     pols = _polarizations(polarizations)
+    if "o" in pols:
+        _check_has_ordinary(med)
     m, ang = _order(order), _angle(med, angle)
     if not (isinstance(max_detuning, numbers.Real) and 0 < max_detuning < 1):
         raise ValueError(f"max_detuning must be a number in (0, 1), not {max_detuning!r}")
