@@ -28,8 +28,11 @@ if __name__ == "__main__":
     o = ds.spdc.overlap(xi=2.84, mu="mu")
     h = o.spdc.h()
     fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-    h.assign_coords(phi_over_pi=(h.phi / np.pi).assign_attrs(
-        long_name="phase mismatch φ/π")).plot(x="phi_over_pi", y="mu", ax=ax, cmap="viridis")
+    # φ/π is dimensionless: a new coordinate, not φ's (which would keep its unit, rad).
+    phi_over_pi = xr.DataArray(h.phi.values / np.pi, dims="phi",
+                               attrs={"long_name": "phase mismatch φ/π"})
+    h.assign_coords(phi_over_pi=phi_over_pi).plot(x="phi_over_pi", y="mu", ax=ax,
+                                                  cmap="viridis")
     ax.set_ylabel("focal displacement μ (focus μL/2 beyond the centre)")
     ax.set_title("Boyd–Kleinman h = |O|²/4 at ξ = 2.84")
     fig.savefig("displaced_focus.png", dpi=120)
