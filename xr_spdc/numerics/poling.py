@@ -217,8 +217,10 @@ def focused_overlap(phi: ArrayLike, xi: ArrayLike, walls: ArrayLike, signs: Arra
     Cancellation among the 10^3–10^4 domains (far from phase matching the sum is ≪ E) costs
     nothing beyond this absolute bound: every term is accurate relative to its own share of
     E, never relative to a larger intermediate.  (Subtracting the ideal grating first would
-    only matter for a relative, not absolute, accuracy far in the wings.)  Cost: one kernel
-    point per (φ, ξ) and domain, ~1 µs.
+    only matter for a relative, not absolute, accuracy far in the wings.)  Measured against
+    mpmath (tests/test_poling.py): ≤ 2e-15·E for a 10^4-domain grating on its peak and off
+    it (|O| down to 6e-6·E), and ≤ 3e-16·E for a random 31-domain pattern.  Cost: one
+    kernel point per (φ, ξ) and domain, ~1 µs (20 φ × 10^4 domains: ~0.15 s).
 
     References
     ----------
