@@ -199,9 +199,11 @@ def test_apodization_purity_gain():
     # PPKTP type II 775 -> 1550 nm, L = 30 mm, Lambda = 46.1 um, group indices from ndispers
     # KTP_xy at 25 C (1.8103, 1.7629, 1.8516: near-symmetric group-velocity matching), each
     # pump bandwidth at its design's optimum (found by a bounded scalar search, by hand).
-    # Published: the sinc PMF of a periodic crystal limits the purity to ~0.8 (quoted as
-    # ~0.82 by Graffitti et al. 2017/2018); Gaussian apodization lifts it to ~0.99+
-    # (Tambasco et al. 2016: 0.996 for tracking in KTP; Graffitti et al. 2017: >0.99).
+    # Published: the sinc PMF of a periodic crystal limits the purity to ~0.8 and Gaussian
+    # apodization lifts it to ~0.99+ (Graffitti et al., QST 2, 035001 (2017), for PPKTP at
+    # 1550 nm, as summarised in issue 25's brief: the paper's own table was not read here);
+    # Tambasco et al., Opt. Express 24, 19616 (2016), abstract: purity ~0.996 for a
+    # Gaussian PMF by tracking in KTP.
     # Ours (this grid, 121^2 over +-10 sinc zeros): periodic 0.8102, duty cycle 0.9991,
     # tracking 0.9975; on 301^2 over +-20 zeros: 0.8064, 0.9990, 0.9956 (the sinc's tails
     # need the wider window: the grid's error is ~4e-3 here, covered by the bounds).
