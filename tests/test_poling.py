@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xr_spdc import kernels
+from xr_spdc.numerics import overlap as kernels
 from xr_spdc.numerics import poling
 
 REF = np.load(Path(__file__).parent / "data" / "poling_references.npz")

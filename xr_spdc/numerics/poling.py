@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from xr_spdc import kernels
+from . import overlap as kernels
 
 __all__ = [
     "duty_cycle_apodization",
@@ -170,7 +170,7 @@ def focused_overlap(phi: ArrayLike, xi: ArrayLike, walls: ArrayLike, signs: Arra
               \frac{s(l)\,e^{i\phi l/2}}{1 - i\xi l}\,dl,\qquad l = \frac{2z}{L} - \mu,
 
     Bennink's overlap with d(z)'s sign inside; for a single domain of sign +1 on
-    [−L/2, L/2] it is :func:`xr_spdc.kernels.overlap` (φ, ξ, μ).
+    [−L/2, L/2] it is :func:`xr_spdc.numerics.overlap.overlap` (φ, ξ, μ).
 
     Parameters
     ----------
@@ -193,7 +193,7 @@ def focused_overlap(phi: ArrayLike, xi: ArrayLike, walls: ArrayLike, signs: Arra
     ------
     ValueError
         As :func:`phase_matching` for the pattern; and where the kernel refuses its
-        arguments (:func:`xr_spdc.kernels.check_domain`).
+        arguments (:func:`xr_spdc.numerics.overlap.check_domain`).
 
     Notes
     -----
@@ -207,7 +207,7 @@ def focused_overlap(phi: ArrayLike, xi: ArrayLike, walls: ArrayLike, signs: Arra
     kernel's closed form (for the far domains, |μ'| ≥ 2, its exact-to-rounding
     Gauss–Legendre rule).  Error bound: the kernel is within 1e-13 of its envelope E, and
     √(w/2)·E(ξw/2, −2c/w) = √ξ∫_{l_a}^{l_b} dl/|1 − iξl|, so the domains' envelopes add up
-    exactly to the pattern's envelope :func:`xr_spdc.kernels.envelope` (ξ, μ).  With the
+    exactly to the pattern's envelope :func:`xr_spdc.numerics.overlap.envelope` (ξ, μ).  With the
     rounding of the scaled arguments (phase φc/2 to ε|φc|/2, the problem's own conditioning,
     as in :func:`phase_matching`) and of the sum,
 
@@ -229,7 +229,7 @@ def focused_overlap(phi: ArrayLike, xi: ArrayLike, walls: ArrayLike, signs: Arra
     Examples
     --------
     >>> import numpy as np
-    >>> from xr_spdc import kernels
+    >>> from xr_spdc.numerics import overlap as kernels
     >>> from xr_spdc.numerics.poling import focused_overlap
     >>> L = 1e-3
     >>> o = focused_overlap(-3.0, 2.84, [-L / 2, -L / 8, L / 3, L / 2], [1.0, 1.0, 1.0])
