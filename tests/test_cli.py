@@ -297,3 +297,13 @@ def test_the_workers_help_says_what_the_api_says():
     help_text = " ".join(cli._parser().format_help().split())
     assert "N > 1: a pool of N worker processes; 1: in this process" in help_text
     assert "this one included" not in help_text
+
+
+def test_a_warning_is_printed_as_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "xr_spdc.cli", "--points", "4", "4",
+                           "--workers", "64", "--no-progress", "-o", str(tmp_path / "w.nc")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    warning, summary = done.stderr.splitlines()
+    assert warning.startswith("xr-spdc: warning: workers=64 capped at ")
+    assert summary.startswith("xr-spdc: wrote")

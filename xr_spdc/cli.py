@@ -12,6 +12,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -180,7 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _check_arguments(parser, args)
     written: list[str] = []
     try:
-        return _run(args, written)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return _run(args, written)
     except KeyboardInterrupt as err:
         # An interrupt from the save's commit point on finds the file saved (xr_spdc.io).
         saved = written[0] if written else args.output if "was saved" in str(err) else None
@@ -216,6 +219,12 @@ def _run(args: argparse.Namespace, written: list[str]) -> int:
     print(f"xr-spdc: {_summary(overlap, args)} in {time.perf_counter() - started:.2f} s",
           file=sys.stderr)
     return 0
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """A warning as one line on stderr, like the CLI's errors (not Python's three)."""
+    print(f"xr-spdc: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def _one_line(exc: BaseException) -> str:
