@@ -45,11 +45,11 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "_generated", "**/README.txt"]
-templates_path = ["_templates"]
 
 import sphinx_autosummary_accessors  # noqa: E402
 
-templates_path.append(sphinx_autosummary_accessors.templates_path)
+# accessor_method.rst: pages titled Dataset.spdc.overlap, as xarray and cf_xarray show theirs
+templates_path = [sphinx_autosummary_accessors.templates_path]
 
 # -- API reference -------------------------------------------------------------------------
 autosummary_generate = True
@@ -92,6 +92,7 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "capture_repr": (),
     "min_reported_time": 1,
+    "write_computation_times": False,  # no sg_execution_times page in the site root
 }
 
 # -- HTML ----------------------------------------------------------------------------------
