@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,47 @@ def test_escape_bars_keeps_blocks():
     out = gen.escape_bars(lines)
     assert out == [".. math:: |O|^2", "", "   |O|^2 = 4h", "", r"after \|x\|",
                    ">>> abs(-1) | 0", "1", "", "code::", "", "    a | b"]
+
+
+def test_accessor_pages_drop_the_bound_parameter():
+    lines = ["Summary.", "", "Parameters", "----------", "ds : xarray.Dataset",
+             "    The object.", "", "    More about it.", "phi : str, default 'phi'",
+             "    Phase.", "", "Returns", "-------", "DataArray"]
+    assert gen.drop_first_parameter(lines, "ds") == [
+        "Summary.", "", "Parameters", "----------", "phi : str, default 'phi'", "    Phase.",
+        "", "Returns", "-------", "DataArray"]
+    assert gen.drop_first_parameter(lines, "da") == lines  # another parameter: kept
+    assert gen.drop_first_parameter(["No sections."], "ds") == ["No sections."]
+
+
+PAGE_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+PAGES = sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts)
+
+
+@pytest.mark.slow  # the getting-started page runs QUADPACK on 10⁴ points with a pool
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_every_python_block_of_a_page_runs(page, tmp_path, monkeypatch):
+    """The pages' ```python blocks run as written, in order, one namespace per page.
+
+    ``__name__`` is not ``"__main__"``: a block guarded by it (the blog post's loop on the
+    getting-started page) only defines its functions.
+    """
+    blocks = PAGE_BLOCK.findall(page.read_text(encoding="utf-8"))
+    if not blocks:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": "docs_page"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. workers=4 capped on a 2-core machine
+        for number, block in enumerate(blocks, start=1):
+            try:
+                exec(compile(block, f"{page.name} python block {number}", "exec"), namespace)
+            except Exception as exc:
+                raise AssertionError(f"{page.name} python block {number} failed: "
+                                     f"{type(exc).__name__}: {exc}\n{block}") from exc
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

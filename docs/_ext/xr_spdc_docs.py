@@ -219,6 +219,46 @@ def escape_bars(lines: list[str]) -> list[str]:
     return out
 
 
+_ACCESSOR_METHOD = re.compile(r"^xarray\.(Dataset|DataArray)\.spdc\.")
+
+
+def drop_first_parameter(lines: list[str], parameter: str) -> list[str]:
+    """Remove the entry of ``parameter`` if it opens a numpydoc Parameters section.
+
+    An accessor method is its function with the Dataset or DataArray bound as the first
+    argument: the page's signature starts after it, so its description goes too.
+    """
+    for i in range(len(lines) - 1):
+        if lines[i].strip() == "Parameters" and set(lines[i + 1].strip()) == {"-"}:
+            start = i + 2
+            while start < len(lines) and not lines[start].strip():
+                start += 1
+            if start == len(lines):
+                return lines
+            if lines[start].split(":")[0].strip() != parameter:
+                return lines
+            indent = len(lines[start]) - len(lines[start].lstrip())
+            end = start + 1
+            while end < len(lines) and (not lines[end].strip() or
+                                        len(lines[end]) - len(lines[end].lstrip()) > indent):
+                end += 1
+            return lines[:start] + lines[end:]
+    return lines
+
+
+def _drop_bound_parameter(app, what, name, obj, options, lines: list[str]) -> None:  # noqa: ANN001
+    if not _ACCESSOR_METHOD.match(name):
+        return
+    # The method carries its function's name and module (functools.wraps): its first
+    # parameter is the one the accessor binds.
+    function = getattr(sys.modules.get(getattr(obj, "__module__", ""), None),
+                       getattr(obj, "__name__", ""), None)
+    if function is not None:
+        first = next(iter(inspect.signature(function).parameters), None)
+        if first is not None:
+            lines[:] = drop_first_parameter(lines, first)
+
+
 def _process_docstring(app, what, name, obj, options, lines: list[str]) -> None:  # noqa: ANN001
     lines[:] = escape_bars(lines)
 
@@ -253,7 +293,8 @@ def setup(app):  # noqa: ANN001, ANN201
     # Written when the extension loads, before Sphinx lists the source files and before
     # autosummary reads the index to write one stub per name.
     generate(Path(app.srcdir))
-    # After numpydoc (priority 500) has turned the sections into reST.
+    # Before numpydoc (priority 500) parses the sections, and after it has made them reST.
+    app.connect("autodoc-process-docstring", _drop_bound_parameter, priority=400)
     app.connect("autodoc-process-docstring", _process_docstring, priority=600)
     app.connect("source-read", _process_source)
     _escaped_summaries()
