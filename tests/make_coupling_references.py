@@ -114,7 +114,17 @@ def configurations():
         zs = (rng.uniform(-0.4, 0.4, 3) * L) if displaced else np.zeros(3)
         out.append(dict(lp=lp, ls=ls, li=li, np=n_p, ns=n_s, ni=n_i, wp=wp, ws=ws, wi=wi,
                         L=L, phi=phi, zp=zs[0], zs=zs[1], zi=zs[2]))
-    # Both degenerate and equal waists (exchange symmetry), and the sign check's point.
+    # Tight focusing (ξ_j ~ 5-60), where the kernel's outer rule works hardest.
+    for index in range(6):
+        lp, ls, n_p, n_s, n_i = processes[index % len(processes)]
+        li = 1.0 / (1.0 / lp - 1.0 / ls)
+        L = (10e-3, 30e-3)[index % 2]
+        wp = float(rng.uniform(6e-6, 12e-6))
+        ws, wi = wp * rng.uniform(0.8, 2.0), wp * rng.uniform(0.8, 2.0)
+        phi = float(rng.uniform(-10, 10))
+        zs = (rng.uniform(-0.3, 0.3, 3) * L) if index % 2 else np.zeros(3)
+        out.append(dict(lp=lp, ls=ls, li=li, np=n_p, ns=n_s, ni=n_i, wp=wp, ws=ws, wi=wi,
+                        L=L, phi=phi, zp=zs[0], zs=zs[1], zi=zs[2]))
     return out
 
 
