@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import pathlib
 import time
-
 import warnings
 
 import numpy as np
@@ -78,7 +77,7 @@ def reference(cfg):
         lambda z: np.exp(1j * dk * z) * np.pi ** 2 / det_pair(z, w, k, zf), -L / 2, L / 2)
     singles = []
     for arm, j in (("signal", 1), ("idler", 2)):
-        def inner(z):
+        def inner(z, arm=arm):
             return cquad(lambda zp: np.exp(-1j * dk * zp) * np.pi ** 3
                          / det_singles(z, zp, w, k, zf, arm), -L / 2, L / 2)
         total = cquad(lambda z: np.exp(1j * dk * z) * inner(z), -L / 2, L / 2)
@@ -105,7 +104,8 @@ def configurations():
     for index in range(40):
         lp, ls, n_p, n_s, n_i = processes[index % len(processes)]
         li = 1.0 / (1.0 / lp - 1.0 / ls)
-        L = lengths[index % len(lengths)] if index < 20 else float(np.exp(rng.uniform(np.log(1e-3), np.log(30e-3))))
+        L = (lengths[index % len(lengths)] if index < 20
+             else float(np.exp(rng.uniform(np.log(1e-3), np.log(30e-3)))))
         wp = float(np.exp(rng.uniform(np.log(15e-6), np.log(120e-6))))
         ws = wp * rng.uniform(0.5, 2.5)
         wi = wp * rng.uniform(0.5, 2.5)
@@ -139,14 +139,12 @@ def main() -> None:
     for number, cfg in enumerate(configurations()):
         amp, p1s, p1i, k, w, L, zf = reference(cfg)
         xi = L / (k * w ** 2)
-        rows["phi"].append(cfg["phi"])
-        rows["xi_p"].append(xi[0]); rows["xi_s"].append(xi[1]); rows["xi_i"].append(xi[2])
-        rows["ratio_s"].append(k[1] / k[0]); rows["ratio_i"].append(k[2] / k[0])
-        mu = 2 * zf / L
-        rows["mu_p"].append(mu[0]); rows["mu_s"].append(mu[1]); rows["mu_i"].append(mu[2])
-        rows["amplitude"].append(amp)
-        rows["signal_singles"].append(p1s); rows["idler_singles"].append(p1i)
-        rows["length"].append(L); rows["waists"].append(w)
+        values = dict(phi=cfg["phi"], xi_p=xi[0], xi_s=xi[1], xi_i=xi[2],
+                      ratio_s=k[1] / k[0], ratio_i=k[2] / k[0], mu_p=2 * zf[0] / L,
+                      mu_s=2 * zf[1] / L, mu_i=2 * zf[2] / L, amplitude=amp,
+                      signal_singles=p1s, idler_singles=p1i, length=L, waists=w)
+        for key, value in values.items():
+            rows[key].append(value)
         print(f"{number:2d} xi={np.round(xi, 3)} phi={cfg['phi']:+.3f} |A|^2={abs(amp)**2:.6e}"
               f" P1s={p1s:.6e} P1i={p1i:.6e}  ({time.perf_counter() - start:.0f} s)",
               flush=True)

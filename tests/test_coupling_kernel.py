@@ -16,8 +16,7 @@ from scipy.optimize import minimize_scalar
 
 from xr_spdc import kernels
 from xr_spdc.numerics import coupling as cp
-from xr_spdc.numerics.coupling import (check_domain, coupling, pair_amplitude,
-                                       singles)
+from xr_spdc.numerics.coupling import check_domain, coupling, pair_amplitude, singles
 
 DATA = np.load(pathlib.Path(__file__).parent / "data" / "coupling_references.npz")
 NAMES = ("phi", "xi_p", "xi_s", "xi_i", "ratio_s", "ratio_i", "mu_p", "mu_s", "mu_i")
