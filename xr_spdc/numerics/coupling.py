@@ -37,6 +37,7 @@ Public: :func:`coupling` (everything), :func:`pair_amplitude`, :func:`singles`,
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -72,13 +73,27 @@ _FAR_DROP = 1e-17
 # h = min(c_p, c_f, 1) (c_j = 1/(r_j ξ_j)) near the foci and the faces, and oscillates like
 # e^{iφl/2}.  [−1, 1] is cut at the (clipped) foci, each panel at its midpoint, and each half
 # gets an n-point Gauss–Legendre rule in s, l = e ± h sinh s, anchored at its focus or face
-# (2 panels if the foci coincide, else 3: 4n or 6n nodes).  n per (|φ| ≤, max ξ ≤) row,
-# first match wins; measured on 300 random points per row (ξ_j log-uniform from 1e-4,
-# |μ| ≤ 2, mismatch ≤ 5 %) against n = 160: n = 16 leaves 2.3e-10 for (10, 10), 22 is
-# chosen (24: 2.6e-13); (10, 100): 24 → 2.0e-11, 32 → 1.3e-13, 28 chosen; (40, 100):
-# 32 → 1.6e-12, 36 chosen; (100, 100): 48 → 5.2e-11, 64 → 1.9e-12, 56 chosen.
-# tests/test_coupling_kernel.py::test_outer_rule_converged checks against n = 96.
-_OUTER_TABLE = ((10.0, 10.0, 22), (10.0, 100.0, 28), (40.0, 100.0, 36), (100.0, 100.0, 56))
+# (2 panels if the foci coincide, else 3: 4n or 6n nodes).  n per (|φ| ≤, max(ξ_p, ξ_f) ≤)
+# row, first match wins.  Measured (max relative error of P₁ˢ and P₁ⁱ against n = 160-240,
+# 100-400 random points per row with all three ξ_j drawn from the row's upper decade, the
+# ratios anywhere in the domain, |μ| ≤ 2, |φ| in the row's upper part):
+#   |φ| ≤ 10:  ξ ≤ 1: n = 14 → 4e-13;  ξ ≤ 3: 22 → 1.7e-12;  ξ ≤ 30: 36 → 5e-14;
+#              ξ ≤ 100: 36 → 1.1e-10, 48 → 1.2e-13;
+#   |φ| ≤ 40:  ξ ≤ 10: 30 → 1.7e-11, 36 → 9e-13;  ξ ≤ 100: 48 → 4e-13;
+#   |φ| ≤ 100: ξ ≤ 10: 44 → 1.4e-13;  ξ ≤ 100: 64 → 1.7e-13.
+# The table adds a margin of a few nodes to each (convergence is geometric: ~10× per 4
+# nodes).  tests/test_coupling_kernel.py::test_outer_rule_converged checks it against n = 96.
+_OUTER_TABLE = ((10.0, 1.0, 16), (10.0, 3.0, 24), (10.0, 30.0, 40), (10.0, 100.0, 52),
+                (40.0, 10.0, 40), (40.0, 100.0, 56), (100.0, 10.0, 48), (100.0, 100.0, 72))
+
+# A posteriori control of the outer rule: each value is checked against the same panels
+# with _CHECK_STEP fewer nodes per half-panel; where the two differ by more than _CONVERGED
+# (relative), the point is redone with twice the nodes, at most _REFINE_LEVELS times (then
+# a RuntimeWarning).  With geometric convergence of ~10x per 4 nodes, a difference below
+# 1e-11 over 6 nodes leaves the finer value within ~1e-12.
+_CHECK_STEP = 6
+_CONVERGED = 1e-11
+_REFINE_LEVELS = 3
 
 # Points evaluated at once: bounds the (points × outer nodes) temporaries to a few MB.
 _CHUNK = 512
@@ -426,20 +441,47 @@ def _outer_count(phi: np.ndarray, xi_max: np.ndarray) -> np.ndarray:
 
 
 def _singles(phi, xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i, *, signal: bool):
-    out = np.empty(phi.shape, dtype=np.float64)
-    f1 = np.clip(mu_p, -1.0, 1.0)
-    f2 = np.clip(mu_s if signal else mu_i, -1.0, 1.0)
+    values = (phi, xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i)
     xi_f = xi_s if signal else xi_i
     count = _outer_count(phi, np.maximum(xi_p, xi_f))
+    everything = np.ones(phi.shape, dtype=bool)
+    out = _singles_by_count(values, count, everything, signal)
+    # A posteriori check: the same panels with _CHECK_STEP fewer nodes.  The rule converges
+    # geometrically (~10x per 4 nodes), so agreement to _CONVERGED leaves the finer value
+    # well inside it; points that disagree are redone with twice the nodes, and so on.
+    coarse = _singles_by_count(values, count - _CHECK_STEP, everything, signal)
+    pending = np.abs(out - coarse) > _CONVERGED * np.abs(out)
+    for _ in range(_REFINE_LEVELS):
+        if not pending.any():
+            break
+        count = np.where(pending, 2 * count, count)
+        finer = _singles_by_count(values, count, pending, signal)
+        settled = np.abs(finer - out[pending]) <= _CONVERGED * np.abs(finer)
+        out[pending] = finer
+        pending[pending] = ~settled
+    if pending.any():
+        warnings.warn(f"singles: the outer rule did not settle to {_CONVERGED:g} at "
+                      f"{int(pending.sum())} point(s) after {_REFINE_LEVELS} doublings; "
+                      "their relative error may exceed 1e-10", RuntimeWarning, stacklevel=4)
+    return out
+
+
+def _singles_by_count(values, count, mask, signal):
+    # Evaluate the masked points, grouped by node count and by whether the foci coincide.
+    f1 = np.clip(values[6], -1.0, 1.0)
+    f2 = np.clip(values[7] if signal else values[8], -1.0, 1.0)
     same = f1 == f2
-    for n in np.unique(count):
+    out = np.empty(int(mask.sum()), dtype=np.float64)
+    where = np.flatnonzero(mask)
+    for n in np.unique(count[mask]):
         for coincide in (True, False):
-            group = (count == n) & (same == coincide)
+            group = (count[where] == n) & (same[where] == coincide)
             if not group.any():
                 continue
-            args = [v[group] for v in (phi, xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i)]
-            ones = np.ones(int(group.sum()))
-            lo, hi = np.minimum(f1[group], f2[group]), np.maximum(f1[group], f2[group])
+            index = where[group]
+            args = [v[index] for v in values]
+            ones = np.ones(index.size)
+            lo, hi = np.minimum(f1[index], f2[index]), np.maximum(f1[index], f2[index])
             cuts = (np.stack([-ones, lo, ones], axis=1) if coincide
                     else np.stack([-ones, lo, hi, ones], axis=1))
             out[group] = _singles_rule(*args, signal=signal, cuts=cuts, count=int(n))
