@@ -208,6 +208,12 @@ def singles(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
     ValueError
         Outside :data:`DOMAIN`, or for an unknown ``arm``.
 
+    Warns
+    -----
+    RuntimeWarning
+        If the outer rule has not settled to 1e-11 after three doublings (not met within
+        the domain in the measurements; the value is returned).
+
     Notes
     -----
     The inner l'-integral is closed (two overlap kernels per outer node); the outer one is
