@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
-from xr_spdc import kernels
+from xr_spdc.numerics import overlap as kernels
 from xr_spdc.numerics import coupling as cp
 from xr_spdc.numerics.coupling import check_domain, coupling, pair_amplitude, singles
 
