@@ -6,6 +6,7 @@ Needs the ``crystals`` extra (ndispers).  The functions live in
 
 from __future__ import annotations
 
+from .physics.hom import hom_interference, plot_hom
 from .physics.spectrum import (
     conjugate_grid,
     joint_spectrum,
@@ -14,3 +15,4 @@ from .physics.spectrum import (
 )
 
 __all__ = ["conjugate_grid", "joint_spectrum", "marginal_bandwidths", "schmidt_decomposition"]
+__all__ += ["hom_interference", "plot_hom"]
