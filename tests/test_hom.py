@@ -13,6 +13,8 @@ integrals give, exactly:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -152,7 +154,8 @@ def test_sweep_dims_are_kept():
     assert out.coincidence_probability.dims == ("width", "delay")
     assert out.two_source_coincidence_probability.dims == ("width", "photon", "delay")
     np.testing.assert_allclose(out.two_source_visibility.sel(photon="signal"),
-                               2 * 1e12 * bs / (1e24 + bs**2), rtol=0, atol=1e-9)  # the 3e12 one is cut at ±7e12
+                               2 * 1e12 * bs / (1e24 + bs**2), rtol=0,
+                               atol=1e-9)  # the widest is cut at ±7e12
     np.testing.assert_allclose(out.coincidence_probability.sel(delay=1e-12),
                                0.5 * (1 - np.exp(-(bs**2) * 1e-24 / 4)), rtol=0, atol=1e-9)
 
@@ -198,3 +201,21 @@ def test_plot_draws_the_dip_with_its_visibility():
     assert "V = 1.0000" in ax.get_legend().get_texts()[0].get_text()
     ax = hom.plot_hom(out, two_source=True, width=2e12)
     assert len(ax.get_lines()) == 2
+
+
+def test_agrees_with_spdcalc_on_its_own_jsa():
+    # spdcalc-py 1.0.1's JSA (type-II PPKTP 775 -> 1550 nm, 10 mm, waists 30/42/42 µm, 1 nm
+    # pump, 81² grid uniform in ω, Simpson 400) and its HOM outputs, stored once by
+    # benchmarks/compare_hom_spdcalc.py --store.  spdcalc's hom_visibility is P_c at its
+    # predicted delay (transit times), not at the dip: compare there, and the whole curve.
+    ref = np.load(Path(__file__).parent / "data" / "spdcalc_hom_ppktp.npz")
+    jsa = xr.DataArray(ref["jsa"], dims=("s", "i"), coords={"s": ("s", ref["omega_s"], RAD),
+                                                            "i": ("i", ref["omega_i"], RAD)})
+    out = hom_interference(jsa, ref["delay"], dims=("s", "i"))
+    p = out.coincidence_probability.values
+    assert abs((1 - 2 * p[0]) - float(ref["hom_visibility"])) < 1e-12  # measured 4e-15
+    np.testing.assert_allclose(p[1:], ref["hom_rate"][1:], rtol=0, atol=1e-12)
+    assert abs(float(out.two_source_visibility.sel(photon="signal")) - float(ref["ss"])) < 1e-12
+    assert abs(float(out.two_source_visibility.sel(photon="idler")) - float(ref["ii"])) < 1e-12
+    # the true dip is 4.4 fs from spdcalc's predicted delay and 4e-5 deeper
+    assert 0 < float(out.visibility) - float(ref["hom_visibility"]) < 1e-4

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .hom import C, SPECTRAL_DIMS, angular_frequency, omega_weights
+from .hom import SPECTRAL_DIMS, C, angular_frequency, omega_weights
 
 FILTER_FORMULA = "psi_f(w_s, w_i) = sqrt(T_s(w_s) T_i(w_i)) psi(w_s, w_i)"
 REFERENCES = ("E. Meyer-Scott, N. Montaut, J. Tiedau, L. Sansoni, H. Herrmann, T. J. Bartley "
@@ -188,7 +188,7 @@ def _amplitudes(jsa: xr.DataArray, signal: Any, idler: Any, dims: Sequence[Hasha
         filt = _as_filter(spec, role)
         omega = angular_frequency(jsa[dim], "jsa")
         t = np.ones(omega.size) if filt is None else np.asarray(filt.transmission(omega))
-        out.append((xr.DataArray(t, dims=dim, coords={dim: jsa[dim]}),
+        out.append((xr.DataArray(t, dims=(dim,), coords={dim: jsa[dim]}),
                     "none" if filt is None else filt.description))
     return out[0][0], out[1][0], out[0][1], out[1][1], sdim, idim
 
@@ -286,8 +286,8 @@ def filtered_source(jsa: xr.DataArray, signal: Any = None, idler: Any = None, *,
         couplings[name] = da
     ws = omega_weights(angular_frequency(jsa[sdim], "jsa"))
     wi = omega_weights(angular_frequency(jsa[idim], "jsa"))
-    weights = (xr.DataArray(ws, dims=sdim, coords={sdim: jsa[sdim]})
-               * xr.DataArray(wi, dims=idim, coords={idim: jsa[idim]}))
+    weights = (xr.DataArray(ws, dims=(sdim,), coords={sdim: jsa[sdim]})
+               * xr.DataArray(wi, dims=(idim,), coords={idim: jsa[idim]}))
     p = abs(jsa) ** 2 * weights
     total = p.sum((sdim, idim))
     both = (p * t_s * t_i).sum((sdim, idim))

@@ -5,7 +5,8 @@ photons are taken to be in one spatial and polarisation mode at the beam splitte
 
 **Signal–idler (HOM) interference of one source** (Hong, Ou & Mandel, PRL 59, 2044 (1987)).
 The signal and idler meet on a 50:50 beam splitter, the idler delayed by τ relative to the
-signal.  The coincidence probability is (Brańczyk, arXiv:1711.00080, Eq. 40)
+signal.  The coincidence probability is (Brańczyk, arXiv:1711.00080, Sec. 4: spectrally
+entangled photons)
 
 .. math:: P_c(\tau) = \frac12\Bigl(1 - \frac{\operatorname{Re}\iint
           \psi^*(\omega_s,\omega_i)\,\psi(\omega_i,\omega_s)\,
@@ -58,8 +59,9 @@ TWO_SOURCE_FORMULA = ("P(tau) = (1 - Re sum conj(rho_A(w, w')) rho_B(w, w') exp(
                       "conj(psi(w', w_i)) dw_i; V = 1 - 2 min P (= purity for identical "
                       "sources)")
 REFERENCES = ("C. K. Hong, Z. Y. Ou and L. Mandel, Phys. Rev. Lett. 59, 2044 (1987); "
-              "A. M. Branczyk, arXiv:1711.00080 (2017), Eq. 40; F. Graffitti, P. Barrow, "
-              "M. Proietti, D. Kundys and A. Fedrizzi, Optica 5, 514 (2018)")
+              "A. M. Branczyk, arXiv:1711.00080 (2017), Sec. 4 (spectrally entangled photons); "
+              "F. Graffitti, P. Barrow, M. Proietti, D. Kundys and A. Fedrizzi, Optica 5, 514 "
+              "(2018)")
 
 # Interpolation (the swap or a second source on another grid): frequencies within this
 # relative tolerance are the same grid point.
@@ -186,10 +188,11 @@ def _binned(m: np.ndarray, a: np.ndarray, b: np.ndarray, step: float
 
 def _scan(m: np.ndarray, a: np.ndarray, b: np.ndarray, step: float, pad: int = 8
           ) -> tuple[np.ndarray, np.ndarray]:
-    """Approximate Σ m e^{i(b−a)τ} (I is its real part) on a wide uniform τ grid, by FFT of m binned in b − a.
+    """Approximate Σ m e^{i(b−a)τ} (I is its real part) on a wide uniform τ grid, by FFT
+    of m binned in b − a.
 
-    Covers |τ| < π/(2 step) (half the grid's alias period); the binning moves each b − a by at most
-    step/2, so this only locates the dip (refined exactly by :func:`_refine`)."""
+    Covers |τ| < π/(2 step) (half the grid's alias period); the binning moves each b − a by
+    at most step/2, so this only locates the dip (refined exactly by :func:`_refine`)."""
     g, lo = _binned(m, a, b, step)
     n = g.shape[-1]
     size = 1 << int(np.ceil(np.log2(pad * n)))
@@ -393,8 +396,8 @@ def hom_interference(jsa: xr.DataArray, delay: Any = None, *,
     delay : array_like or DataArray, optional
         Delays τ in s at which to give the coincidence probabilities (a 1-D grid; becomes
         the ``delay`` dim).  Default: a grid spanning every dip (of the sweep's elements
-        too) and resolving its fringes (6 points a period), from 201 to 4001 points; with a dask-backed
-        ``jsa`` finding it reads the data once (give ``delay`` to stay lazy).
+        too) and resolving its fringes (6 points a period), from 201 to 4001 points; with
+        a dask-backed ``jsa`` finding it reads the data once (give ``delay`` to stay lazy).
     second : xarray.DataArray, optional
         The second source's JSA for the two-source visibility, over the same spectral dims
         (and any sweep dims that broadcast with ``jsa``'s).  Default: two identical

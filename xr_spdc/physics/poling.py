@@ -25,7 +25,8 @@ from ..labelled.route import evaluate
 from ..numerics import poling as kernels
 from .hom import C
 
-PMF_FORMULA = "PMF(dk) = (1/L) integral s(z) exp(i dk z) dz = (1/L) sum_k s_k w_k e^{i dk c_k} sinc(dk w_k/2)"
+PMF_FORMULA = ("PMF(dk) = (1/L) integral s(z) exp(i dk z) dz "
+               "= (1/L) sum_k s_k w_k exp(i dk c_k) sinc(dk w_k/2)")
 OVERLAP_FORMULA = ("O = sqrt(xi) integral_{-1-mu}^{1-mu} s(l) exp(i phi l/2)/(1 - i xi l) dl, "
                    "l = 2z/L - mu, phi = dk L")
 REFERENCES = ("M. M. Fejer, G. A. Magel, D. H. Jundt and R. L. Byer, IEEE J. Quantum Electron. "
