@@ -219,3 +219,21 @@ def test_agrees_with_spdcalc_on_its_own_jsa():
     assert abs(float(out.two_source_visibility.sel(photon="idler")) - float(ref["ii"])) < 1e-12
     # the true dip is 4.4 fs from spdcalc's predicted delay and 4e-5 deeper
     assert 0 < float(out.visibility) - float(ref["hom_visibility"]) < 1e-4
+
+
+def test_second_source_sweep_broadcasts_eager_and_lazy():
+    pytest.importorskip("dask")
+    s1, s2 = 1.2e12, 2.0e12
+    idler = np.exp(-WIDE**2 / (2 * 2e12**2))
+    first = _jsa(np.outer(np.exp(-WIDE**2 / (2 * s1 * s1)), idler), WIDE)
+    second = xr.concat([_jsa(np.outer(np.exp(-WIDE**2 / (2 * s * s)), idler), WIDE)
+                        for s in (s1, s2)], dim="source")
+    eager = hom_interference(first, [0.0], second=second, dims=("s", "i"))
+    lazy = hom_interference(first.chunk({"s": 50}), [0.0], second=second.chunk({"source": 1}),
+                            dims=("s", "i"))
+    xr.testing.assert_allclose(lazy.compute(), eager, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(eager.two_source_visibility.sel(photon="signal"),
+                               [1.0, 2 * s1 * s2 / (s1**2 + s2**2)], rtol=0, atol=1e-12)
+    # the signal-idler dip is first's own (its signal and idler marginals differ), per source
+    assert eager.visibility.dims == ("source",)
+    np.testing.assert_allclose(eager.visibility, 2 * s1 * 2e12 / (s1**2 + 4e24), atol=1e-12)

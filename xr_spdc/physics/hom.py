@@ -327,6 +327,10 @@ def _hom_block(psi: np.ndarray, *rest: np.ndarray, setup: _Setup, delay: np.ndar
         curve = 0.5 * (1 - _curve(m, a, b, delay))
         results.append((value, tau, curve))
     v_hom, t_hom, c_hom = results[0]
+    # the signal-idler results depend on psi alone: give them the sweep dims of both
+    batch = np.broadcast_shapes(np.shape(psi)[:-2], np.shape(psi2)[:-2] if rest else ())
+    v_hom, t_hom = np.broadcast_to(v_hom, batch).copy(), np.broadcast_to(t_hom, batch).copy()
+    c_hom = np.broadcast_to(c_hom, batch + c_hom.shape[-1:]).copy()
     v_two = np.stack([results[1][0], results[2][0]], axis=-1)
     t_two = np.stack([results[1][1], results[2][1]], axis=-1)
     c_two = np.stack([results[1][2], results[2][2]], axis=-2)
@@ -352,7 +356,8 @@ def _auto_delay_block(psi: np.ndarray, *rest: np.ndarray, setup: _Setup) -> np.n
         fastest = np.max(np.where(support, delta, 0.0), axis=(-2, -1))
         need = np.pi / (3 * np.maximum(fastest, 1e-300))  # 6 points a period
         out.append(np.stack([lo, hi, need], axis=-1))
-    return np.stack(out, axis=-2)
+    batch = np.broadcast_shapes(*(o.shape for o in out))
+    return np.stack([np.broadcast_to(o, batch) for o in out], axis=-2)
 
 
 # ---------------------------------------------------------------------------- labelled
@@ -431,6 +436,12 @@ def hom_interference(jsa: xr.DataArray, delay: Any = None, *,
           interfere (idlers herald; spdcalc-py's ``ss``), "idler" for the reverse (``ii``).
           For identical sources both equal the purity 1/K at τ = 0.
 
+        attrs: ``references``, ``swap`` (how ψ(ω_i, ω_s) was found: exact or
+        interpolated).  A JSA whose phase carries no group delays (that of
+        :func:`xr_spdc.spectrum.joint_spectrum`, referenced to the crystal centre) has its
+        dip at τ = 0; spdcalc-py's JSA carries them (its dip is at the transit-time
+        difference, e.g. 1.9 ps for 10 mm of type-II PPKTP); the visibility is the same.
+
     Raises
     ------
     TypeError
@@ -486,7 +497,6 @@ def hom_interference(jsa: xr.DataArray, delay: Any = None, *,
                     .drop_vars(["_second_signal", "_second_idler"], errors="ignore"))
     setup = _Setup(ws, wi, ws2, wi2)
     core = [[sdim, idim]] + [["_second_signal", "_second_idler"]] * len(rest)
-    lazy = jsa.chunks is not None or any(r.chunks is not None for r in rest)
     args = [jsa.chunk({sdim: -1, idim: -1}) if jsa.chunks is not None else jsa]
     args += [r.chunk({"_second_signal": -1, "_second_idler": -1}) if r.chunks is not None
              else r for r in rest]
@@ -545,8 +555,7 @@ def hom_interference(jsa: xr.DataArray, delay: Any = None, *,
                     "long_name": "interfering photon",
                     "description": "signal: the two sources' signals interfere, idlers "
                                    "herald (spdcalc ss); idler: the reverse (spdcalc ii)"})})
-    return ds.assign_attrs(references=REFERENCES, swap=swap,
-                           lazy_delay_grid=str(lazy and delay is None))
+    return ds.assign_attrs(references=REFERENCES, swap=swap)
 
 
 def plot_hom(result: xr.Dataset, *, two_source: bool = False, ax: Any = None,
