@@ -7,8 +7,8 @@ amplitude √T on its arm:
           \psi(\omega_s, \omega_i).
 
 The spectral heralding efficiencies (Meyer-Scott, Montaut, Tiedau, Sansoni, Herrmann,
-Bartley & Silberhorn, Phys. Rev. A 95, 061803(R) (2017), Eqs. 1–2) are the probability that
-one photon passes its filter given that its partner passed its own:
+Bartley & Silberhorn, Phys. Rev. A 95, 061803(R) (2017), arXiv:1702.05501) are the
+probability that one photon passes its filter given that its partner passed its own:
 
 .. math:: \eta_s = \frac{\iint T_s T_i |\psi|^2}{\iint T_i |\psi|^2},\qquad
           \eta_i = \frac{\iint T_s T_i |\psi|^2}{\iint T_s |\psi|^2},
