@@ -237,3 +237,13 @@ def test_second_source_sweep_broadcasts_eager_and_lazy():
     # the signal-idler dip is first's own (its signal and idler marginals differ), per source
     assert eager.visibility.dims == ("source",)
     np.testing.assert_allclose(eager.visibility, 2 * s1 * 2e12 / (s1**2 + 4e24), atol=1e-12)
+
+
+def test_two_source_dip_sits_at_the_second_sources_delay():
+    # B's signal arriving 0.7 ps later (phase e^{i ω_s t}) is matched at τ = +0.7 ps; the
+    # idlers carry no delay, so their dip stays at 0; both visibilities stay the purity.
+    psi = _gaussian(WIDE, WIDE, 1e12, 2e12)
+    late = psi * np.exp(1j * WIDE[:, None] * 0.7e-12)
+    out = hom_interference(_jsa(psi, WIDE), [0.0], second=_jsa(late, WIDE), dims=("s", "i"))
+    np.testing.assert_allclose(out.two_source_dip_delay, [0.7e-12, 0.0], rtol=0, atol=1e-18)
+    np.testing.assert_allclose(out.two_source_visibility, 0.8, rtol=0, atol=1e-12)

@@ -4,8 +4,8 @@ Two experiments, both from the JSA ψ(ω_s, ω_i) alone (spectral degrees of fre
 photons are taken to be in one spatial and polarisation mode at the beam splitter):
 
 **Signal–idler (HOM) interference of one source** (Hong, Ou & Mandel, PRL 59, 2044 (1987)).
-The signal and idler meet on a 50:50 beam splitter, the idler delayed by τ relative to the
-signal.  The coincidence probability is (Brańczyk, arXiv:1711.00080, Sec. 4: spectrally
+The signal and idler meet on a 50:50 beam splitter, the signal delayed by τ relative to
+the idler.  The coincidence probability is (Brańczyk, arXiv:1711.00080, Sec. 4: spectrally
 entangled photons)
 
 .. math:: P_c(\tau) = \frac12\Bigl(1 - \frac{\operatorname{Re}\iint
@@ -13,11 +13,13 @@ entangled photons)
           e^{i(\omega_i-\omega_s)\tau}\,d\omega_s d\omega_i}{\iint|\psi|^2}\Bigr),
 
 whose dip has the visibility V = 1 − 2 min_τ P_c (1 for a JSA symmetric under exchange).
-The sign of τ is spdcalc-py's (``hom_rate_series``): a JSA carrying the group delays
-e^{i(ω_s t_s + ω_i t_i)} has its dip at τ = t_i − t_s.
+The sign of τ is spdcalc-py's (``hom_rate_series``): a JSA carrying the arrival times
+e^{i(ω_s t_s + ω_i t_i)} has its dip at τ = t_i − t_s (an idler arriving later by t is
+matched by delaying the signal by t).
 
 **Heralded two-source HOM.**  The signal photons of sources A and B meet on the beam
-splitter (delay τ on B's), each heralded by its idler detected without frequency
+splitter (A's delayed by τ: B's photon arriving later by t is matched at τ = t), each
+heralded by its idler detected without frequency
 resolution (Graffitti et al., Optica 5, 514 (2018)).  With the heralded photon's reduced
 density matrix ρ(ω, ω') = ∫ψ(ω, ω_i)ψ*(ω', ω_i)dω_i,
 
@@ -537,7 +539,7 @@ def hom_interference(jsa: xr.DataArray, delay: Any = None, *,
             long_name="HOM visibility (signal-idler)", units="1", formula=HOM_FORMULA),
          "dip_delay": t_hom.assign_attrs(
              long_name="delay at the HOM dip", units="s",
-             description="argmin of the coincidence probability; idler delayed by tau"),
+             description="argmin of the coincidence probability"),
          "coincidence_probability": c_hom.assign_attrs(
              long_name="HOM coincidence probability", units="1", formula=HOM_FORMULA),
          "two_source_visibility": v_two.assign_attrs(
@@ -549,8 +551,8 @@ def hom_interference(jsa: xr.DataArray, delay: Any = None, *,
              long_name="two-source HOM coincidence probability", units="1",
              formula=TWO_SOURCE_FORMULA)},
         coords={"delay": ("delay", tau, {"long_name": "delay", "units": "s",
-                                         "description": "idler (HOM) or second source's "
-                                                        "photon (two-source) delayed by tau"}),
+                                         "description": "delay added to the signal (HOM) "
+                                                        "or to jsa's photon (two-source)"}),
                 "photon": ("photon", list(PHOTONS), {
                     "long_name": "interfering photon",
                     "description": "signal: the two sources' signals interfere, idlers "
