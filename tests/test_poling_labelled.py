@@ -143,3 +143,15 @@ def test_plots_draw():
 def test_bad_input_names_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_pmf_over_phi_is_the_pmf_over_delta_k():
+    pattern = poling.periodic_pattern(LENGTH, PERIOD)
+    phi = K * LENGTH + np.array([-5.0, 0.0, 2.0])
+    by_phi = poling.pattern_phase_matching(pattern, phi=phi)
+    by_dk = poling.pattern_phase_matching(pattern, phi / LENGTH)
+    # phi/L and dk differ in the last bit; the PMF amplifies that by |dk| max|z| ~ 2e3
+    np.testing.assert_allclose(by_phi.values, by_dk.values, rtol=0, atol=1e-12)
+    assert by_phi.dims == ("phi",) and by_phi.phi.attrs["units"] == "rad"
+    with pytest.raises(ValueError, match="one of delta_k"):
+        poling.pattern_phase_matching(pattern, phi / LENGTH, phi=phi)

@@ -138,7 +138,8 @@ def _pmf_block(dk: np.ndarray, walls: np.ndarray, signs: np.ndarray) -> np.ndarr
     return kernels.phase_matching(dk, walls, signs)
 
 
-def pattern_phase_matching(pattern: xr.Dataset, delta_k: Any) -> xr.DataArray:
+def pattern_phase_matching(pattern: xr.Dataset, delta_k: Any = None, *,
+                           phi: Any = None) -> xr.DataArray:
     """The pattern's phase-matching function PMF(Δk), exact (one closed form per domain).
 
     Parameters
@@ -148,6 +149,9 @@ def pattern_phase_matching(pattern: xr.Dataset, delta_k: Any) -> xr.DataArray:
     delta_k : DataArray or array_like
         Material mismatch Δk = k_p − k_s − k_i in rad/m (no grating term), any dims; a
         1-D array becomes the dim ``delta_k``.  Dask-backed works.
+    phi : DataArray or array_like, optional
+        Instead of ``delta_k``: Φ = Δk·L (rad), L the pattern's length; a 1-D array
+        becomes the dim ``phi``.
 
     Returns
     -------
@@ -162,17 +166,23 @@ def pattern_phase_matching(pattern: xr.Dataset, delta_k: Any) -> xr.DataArray:
     0.63662
     """
     walls, signs = _parts(pattern)
-    if not isinstance(delta_k, xr.DataArray):
-        arr = np.atleast_1d(np.asarray(delta_k, dtype=float))
+    if (delta_k is None) == (phi is None):
+        raise ValueError("give one of delta_k (rad/m) or phi (= delta_k * length, rad)")
+    role, value, units, long_name = (("delta_k", delta_k, "rad/m", "material phase mismatch")
+                                     if phi is None else
+                                     ("phi", phi, "rad", "phase mismatch dk L"))
+    if not isinstance(value, xr.DataArray):
+        arr = np.atleast_1d(np.asarray(value, dtype=float))
         if arr.ndim != 1:
-            raise ValueError(f"delta_k must be a DataArray or a 1-D array (rad/m); got shape "
+            raise ValueError(f"{role} must be a DataArray or a 1-D array ({units}); got shape "
                              f"{arr.shape}")
-        delta_k = xr.DataArray(arr, dims="delta_k", name="delta_k",
-                               attrs={"long_name": "material phase mismatch",
-                                      "units": "rad/m"})
-        delta_k = delta_k.assign_coords(delta_k=delta_k)
-    dk = inputs.check_real(delta_k, "delta_k")
-    out = xr.apply_ufunc(_pmf_block, dk, kwargs={"walls": walls, "signs": signs},
+        value = xr.DataArray(arr, dims=role, name=role,
+                             attrs={"long_name": long_name, "units": units})
+        value = value.assign_coords({role: value})
+    checked = inputs.check_real(value, role)
+    scale = 1.0 if phi is None else 1.0 / float(pattern.attrs.get("length",
+                                                                  walls[-1] - walls[0]))
+    out = xr.apply_ufunc(_pmf_block, checked * scale, kwargs={"walls": walls, "signs": signs},
                          dask="parallelized", output_dtypes=[np.complex128])
     return out.rename("pmf").assign_attrs(
         long_name="phase-matching function", units="1", formula=PMF_FORMULA,
