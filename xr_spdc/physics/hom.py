@@ -259,7 +259,8 @@ class _Setup:
         # ψ̃[j, k] = ψ(signal = ω_i,k, idler = ω_s,j) = (A_i ψᵀ A_sᵀ)[j, k]
         self.swap_exact = _same_set(ws, wi)
         # exact: ψ̃[j, k] = ψ[perm_s[k], perm_i[j]] (indexing, no products)
-        self.perm_s = self.perm_i = None
+        self.perm_s: np.ndarray | None = None
+        self.perm_i: np.ndarray | None = None
         # complex, so that the products with ψ use BLAS (numpy has no mixed-type BLAS path)
         self.a_s = interpolation_matrix(ws, wi).astype(np.complex128)  # signal axis at ω_i
         self.a_i = interpolation_matrix(wi, ws).astype(np.complex128)  # idler axis at ω_s
@@ -286,8 +287,9 @@ def _matrices(psi: np.ndarray, psi2: np.ndarray | None, setup: _Setup
     if np.any(bad):
         raise ValueError("jsa must be finite and not all zero on its grid (in every sweep "
                          "element); widen the grid or check the phase matching")
-    if setup.perm_s is not None:
-        swapped = psi[..., setup.perm_s[None, :], setup.perm_i[:, None]]
+    if setup.perm_s is not None and setup.perm_i is not None:
+        rows, cols = setup.perm_s[None, :], setup.perm_i[:, None]
+        swapped = psi[..., rows, cols]
     else:
         swapped = setup.a_i @ np.swapaxes(psi, -1, -2) @ setup.a_s.T
     out = {"hom": (np.conj(psi) * swapped * w / norm[..., None, None], setup.ws, setup.wi,
@@ -330,7 +332,7 @@ def _hom_block(psi: np.ndarray, *rest: np.ndarray, setup: _Setup, delay: np.ndar
         results.append((value, tau, curve))
     v_hom, t_hom, c_hom = results[0]
     # the signal-idler results depend on psi alone: give them the sweep dims of both
-    batch = np.broadcast_shapes(np.shape(psi)[:-2], np.shape(psi2)[:-2] if rest else ())
+    batch = np.broadcast_shapes(np.shape(psi)[:-2], rest[0].shape[:-2] if rest else ())
     v_hom, t_hom = np.broadcast_to(v_hom, batch).copy(), np.broadcast_to(t_hom, batch).copy()
     c_hom = np.broadcast_to(c_hom, batch + c_hom.shape[-1:]).copy()
     v_two = np.stack([results[1][0], results[2][0]], axis=-1)
