@@ -714,3 +714,49 @@ def test_a_netcdf3_file_opens_and_h5netcdf_is_told_which_engine_reads_it(tmp_pat
     np.testing.assert_array_equal(open_dataarray(path).values, [1.0, 2.0])
     with pytest.raises(ValueError, match="netCDF-3 file.*engine='netcdf4'"):
         open_dataarray(path, engine="h5netcdf")
+
+
+# --- what the signal handling assumes about where the libraries live -------------------
+
+def test_the_modules_a_signal_must_not_interrupt_are_where_io_looks_for_them():
+    """_in_library recognises the netCDF libraries and xarray's backends by module name,
+    and stops at dask's scheduler: if a release moves them, this fails first."""
+    import dask.local
+    import h5netcdf
+
+    from xr_spdc.io import _LIBRARY_MODULES, _SCHEDULER_MODULES
+
+    for where in (xr.backends.H5NetCDFStore, xr.backends.NetCDF4DataStore,
+                  xr.backends.h5netcdf_.H5NetCDFArrayWrapper,
+                  xr.backends.netCDF4_.NetCDF4ArrayWrapper, h5netcdf.File, h5py.Dataset,
+                  netCDF4.Dataset):
+        assert where.__module__.startswith(_LIBRARY_MODULES), where
+    for where in (dask.local.get_async, dask.local.get_sync):
+        assert where.__module__.startswith(_SCHEDULER_MODULES), where
+
+
+def test_ctrl_c_while_dask_threads_write_stops_at_once(tmp_path, small_grid, default_sigint):
+    """The main thread waits for dask's threads inside xarray's to_netcdf: an interrupt
+    there is raised at once, while the block that sent it is still running (it waits
+    until the interrupt has come out of to_netcdf; deferred, it would time out)."""
+    import threading
+
+    path = to_netcdf(small_grid.spdc.overlap(workers=1), tmp_path / "o.nc")
+    before = path.read_bytes()
+    released, timed_out = threading.Event(), []
+
+    def block(values, block_info=None):
+        if block_info[0]["chunk-location"][0] == 0:
+            os.kill(os.getpid(), signal.SIGINT)
+            timed_out.append(not released.wait(timeout=10))
+        return values
+
+    lazy = small_grid.spdc.overlap(chunks={"phi": 1})
+    slow = lazy.copy(data=lazy.data.map_blocks(block, dtype=lazy.dtype))
+    with pytest.raises(KeyboardInterrupt), dask.config.set(scheduler="threads",
+                                                           num_workers=1):
+        to_netcdf(slow, path)
+    released.set()
+    time.sleep(0.2)  # the block still running in dask's thread has finished by now
+    assert timed_out == [False]
+    assert path.read_bytes() == before and _only(tmp_path) == ["o.nc"]

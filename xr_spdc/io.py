@@ -313,7 +313,7 @@ def join_complex(ds: xr.Dataset) -> xr.Dataset:
 
             data: Any = dsa.map_blocks(_compose, real.data, imag.data, dtype=dtype)
         else:
-            data = _compose(real.values, imag.values)
+            data = _load_complex(real, imag, dtype)
         joined[name] = xr.Variable(real.dims, data, attrs, dict(real.encoding))
     parts = [n for found in pairs.values() for n in found.values()]
     coords = {n: v for n, v in joined.items()
@@ -322,6 +322,21 @@ def join_complex(ds: xr.Dataset) -> xr.Dataset:
     out = out.assign({n: v for n, v in joined.items() if n not in coords})
     out = out.assign_coords(coords)
     out.set_close(ds.close)
+    return out
+
+
+def _load_complex(real: xr.Variable, imag: xr.Variable, dtype: np.dtype) -> np.ndarray:
+    """Read two parts from the file into one complex array, slab by slab (about 8 MB of
+    each part at a time), so that reading needs little more memory than the result."""
+    if real.ndim == 0:
+        return _compose(real.values, imag.values)
+    out = np.empty(real.shape, dtype)
+    per_row = max(1, real.size // max(1, real.shape[0]))
+    step = max(1, 2**20 // per_row)
+    for start in range(0, real.shape[0], step):
+        rows = slice(start, start + step)
+        out.real[rows] = real[rows].values
+        out.imag[rows] = imag[rows].values
     return out
 
 
@@ -363,8 +378,10 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     Raises
     ------
     TypeError
-        An attribute netCDF cannot store (None, dict, complex, dates, nested or mixed
-        lists), named with its variable; nothing is written.
+        An attribute netCDF cannot store (None, dict, complex, fractions, integers beyond
+        64 bits, dates, strings that are not valid Unicode, nested or mixed lists), named
+        with its variable; or a complex variable whose parts' names are taken (see
+        :func:`split_complex`); nothing is written.
     ValueError
         An unknown engine.
     OSError
@@ -379,12 +396,13 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
 
     Notes
     -----
-    Complex values are stored as netCDF-4's compound type ``{r, i}`` (see the module
-    docstring for why, and for what other readers see); bool attributes become ints.
+    A complex variable ``name`` is stored as the float variables ``name_real`` and
+    ``name_imag`` (see the module docstring for why, and for what other readers see); an
+    ``encoding`` given for ``name`` applies to both.  Bool attributes become ints.
 
-    The file is written into a hidden temporary folder next to the target
-    (``.<name>.*.tmp/``), flushed to disk (``os.fsync``), then renamed over the target
-    (``os.replace``, atomic on POSIX and Windows).  An error, a Ctrl-C (SIGINT) or a
+    The file is written by :meth:`xarray.Dataset.to_netcdf` into a hidden temporary folder
+    next to the target (``.xr_spdc-*.tmp/``), flushed to disk (``os.fsync``), then renamed
+    over the target (``os.replace``, atomic on POSIX and Windows).  An error, a Ctrl-C (SIGINT) or a
     SIGTERM during the save leaves any existing file byte-identical and removes the
     temporary folder; only a hard kill (SIGKILL, power loss) can leave that folder behind.
     The commit point is the moment just before the rename: a signal that comes before it
@@ -397,8 +415,10 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     While an in-memory object is written, SIGINT and SIGTERM are held and acted on once the
     netCDF library is out of the file (writing is fast: ~0.2 s for 10^7 points;
     interrupting the HDF5 and netCDF libraries mid-call can lose the interrupt in a
-    finalizer or leave xarray's file lock taken, a deadlock).  A dask-backed save stops
-    at once, or at the next block when the signal lands inside the netCDF library.  After
+    finalizer or leave xarray's file lock taken, a deadlock); so is the file's layout
+    before the blocks of a dask-backed save are written.  Those blocks stop at once (while
+    this thread waits for dask's threads), or at the next block when the signal lands
+    inside the netCDF library (dask's synchronous scheduler writes in this thread).  After
     the cleanup, SIGINT raises :class:`KeyboardInterrupt` and SIGTERM ends the process with
     its usual status (both only in the main thread, the one Python delivers signals to).
     A replaced file keeps its permission bits; a new one gets 0o666 less the umask.
@@ -596,10 +616,24 @@ def _check_block(guard: _GuardedFile | None, block: Any) -> Any:
     return block
 
 
+#: dask's own modules: a caller of dask's scheduler holds no file or lock while blocks run.
+_SCHEDULER_MODULES = ("dask.",)
+
+
 def _in_library(frame: Any) -> bool:
+    """Whether ``frame`` runs inside the netCDF libraries or xarray's backends.
+
+    The frames are walked outwards only up to dask's scheduler: ``Dataset.to_netcdf``
+    (a backend frame) waits there for the blocks without holding a file or a lock, so an
+    interrupt that lands while it waits is raised at once, and one that lands in a block
+    being written in this thread waits for the next block.
+    """
     while frame is not None:
-        if frame.f_globals.get("__name__", "").startswith(_LIBRARY_MODULES):
+        name = frame.f_globals.get("__name__", "")
+        if name.startswith(_LIBRARY_MODULES):
             return True
+        if name.startswith(_SCHEDULER_MODULES):
+            return False
         frame = frame.f_back
     return False
 
