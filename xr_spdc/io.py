@@ -6,9 +6,10 @@ CF has no convention for complex numbers yet.  xr_spdc writes a complex variable
 ``overlap`` as two float64 variables, ``overlap_real`` and ``overlap_imag``, with the
 complex variable's attributes (its ``long_name`` prefixed "real part of " or "imaginary
 part of ") and two attributes that tie them together: ``complex_name = "overlap"`` and
-``complex_part = "real"`` or ``"imaginary"``.  Every netCDF reader opens that (a plain
-``xr.open_dataset(path)``, ncview, netCDF-3 tools after ``nccopy -k classic``): the parts
-are plain floats with labels and units, on which ``abs()`` and ``.plot()`` work.
+``complex_part = "real"`` or ``"imaginary"``.  Every netCDF reader opens that, a plain
+``xr.open_dataset(path)`` included: the parts are plain floats with labels and units, on
+which ``abs()`` and ``.plot()`` work, and a copy into netCDF-3 keeps them (e.g.
+``xr.open_dataset(path).to_netcdf(copy, format="NETCDF3_64BIT")``).
 :func:`open_dataset` / :func:`open_dataarray` put the pairs back together as complex128,
 bitwise, with every attribute as it was.
 
