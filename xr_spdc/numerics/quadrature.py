@@ -16,9 +16,11 @@ Pure numpy/scipy: nothing here knows about xarray.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
-from typing import NamedTuple
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -145,21 +147,6 @@ def _overlap_s_imag(s: float, k: float, xi: float) -> float:
     return math.sin(t) / math.cosh(s) + math.tanh(s) * math.cos(t)
 
 
-class ComplexPart:
-    """The real or imaginary part of a user's integrand ``f(l, **params) -> complex``.
-
-    A class rather than a closure so that it pickles (by reference to ``func``) to worker
-    processes.
-    """
-
-    def __init__(self, func: Callable[..., complex], names: tuple[str, ...], imag: bool) -> None:
-        self.func, self.names, self.imag = func, names, imag
-
-    def __call__(self, l: float, *point: float) -> float:
-        value = complex(self.func(l, **dict(zip(self.names, point, strict=True))))
-        return value.imag if self.imag else value.real
-
-
 def quad_part(
     func: Callable[..., float],
     lower: float,
@@ -273,6 +260,180 @@ def integrate_points(
         abserr[i] = re_err + im_err
         status[i] = max(re_status, im_status)
     return QuadResult(value.reshape(shape), abserr.reshape(shape), status.reshape(shape))
+
+
+class IntegralResult(NamedTuple):
+    """A user's integrand integrated point by point (:func:`integrate_function`).
+
+    Attributes
+    ----------
+    value : ndarray of complex128
+        The integrals (imaginary part 0 where ``is_complex`` is False).
+    abserr, status : ndarray
+        As for :class:`QuadResult`.
+    is_complex : ndarray of bool
+        Where the integrand returned complex values, so that its imaginary part was
+        integrated too (a second QUADPACK call); False where every value was real (one call).
+    """
+
+    value: np.ndarray
+    abserr: np.ndarray
+    status: np.ndarray
+    is_complex: np.ndarray
+
+
+def integrate_function(
+    func: Callable[..., Any],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    args: Sequence[np.ndarray],
+    *,
+    keywords: Sequence[str] | None = None,
+    complex_func: bool | None = None,
+    epsabs: float | np.ndarray = EPSABS,
+    epsrel: float = EPSREL,
+    limit: int = LIMIT,
+    points: tuple[float, ...] = (),
+) -> IntegralResult:
+    """Integrate a user's (real or complex) integrand from ``lower`` to ``upper`` at each point.
+
+    What a plain loop of ``scipy.integrate.quad(func, a, b, args=point)`` does, at its cost:
+    ``func`` goes to QUADPACK itself, unwrapped, one call a point while it returns real
+    numbers; where it returns a complex number, the real and imaginary parts are integrated
+    apart, as ``quad(..., complex_func=True)`` does (two calls).
+
+    Parameters
+    ----------
+    func : callable
+        ``func(l, *point)`` (or ``func(l, **dict(zip(keywords, point)))``) -> a real or
+        complex number.
+    lower, upper : ndarray
+        Integration limits, one per point (or broadcastable to ``lower``).
+    args : sequence of ndarray
+        Per-point parameters, all of one shape.
+    keywords : sequence of str, optional
+        Pass ``args`` by these keywords instead of by position.
+    complex_func : bool or None
+        None: integrate the imaginary part only where ``func`` returns complex values.
+        True: always (scipy's ``complex_func=True``).  False: ``func`` must return real
+        numbers; a complex one raises a TypeError (nothing is dropped silently).
+    epsabs, epsrel, limit, points
+        As for :func:`integrate_points`.
+
+    Returns
+    -------
+    IntegralResult
+
+    Raises
+    ------
+    TypeError
+        ``complex_func=False`` and ``func`` returned a complex number.
+    ValueError
+        For tolerances or a limit QUADPACK cannot run with (:func:`check_tolerances`).
+
+    Notes
+    -----
+    A complex value is seen either as QUADPACK's refusal of a Python ``complex`` (a
+    TypeError) or as numpy's ComplexWarning when it casts a numpy complex scalar; the point
+    is then integrated again as complex, and the rest of the block starts out complex.  The
+    other warnings ``func`` raises reach the caller unchanged.
+
+    Examples
+    --------
+    >>> import math
+    >>> import numpy as np
+    >>> res = integrate_function(lambda l, k: math.cos(k * l), np.array([-1.0, -1.0]),
+    ...                          np.array([1.0, 1.0]), (np.array([1.0, 2.0]),))
+    >>> np.round(res.value.real, 12).tolist(), res.is_complex.tolist()
+    ([1.682941969616, 0.909297426826], [False, False])
+    """
+    check_tolerances(epsabs, epsrel, limit)
+    lower = np.asarray(lower, dtype=np.float64)
+    shape = lower.shape
+    ends = np.broadcast_to(np.asarray(upper, dtype=np.float64), shape).ravel().tolist()
+    tolerance = np.broadcast_to(np.asarray(epsabs, dtype=np.float64), shape).ravel().tolist()
+    columns = [np.broadcast_to(np.asarray(a), shape).ravel().tolist() for a in args]
+    breaks = sorted({float(p) for p in points})
+    n = lower.size
+    out = IntegralResult(np.zeros(n, np.complex128), np.zeros(n), np.zeros(n, np.int8),
+                         np.zeros(n, bool))
+    complex_now = complex_func is True
+    with warnings.catch_warnings(record=True) as log:
+        # "always": numpy warns of a discarded imaginary part once per place otherwise.
+        warnings.simplefilter("always", np.exceptions.ComplexWarning)
+        for i, (a, b) in enumerate(zip(lower.ravel().tolist(), ends, strict=True)):
+            call, point = _bind(func, keywords, tuple(column[i] for column in columns))
+            inside = tuple(p for p in breaks if min(a, b) < p < max(a, b))
+            if not complex_now:
+                mark = len(log)
+                found = _real_integral(call, a, b, point, tolerance[i], epsrel, limit, inside)
+                if found is not None and not _discarded_imaginary(log, mark):
+                    out.value[i], out.abserr[i], out.status[i] = found
+                    continue
+                if complex_func is False:
+                    raise TypeError(_COMPLEX_REFUSED)
+                complex_now = True
+            _complex_integral(out, i, call, a, b, point, tolerance[i], epsrel, limit, inside)
+    for w in log:  # what func warned, to the caller (the block's recorder, or the user)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return IntegralResult(*(array.reshape(shape) for array in out))
+
+
+_COMPLEX_REFUSED = ("the integrand returned a complex value, but complex_func=False; pass "
+                    "complex_func=None (the default) or True to integrate its imaginary part "
+                    "too, or return the real part if that is what you mean")
+
+
+def _bind(func: Callable[..., Any], keywords: Sequence[str] | None, point: tuple
+          ) -> tuple[Callable[..., Any], tuple]:
+    """``func`` and the arguments QUADPACK passes after l: by position as they are, or by
+    keyword through a partial (no Python-level wrapper either way)."""
+    if keywords is None:
+        return func, point
+    return functools.partial(func, **dict(zip(keywords, point, strict=True))), ()
+
+
+def _real_integral(call: Callable[..., Any], a: float, b: float, point: tuple, tol: float,
+                   epsrel: float, limit: int, inside: tuple[float, ...]
+                   ) -> tuple[float, float, int] | None:
+    """One QUADPACK call on ``call`` itself; None if it returned a Python complex."""
+    try:
+        return quad_part(call, a, b, point, tol, epsrel, limit, inside)
+    except TypeError as exc:
+        # QUADPACK's "must be real number, not complex"; a TypeError of func's own is
+        # raised again when the point is integrated as complex.
+        if "complex" not in str(exc):
+            raise
+        return None
+
+
+def _discarded_imaginary(log: list[warnings.WarningMessage], mark: int) -> bool:
+    """Whether numpy warned of a discarded imaginary part since ``mark`` (then those
+    warnings are dropped: the point is integrated again, as complex)."""
+    recent = log[mark:]
+    if not any(issubclass(w.category, np.exceptions.ComplexWarning) for w in recent):
+        return False
+    del log[mark:]
+    return True
+
+
+def _complex_integral(out: IntegralResult, i: int, call: Callable[..., Any], a: float,
+                      b: float, point: tuple, tol: float, epsrel: float, limit: int,
+                      inside: tuple[float, ...]) -> None:
+    """Point ``i`` as ``quad(complex_func=True)`` takes it: real and imaginary parts apart."""
+
+    def real(l: float, *point: Any) -> float:
+        return call(l, *point).real
+
+    def imag(l: float, *point: Any) -> float:
+        return call(l, *point).imag
+
+    re, re_err, re_status = quad_part(real, a, b, point, tol, epsrel, limit, inside)
+    im, im_err, im_status = quad_part(imag, a, b, point, tol, epsrel, limit, inside)
+    out.value[i] = complex(re, im)
+    out.abserr[i] = re_err + im_err
+    out.status[i] = max(re_status, im_status)
+    out.is_complex[i] = True
 
 
 def overlap_quad(
