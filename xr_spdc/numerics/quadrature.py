@@ -183,9 +183,7 @@ def quad_part(
         return out[0], out[1], NOT_FINITE
     if len(out) == 3:
         return out[0], out[1], 0
-    status = next((code for prefix, code in _STATUS_BY_MESSAGE.items()
-                   if out[3].startswith(prefix)), _UNKNOWN)
-    return out[0], out[1], status
+    return out[0], out[1], _status_of(out[3])
 
 
 def integrate_points(
@@ -347,33 +345,37 @@ def integrate_function(
     >>> np.round(res.value.real, 12).tolist(), res.is_complex.tolist()
     ([1.682941969616, 0.909297426826], [False, False])
     """
+    from scipy.integrate import IntegrationWarning  # here: importing xr_spdc stays light
+
     check_tolerances(epsabs, epsrel, limit)
     lower = np.asarray(lower, dtype=np.float64)
-    shape = lower.shape
+    shape, n = lower.shape, lower.size
+    starts = lower.ravel().tolist()
     ends = np.broadcast_to(np.asarray(upper, dtype=np.float64), shape).ravel().tolist()
     tolerance = np.broadcast_to(np.asarray(epsabs, dtype=np.float64), shape).ravel().tolist()
     columns = [np.broadcast_to(np.asarray(a), shape).ravel().tolist() for a in args]
+    at = list(zip(*columns, strict=True)) if columns else [()] * n
     breaks = sorted({float(p) for p in points})
-    n = lower.size
     out = IntegralResult(np.zeros(n, np.complex128), np.zeros(n), np.zeros(n, np.int8),
                          np.zeros(n, bool))
-    complex_now = complex_func is True
     with warnings.catch_warnings(record=True) as log:
         # "always": numpy warns of a discarded imaginary part once per place otherwise.
         warnings.simplefilter("always", np.exceptions.ComplexWarning)
-        for i, (a, b) in enumerate(zip(lower.ravel().tolist(), ends, strict=True)):
-            call, point = _bind(func, keywords, tuple(column[i] for column in columns))
-            inside = tuple(p for p in breaks if min(a, b) < p < max(a, b))
-            if not complex_now:
-                mark = len(log)
-                found = _real_integral(call, a, b, point, tolerance[i], epsrel, limit, inside)
-                if found is not None and not _discarded_imaginary(log, mark):
-                    out.value[i], out.abserr[i], out.status[i] = found
-                    continue
-                if complex_func is False:
-                    raise TypeError(_COMPLEX_REFUSED)
-                complex_now = True
-            _complex_integral(out, i, call, a, b, point, tolerance[i], epsrel, limit, inside)
+        warnings.simplefilter("always", IntegrationWarning)
+        complex_now = complex_func or (complex_func is None and n > 0 and _returns_complex(
+            *_bind(func, keywords, at[0]), starts[0], ends[0]))
+        for i in range(n):
+            call, point = _bind(func, keywords, at[i])
+            job = _Job(call, starts[i], ends[i], point, tolerance[i], epsrel, limit,
+                       _inside(breaks, starts[i], ends[i]) if breaks else (), log)
+            found = None if complex_now else job.real()
+            if found is not None:
+                out.value[i], out.abserr[i], out.status[i] = found
+                continue
+            if complex_func is False:
+                raise TypeError(_COMPLEX_REFUSED)
+            complex_now = True
+            (out.value[i], out.abserr[i], out.status[i]), out.is_complex[i] = job.complex(), True
     for w in log:  # what func warned, to the caller (the block's recorder, or the user)
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
     return IntegralResult(*(array.reshape(shape) for array in out))
@@ -393,47 +395,114 @@ def _bind(func: Callable[..., Any], keywords: Sequence[str] | None, point: tuple
     return functools.partial(func, **dict(zip(keywords, point, strict=True))), ()
 
 
-def _real_integral(call: Callable[..., Any], a: float, b: float, point: tuple, tol: float,
-                   epsrel: float, limit: int, inside: tuple[float, ...]
-                   ) -> tuple[float, float, int] | None:
-    """One QUADPACK call on ``call`` itself; None if it returned a Python complex."""
+def _inside(breaks: list[float], a: float, b: float) -> tuple[float, ...]:
+    return tuple(p for p in breaks if min(a, b) < p < max(a, b))
+
+
+def _returns_complex(call: Callable[..., Any], point: tuple, a: float, b: float) -> bool:
+    """Whether ``call`` returns a complex number at a node QUADPACK visits (the middle of a
+    finite interval); False if it fails there (QUADPACK then meets the failure)."""
+    middle = 0.5 * (a + b) if math.isfinite(a) and math.isfinite(b) else (
+        a if math.isfinite(a) else b if math.isfinite(b) else 0.0)
     try:
-        return quad_part(call, a, b, point, tol, epsrel, limit, inside)
-    except TypeError as exc:
-        # QUADPACK's "must be real number, not complex"; a TypeError of func's own is
-        # raised again when the point is integrated as complex.
-        if "complex" not in str(exc):
-            raise
-        return None
-
-
-def _discarded_imaginary(log: list[warnings.WarningMessage], mark: int) -> bool:
-    """Whether numpy warned of a discarded imaginary part since ``mark`` (then those
-    warnings are dropped: the point is integrated again, as complex)."""
-    recent = log[mark:]
-    if not any(issubclass(w.category, np.exceptions.ComplexWarning) for w in recent):
+        value = call(middle, *point)
+    except Exception:  # noqa: BLE001 - reported by the integration itself
         return False
-    del log[mark:]
-    return True
+    return bool(np.iscomplexobj(value))
 
 
-def _complex_integral(out: IntegralResult, i: int, call: Callable[..., Any], a: float,
-                      b: float, point: tuple, tol: float, epsrel: float, limit: int,
-                      inside: tuple[float, ...]) -> None:
-    """Point ``i`` as ``quad(complex_func=True)`` takes it: real and imaginary parts apart."""
+# Where scipy's quad warns from: its IntegrationWarning names our call (stacklevel=2), and
+# numpy's ComplexWarning of a discarded imaginary part names scipy's own module.
+_HERE = __file__
+_QUADPACK_MODULE = "_quadpack_py.py"
 
-    def real(l: float, *point: Any) -> float:
-        return call(l, *point).real
 
-    def imag(l: float, *point: Any) -> float:
-        return call(l, *point).imag
+class _Job(NamedTuple):
+    """One point's integral, as ``quad(call, a, b, args=point)`` computes it."""
 
-    re, re_err, re_status = quad_part(real, a, b, point, tol, epsrel, limit, inside)
-    im, im_err, im_status = quad_part(imag, a, b, point, tol, epsrel, limit, inside)
-    out.value[i] = complex(re, im)
-    out.abserr[i] = re_err + im_err
-    out.status[i] = max(re_status, im_status)
-    out.is_complex[i] = True
+    call: Callable[..., Any]
+    a: float
+    b: float
+    point: tuple
+    epsabs: float
+    epsrel: float
+    limit: int
+    inside: tuple[float, ...]
+    log: list[warnings.WarningMessage]
+
+    def real(self) -> tuple[float, float, int] | None:
+        """One QUADPACK call on ``call`` itself; None where it returned a complex number."""
+        mark = len(self.log)
+        try:
+            found = self._quad(self.call)
+        except TypeError as exc:
+            # QUADPACK's "must be real number, not complex"; a TypeError of func's own is
+            # raised again when the point is integrated as complex.
+            if "complex" not in str(exc):
+                raise
+            return None
+        if len(self.log) > mark and self._discarded_imaginary(mark):
+            return None
+        return found
+
+    def complex(self) -> tuple[complex, float, int]:
+        """As ``quad(..., complex_func=True)``: the real and imaginary parts apart."""
+        call = self.call
+
+        def real(l: float, *point: Any) -> float:
+            return call(l, *point).real
+
+        def imag(l: float, *point: Any) -> float:
+            return call(l, *point).imag
+
+        re, re_err, re_status = self._quad(real)
+        im, im_err, im_status = self._quad(imag)
+        return complex(re, im), re_err + im_err, max(re_status, im_status)
+
+    def _quad(self, f: Callable[..., Any]) -> tuple[float, float, int]:
+        if self.inside:
+            return quad_part(f, self.a, self.b, self.point, self.epsabs, self.epsrel,
+                             self.limit, self.inside)
+        from scipy.integrate import quad
+
+        # Without full_output (it builds arrays a point: ~3 % of a cheap integrand's time):
+        # QUADPACK's ier comes as scipy's IntegrationWarning, recorded in the log.
+        mark = len(self.log)
+        value, abserr = quad(f, self.a, self.b, args=self.point, epsabs=self.epsabs,
+                             epsrel=self.epsrel, limit=self.limit)
+        status = 0
+        if len(self.log) > mark:
+            status = self._status(mark)
+        if not (math.isfinite(value) and math.isfinite(abserr)):
+            status = NOT_FINITE
+        return value, abserr, status
+
+    def _status(self, mark: int) -> int:
+        """QUADPACK's ier from quad's own IntegrationWarning (dropped from the log)."""
+        from scipy.integrate import IntegrationWarning
+
+        status = 0
+        for w in list(self.log[mark:]):
+            if issubclass(w.category, IntegrationWarning) and w.filename == _HERE:
+                status = max(status, _status_of(str(w.message)))
+                self.log.remove(w)
+        return status
+
+    def _discarded_imaginary(self, mark: int) -> bool:
+        """Whether QUADPACK cast a complex value to real since ``mark`` (those warnings are
+        dropped: the point is integrated again, as complex)."""
+        cast = [w for w in self.log[mark:]
+                if issubclass(w.category, np.exceptions.ComplexWarning)
+                and w.filename.endswith(_QUADPACK_MODULE)]
+        if not cast:
+            return False
+        del self.log[mark:]
+        return True
+
+
+def _status_of(message: str) -> int:
+    return next((code for prefix, code in _STATUS_BY_MESSAGE.items()
+                 if message.startswith(prefix)), _UNKNOWN)
 
 
 def overlap_quad(
