@@ -525,11 +525,12 @@ def _integrand_parameters(integrand: Any, params: Any, ds: xr.Dataset | None, lo
     if params is not None:
         _check_binds(integrand, signature, wanted)
     if not wanted and not any(isinstance(b, (str, xr.DataArray)) for b in (lower, upper)):
-        defaults = [p.name for p in listed if p.default is not _P.empty]
+        defaults = ", ".join(p.name for p in listed if p.default is not _P.empty)
         raise TypeError(
-            f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} has no parameters "
-            + (f"to look up (those with defaults, {', '.join(defaults)}, keep them: the "
-               "Dataset has no such variable) " if defaults else "")
+            f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} "
+            + (f"has nothing to look up: its parameters all have defaults ({defaults}), "
+               "which they keep where the Dataset has no variable of their name, "
+               if defaults else "has no parameters ")
             + "and the limits are numbers, so there is no grid to integrate over (for one "
             "integral, call scipy.integrate.quad)")
     positional = [p.name for p in listed if p.kind in (_P.POSITIONAL_ONLY,
