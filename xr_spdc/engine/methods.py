@@ -204,8 +204,10 @@ _TOLERANCES = ("epsabs", "epsrel", "limit")
 #:   bar moves and Ctrl-C or timeout= act within a block's time (on a warm pool, blocks of 8
 #:   and 32 measure the same: 5.19 s and 5.20 s for 32 × 32 points on 2 workers,
 #:   benchmarks/bench_walkoff.py).
-#: - integrand: a user's integrand costs more than the overlap's (a Python call per node,
-#:   two for a complex one), so blocks are smaller.
+#: - integrand: a plain quad loop over the seed's grid costs ~40 µs a point for a real
+#:   integrand, ~120 µs for the seed's complex one (quad's default tolerances); blocks of
+#:   256 points (10-30 ms) pay a pool task's ~0.3 ms less than 3 %, where blocks of 64 paid
+#:   up to 12 % (benchmarks/bench_integrate.py: workers=2 against the loop).
 METHODS: dict[str, dict[str, Method]] = {
     "overlap": {
         "auto": Method(overlap_exact_block, (("value", np.complex128),), block_size=1 << 16,
@@ -224,7 +226,7 @@ METHODS: dict[str, dict[str, Method]] = {
     },
     "integrand": {
         "quad": Method(integrand_block, (*QUAD_OUTPUTS, ("complex", np.bool_)),
-                       block_size=64, seconds_per_point=3e-4,
+                       block_size=256, seconds_per_point=3e-4,
                        options=(*_TOLERANCES, "integrand", "keywords", "complex_func",
                                 "points"),
                        check=warn_quad_failures, finish=integrand_finish),
