@@ -56,6 +56,9 @@ _STATUS_BY_MESSAGE = {
     "The integral is probably divergent": 5,
 }
 
+# numpy's warning of a discarded imaginary part (np.exceptions from numpy 1.25).
+_ComplexWarning: type[Warning] = getattr(np, "exceptions", np).ComplexWarning
+
 # Unit roundoff, for the rounding bound of the overlap's substitution (see overlap_quad).
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -360,7 +363,7 @@ def integrate_function(
                          np.zeros(n, bool))
     with warnings.catch_warnings(record=True) as log:
         # "always": numpy warns of a discarded imaginary part once per place otherwise.
-        warnings.simplefilter("always", np.exceptions.ComplexWarning)
+        warnings.simplefilter("always", _ComplexWarning)
         warnings.simplefilter("always", IntegrationWarning)
         complex_now = complex_func or (complex_func is None and n > 0 and _returns_complex(
             *_bind(func, keywords, at[0]), starts[0], ends[0]))
@@ -435,10 +438,11 @@ class _Job(NamedTuple):
         mark = len(self.log)
         try:
             found = self._quad(self.call)
-        except TypeError as exc:
-            # QUADPACK's "must be real number, not complex"; a TypeError of func's own is
-            # raised again when the point is integrated as complex.
-            if "complex" not in str(exc):
+        except Exception as exc:
+            # QUADPACK's refusal of a Python complex: "must be real number, not complex"
+            # (scipy >= 1.15), "Supplied function does not return a valid float" (before).
+            # An error of func's own is raised again when the point is integrated as complex.
+            if not ("complex" in str(exc) or "valid float" in str(exc)):
                 raise
             return None
         if len(self.log) > mark and self._discarded_imaginary(mark):
@@ -492,7 +496,7 @@ class _Job(NamedTuple):
         """Whether QUADPACK cast a complex value to real since ``mark`` (those warnings are
         dropped: the point is integrated again, as complex)."""
         cast = [w for w in self.log[mark:]
-                if issubclass(w.category, np.exceptions.ComplexWarning)
+                if issubclass(w.category, _ComplexWarning)
                 and w.filename.endswith(_QUADPACK_MODULE)]
         if not cast:
             return False
