@@ -137,8 +137,9 @@ def focusing(
     named = {role: inputs.find_optional(ds, value, role) if role in ("B", "kappa", "mu")
              else inputs.find(ds, value, role, default=role) for role, value in given.items()}
     inputs.check_distinct(named)
-    named = {role: inputs.check_real(da, role, positive=role == "xi",
-                                     nonnegative=role == "kappa")
+    rules: dict[str, dict[str, Any]] = {"xi": {"positive": True},
+                                         "kappa": {"nonnegative": True}}
+    named = {role: inputs.check_real(da, role, **rules.get(role, {}))
              for role, da in named.items()}
     if phase_role == "phi":
         with xr.set_options(keep_attrs=False):
@@ -158,7 +159,8 @@ def focusing(
     if not any(isinstance(a, xr.DataArray) for a in args.values()):
         args["xi"] = named["xi"]  # all numbers: a 0-d result
         constants.pop("xi")
-    result = evaluate(spec, args, name="h", options=options, workers=checked_workers,
+    result = evaluate(spec, args, name="h", options=options, checks=rules,
+                      workers=checked_workers,
                       progress=progress, timeout=timeout, chunks=chunks)
     # phi too, where sigma was derived from it (labels.label_inputs keeps MultiIndex levels).
     result = labels.label_inputs(result, {"phi": "phi"})
