@@ -338,3 +338,20 @@ def test_walkoff_parameters_refuse_bad_values_by_name(kwargs, match):
             "refractive_index": 1.5, "waist": 2e-5, **kwargs}
     with pytest.raises(ValueError, match=match):
         walkoff_parameters(**args)
+
+
+@pytest.mark.parametrize("slip, match", [
+    ({"walkoff_angle": 3.2}, "walkoff_angle must be in rad.*3.2.*degrees"),
+    ({"length": 10.0}, "length must be in metres.*10.0.*millimetres"),
+    ({"refractive_index": 0.5}, "refractive_index must be a refractive index.*0.5"),
+    ({"wavelength": 1064.0}, "wavelength must be in metres.*nanometres"),
+    ({"waist": 30.0}, "waist must be in metres.*micrometres"),
+])
+def test_walkoff_parameters_refuses_unit_slips_naming_the_argument(slip, match):
+    # On main: walkoff_angle=3.2 gave B = 500, length=10.0 gave xi = 1137, without a word.
+    from xr_spdc.physics.beams import walkoff_parameters
+
+    args = dict(walkoff_angle=0.056, length=10e-3, wavelength=1064e-9,
+                refractive_index=1.655, waist=30e-6)
+    with pytest.raises(ValueError, match=match):
+        walkoff_parameters(**{**args, **slip})

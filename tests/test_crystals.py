@@ -332,3 +332,27 @@ def test_validity_warning_passes_through():
         warnings.simplefilter("always")
         crystals.refractive_index("KTP_xy", 6e-6, 25.0, polarization="o")
     assert any(issubclass(w.category, nd.ValidityWarning) for w in caught)
+
+
+def test_an_angle_in_degrees_is_refused_naming_the_likely_unit():
+    # On main, angle=29.2 (BBO's type-I angle, in degrees) gave phi = -796.66 silently.
+    with pytest.raises(ValueError, match="angle must be in rad.*29.2.*degrees"):
+        crystals.phase_mismatch("BetaBBO_Eimerl1987", angle=29.2, pump=405e-9,
+                                signal=810e-9, temperature=25.0, length=1e-3,
+                                polarizations="eoo")
+    phi = crystals.phase_mismatch("BetaBBO_Eimerl1987", angle=np.radians(29.2), pump=405e-9,
+                                  signal=810e-9, temperature=25.0, length=1e-3,
+                                  polarizations="eoo")
+    assert np.isfinite(float(phi))
+
+
+@pytest.mark.parametrize("signal", [200e-9, 10e-6, 50e-6])
+def test_outside_the_sellmeier_equation_phi_is_refused_with_its_range(signal):
+    # On main: phi = NaN, with only ndispers' "the result is an extrapolation" warning.
+    pump = 100e-9 if signal < 775e-9 else 775e-9
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nd.ValidityWarning)
+        with pytest.raises(ValueError, match="no real refractive index.*range is 5e-07 to "
+                                             "4e-06 m"):
+            crystals.phase_mismatch("SLN", pump=pump, signal=signal, temperature=25.0,
+                                    length=1e-2, polarizations="eee")

@@ -138,8 +138,10 @@ def focusing(
              else inputs.find(ds, value, role, default=role) for role, value in given.items()}
     inputs.check_distinct(named)
     named = {role: inputs.check_real(da, role, positive=role == "xi",
-                                     nonnegative=role == "kappa")
+                                     nonnegative=role == "kappa",
+                                     bound=(inputs.FOCUSING_LIMIT, inputs.FOCUSING_DOMAIN))
              for role, da in named.items()}
+    inputs.check_focusing_domain(named)
     if phase_role == "phi":
         with xr.set_options(keep_attrs=False):
             sig = (-named["phi"] / (2 * named["xi"])).rename("sigma")

@@ -451,10 +451,13 @@ def walkoff_parameters(walkoff_angle: Real, length: Real, wavelength: Real,
     >>> round(float(ds.B), 3), round(float(ds.xi), 4), float(ds.kappa)
     (8.753, 1.1369, 0.0)
     """
+    kinds = {"walkoff_angle": "walkoff_angle", "length": "length",
+             "wavelength": "wavelength", "refractive_index": "refractive_index",
+             "waist": "waist"}
     named = inputs.align({
-        name: inputs.check_real(inputs.find(None, value, name), name,
-                                positive=name not in ("walkoff_angle", "absorption"),
-                                nonnegative=name in ("walkoff_angle", "absorption"))
+        name: (inputs.check_physical(value, name, kinds[name],
+                                     positive=name != "walkoff_angle") if name in kinds
+               else inputs.check_real(inputs.find(None, value, name), name, nonnegative=True))
         for name, value in {"walkoff_angle": walkoff_angle, "length": length,
                             "wavelength": wavelength, "refractive_index": refractive_index,
                             "waist": waist, "absorption": absorption}.items()})

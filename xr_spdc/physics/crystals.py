@@ -64,11 +64,6 @@ PHI_FORMULA = ("phi = (k_p - k_s - k_i - 2 pi m/Lambda) L, k_j = 2 pi n_j(lambda
 
 REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 11-15, 27"
 
-# Plausible ranges, in metres: outside them a value was almost surely given in another
-# unit (nm or µm for a wavelength, mm for a length).  The message names the likely unit.
-_RANGES = {"wavelength": (1e-8, 1e-4), "length": (1e-6, 1.0), "poling_period": (1e-7, 1e-2),
-           "waist": (1e-7, 1e-1), "temperature": (-273.15, 1500.0)}
-
 _BEAMS = ("pump", "signal", "idler")
 
 
@@ -176,7 +171,7 @@ def _angle(med: Any, angle: Any) -> float:
             not np.isfinite(float(angle)):
         raise TypeError(f"angle must be a finite real number of radians (or None), not "
                         f"{angle!r}")
-    return float(angle)
+    return float(inputs.check_physical(float(angle), "angle", "angle", positive=False))
 
 
 def _polarizations(polarizations: Any) -> tuple[str, str, str]:
@@ -200,24 +195,7 @@ def _pol_label(pols: tuple[str, str, str]) -> str:
 def _checked(value: Any, role: str, kind: str | None) -> xr.DataArray:
     """A float64 DataArray of finite numbers, > 0 unless a temperature, in the plausible
     range of ``kind`` (metres; degC for "temperature") when given; errors name ``role``."""
-    da = inputs.check_real(inputs.find(None, value, role), role,
-                           positive=kind != "temperature")
-    if da.chunks is not None:
-        raise TypeError(f"{role} is dask-backed; the crystal functions evaluate eagerly: "
-                        f"pass {role}.compute()")
-    if kind is not None:
-        lo, hi = _RANGES[kind]
-        bad = (da.values < lo) | (da.values > hi)
-        if bad.any():
-            if kind == "temperature":
-                raise ValueError(f"{role} must be in degC, between {lo:g} and {hi:g}; not "
-                                 f"{inputs.positions(da, bad)}")
-            guess = {"wavelength": "nanometres or micrometres", "length": "millimetres",
-                     "poling_period": "micrometres", "waist": "micrometres"}[kind]
-            raise ValueError(f"{role} must be in metres (a {kind.replace('_', ' ')} between "
-                             f"{lo:g} and {hi:g} m); values such as "
-                             f"{inputs.positions(da, bad)} look like {guess}")
-    return da
+    return inputs.check_physical(value, role, kind, positive=kind != "temperature")
 
 
 def _aligned(**named: xr.DataArray) -> dict[str, xr.DataArray]:
@@ -248,9 +226,35 @@ def _index(med: Any, wavelength: xr.DataArray, temperature: xr.DataArray, pol: s
     """n(λ, T) for one polarisation, broadcast by xarray's rules (ndispers takes µm)."""
     if pol == "o":
         _check_has_ordinary(med)
-    return _apply(
-        lambda lam, t: np.asarray(med.n(lam * 1e6, angle, t, pol=pol), dtype=np.float64),
-        wavelength, temperature)
+    with warnings.catch_warnings():
+        # A square root of a negative number far outside the equation's range: refused
+        # below with the range, rather than numpy's bare RuntimeWarning.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        n = _apply(
+            lambda lam, t: np.asarray(med.n(lam * 1e6, angle, t, pol=pol), dtype=np.float64),
+            wavelength, temperature)
+    _check_defined(med, n, wavelength, temperature, pol)
+    return n
+
+
+def _check_defined(med: Any, n: xr.DataArray, wavelength: xr.DataArray,
+                   temperature: xr.DataArray, pol: str) -> None:
+    """Refuse wavelengths (or temperatures) where the Sellmeier equation has no real
+    index (NaN): far outside its range, where it is not an extrapolation but undefined."""
+    bad = ~np.isfinite(n.values)
+    if not bad.any():
+        return
+    lam, _ = xr.broadcast(wavelength, n)
+    temp, _ = xr.broadcast(temperature, n)
+    valid = getattr(med, "_wl_range", None)  # ndispers' stated range, in um
+    stated = (f"its stated range is {valid[0] * 1e-6:g} to {valid[1] * 1e-6:g} m"
+              if valid else "see the medium's source for its range")
+    raise ValueError(
+        f"wavelength: the Sellmeier equation of {type(med).__name__} ({pol}-wave) gives no "
+        f"real refractive index at {lam.name or 'wavelength'} "
+        f"{inputs.positions(lam, bad)} (temperature {inputs.positions(temp, bad)} degC): "
+        f"outside the equation's range ({stated}); choose wavelengths inside it or another "
+        f"crystal's equation")
 
 
 def _check_has_ordinary(med: Any) -> None:
