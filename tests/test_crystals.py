@@ -356,3 +356,35 @@ def test_outside_the_sellmeier_equation_phi_is_refused_with_its_range(signal):
                                              "4e-06 m"):
             crystals.phase_mismatch("SLN", pump=pump, signal=signal, temperature=25.0,
                                     length=1e-2, polarizations="eee")
+
+
+def test_brightness_map_names_the_arguments_whose_dims_conflict():
+    # On main: xarray's raw AlignmentError, naming no argument.
+    temps = xr.DataArray([20.0, 30.0, 40.0], dims="temperature")
+    waists = xr.DataArray([15e-6, 30e-6], dims="temperature")
+    with pytest.raises(ValueError, match="temperature, pump_waist do not align.*temperature "
+                                         "has sizes \\{'temperature': 3\\}"):
+        crystals.brightness_map("KTP_xy", pump=775e-9, signal=1550e-9, temperature=temps,
+                                length=0.01, pump_waist=waists, poling_period=45e-6,
+                                polarizations="eeo")
+
+
+def test_brightness_map_refuses_a_grid_beyond_the_memory_cap_before_allocating():
+    temps = xr.DataArray(np.linspace(20, 40, 20_000), dims="temperature")
+    waists = xr.DataArray(np.linspace(10e-6, 90e-6, 20_000), dims="pump_waist")
+    with pytest.raises(ValueError, match="4e\\+08 points.*in pieces"):
+        crystals.brightness_map("KTP_xy", pump=775e-9, signal=1550e-9, temperature=temps,
+                                length=0.01, pump_waist=waists, poling_period=45e-6,
+                                polarizations="eeo")
+
+
+def test_brightness_map_takes_workers_as_overlap_does():
+    import inspect
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert inspect.signature(crystals.brightness_map).parameters["workers"].default is None
+    kw = dict(pump=775e-9, signal=1550e-9, temperature=25.0, length=0.01,
+              pump_waist=30e-6, poling_period=45e-6, polarizations="eeo")
+    with ThreadPoolExecutor(1) as pool:  # main refused an Executor
+        pooled = crystals.brightness_map("KTP_xy", workers=pool, **kw)
+    xr.testing.assert_identical(pooled, crystals.brightness_map("KTP_xy", **kw))

@@ -273,14 +273,22 @@ def broadcast(named: Mapping[str, xr.DataArray]) -> list[xr.DataArray]:
     return list(xr.broadcast(*align(named).values()))
 
 
-def check_eager_size(sizes: Mapping[Hashable, int]) -> None:
-    """Refuse an in-memory evaluation too large for memory, before anything is allocated."""
+_WITH_DASK = ("chunk them with dask (chunks=... or ds.chunk(...)) to evaluate lazily, block "
+              "by block")
+
+
+def check_eager_size(sizes: Mapping[Hashable, int], *, limit: int = MAX_EAGER_POINTS,
+                     how: str = _WITH_DASK) -> None:
+    """Refuse an in-memory evaluation too large for memory, before anything is allocated.
+
+    ``limit``: the most points (a function that holds more temporaries a point passes a
+    smaller one); ``how``: what to do instead, for the message.
+    """
     n_points = float(np.prod(list(sizes.values()), dtype=np.float64))
-    if n_points > MAX_EAGER_POINTS:
+    if n_points > limit:
         raise ValueError(
             f"the inputs broadcast to {n_points:.3g} points (sizes {dict(sizes)}), "
-            f"more than the {MAX_EAGER_POINTS:.3g} an in-memory evaluation allows; chunk them "
-            "with dask (chunks=... or ds.chunk(...)) to evaluate lazily, block by block")
+            f"more than the {limit:.3g} an in-memory evaluation allows; {how}")
 
 
 def check_workers(workers: Any) -> int | Executor | None:

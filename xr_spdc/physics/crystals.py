@@ -48,6 +48,7 @@ import numbers
 import re
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,10 @@ PHI_FORMULA = ("phi = (k_p - k_s - k_i - 2 pi m/Lambda) L, k_j = 2 pi n_j(lambda
 REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 11-15, 27"
 
 _BEAMS = ("pump", "signal", "idler")
+
+#: The most points a :func:`brightness_map` computes in memory: each holds some twenty
+#: float64 temporaries (indices, wave numbers, foci, phi, the overlap).
+MAX_MAP_POINTS = inputs.MAX_EAGER_POINTS // 8
 
 
 # ---------------------------------------------------------------------------- the medium
@@ -137,6 +142,10 @@ def medium(crystal: Any) -> Any:
         return crystal
     raise TypeError(f"crystal must be the name of an ndispers crystal (e.g. 'KTP_xy') or an "
                     f"instance of one, not {type(crystal).__name__} ({crystal!r:.60})")
+
+
+#: The attributes of :func:`_source`, which every result of this module carries.
+SOURCE_ATTRS = ("crystal", "crystal_description", "sellmeier_source", "sellmeier_dois")
 
 
 def _source(med: Any) -> dict[str, str]:
@@ -687,7 +696,8 @@ def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: An
 def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, length: Any,
                    pump_waist: Any, polarizations: Sequence[str], poling_period: Any = None,
                    order: int = 1, angle: float | None = None, signal_waist: Any = None,
-                   idler_waist: Any = None, workers: int | None = 1) -> xr.Dataset:
+                   idler_waist: Any = None,
+                   workers: int | Executor | None = None) -> xr.Dataset:
     """φ, ξ and the overlap O(φ, ξ) of a real crystal over its lab parameters, e.g.
     |O|² over (temperature, pump waist).
 
@@ -705,8 +715,8 @@ def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, le
     signal_waist, idler_waist : float or DataArray, optional
         Waist radii of the collected modes in m.  Default: the same confocal parameter as
         the pump (k_j w_j² = k_p w_p², so ξ_s = ξ_i = ξ_p), Bennink's choice.
-    workers : int or None, default 1
-        Passed to :func:`xr_spdc.overlap`.
+    workers : int, concurrent.futures.Executor or None, default None
+        As for :func:`xr_spdc.overlap` (None: the automatic choice).
 
     Returns
     -------
@@ -739,24 +749,39 @@ def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, le
     """
     from ..labelled.route import overlap
 
-    phi = phase_mismatch(crystal, pump=pump, signal=signal, temperature=temperature,
-                         length=length, polarizations=polarizations,
-                         poling_period=poling_period, order=order, angle=angle)
-    med, ang, pols, lam, temp = _process(crystal, pump, signal, temperature, polarizations,
-                                         angle)
+    checked_workers = inputs.check_workers(workers)
+    # Every input checked and aligned, and the grid's size capped, before any work: a dim
+    # shared by two inputs with different sizes is named here, not deep in the arithmetic.
+    given = {"pump": (pump, "wavelength"), "signal": (signal, "wavelength"),
+             "temperature": (temperature, "temperature"), "length": (length, "length"),
+             "pump_waist": (pump_waist, "waist"), "poling_period": (poling_period,
+                                                                    "poling_period"),
+             "signal_waist": (signal_waist, "waist"), "idler_waist": (idler_waist, "waist")}
+    named = inputs.align({role: _checked(value, role, kind)
+                          for role, (value, kind) in given.items() if value is not None})
+    inputs.check_eager_size({d: n for da in named.values() for d, n in da.sizes.items()},
+                            limit=MAX_MAP_POINTS,
+                            how="compute it in pieces: split one input's grid "
+                                "(e.g. temperature.isel(...)) and join the results with "
+                                "xr.concat")
+    phi = phase_mismatch(crystal, pump=named["pump"], signal=named["signal"],
+                         temperature=named["temperature"], length=named["length"],
+                         polarizations=polarizations,
+                         poling_period=named.get("poling_period"), order=order, angle=angle)
+    med, ang, pols, lam, temp = _process(crystal, named["pump"], named["signal"],
+                                         named["temperature"], polarizations, angle)
     n, k = _wave_numbers(med, lam, temp, pols, ang)
-    wp = _checked(pump_waist, "pump_waist", "waist")
+    wp = named["pump_waist"]
     waists = {"pump": wp}
-    for beam, given in (("signal", signal_waist), ("idler", idler_waist)):
-        if given is None:  # same confocal parameter as the pump: w_j = w_p sqrt(k_p/k_j)
+    for beam in ("signal", "idler"):
+        if f"{beam}_waist" not in named:  # same confocal parameter: w_j = w_p sqrt(k_p/k_j)
             with xr.set_options(arithmetic_join="exact", keep_attrs=False):
                 waists[beam] = wp * np.sqrt(k["pump"] / k[beam])
         else:
-            waists[beam] = _checked(given, f"{beam}_waist", "waist")
+            waists[beam] = named[f"{beam}_waist"]
     focus = aggregate_focus_from_beams([lam[b] for b in _BEAMS], [n[b] for b in _BEAMS],
-                                       [waists[b] for b in _BEAMS],
-                                       _checked(length, "length", "length"))
-    o = overlap(phi=phi, xi=focus.xi.rename("xi"), workers=workers)
+                                       [waists[b] for b in _BEAMS], named["length"])
+    o = overlap(phi=phi, xi=focus.xi.rename("xi"), workers=checked_workers)
     with xr.set_options(keep_attrs=False):
         intensity = abs(o) ** 2
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):

@@ -23,13 +23,21 @@ the signal wavelength alone (the idler is its energy-conserving partner), and K 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from ..labelled import inputs
 from . import crystals
+
+#: The most grid points (signal x idler) a joint spectrum is computed for in memory: each
+#: point holds some twenty float64 temporaries (wavelengths, indices, wave numbers, phi,
+#: the overlap), so this cap keeps a call under a few GB.
+MAX_SPECTRUM_POINTS = inputs.MAX_EAGER_POINTS // 8
 
 #: Speed of light in vacuum, m/s (exact, SI).
 C = 299_792_458.0
@@ -59,7 +67,7 @@ def _axis(values: Any, role: str, dim: str) -> xr.DataArray:
         raise ValueError(f"{role} must be a 1-D grid of at least 3 wavelengths (m), not "
                          f"{values!r:.80}")
     da = xr.DataArray(arr, dims=dim, name=dim)
-    crystals._checked(da, role, "wavelength")
+    inputs.check_physical(da, role, "wavelength")
     steps = np.diff(arr)
     if not (np.all(steps > 0) or np.all(steps < 0)):
         raise ValueError(f"{role} must be strictly increasing or decreasing; it is not "
@@ -81,7 +89,7 @@ def conjugate_grid(pump: float, signal: Any) -> np.ndarray:
 
 
 def _scalar(value: Any, role: str, kind: str | None) -> float:
-    da = crystals._checked(value, role, kind)
+    da = inputs.check_physical(value, role, kind, positive=kind != "temperature")
     if da.ndim:
         raise ValueError(f"{role} must be a single number here, not of sizes "
                          f"{dict(da.sizes)}")
@@ -104,7 +112,8 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
                    length: float, xi: float, polarizations: Sequence[str] | str,
                    idler: Any = None, pump_bandwidth: float | None = None,
                    poling_period: float | None = None, order: int = 1,
-                   angle: float | None = None, workers: int | None = 1) -> xr.DataArray:
+                   angle: float | None = None,
+                   workers: int | Executor | None = None) -> xr.DataArray:
     """The joint spectral amplitude ψ(λ_s, λ_i) of a CW or pulsed Gaussian pump.
 
     ψ(ω_s, ω_i) = N · α(ω_s + ω_i) · O(φ(ω_s, ω_i), ξ)  (Bennink 2010, Eq. 28), with
@@ -130,8 +139,8 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
     pump_bandwidth : float, optional
         FWHM of the pump's intensity spectrum, in m of wavelength.  None: a CW pump, and the
         result is 1-D over ``signal_wavelength`` with the idler as a coordinate.
-    workers : int or None, default 1
-        Passed to :func:`xr_spdc.overlap`.
+    workers : int, concurrent.futures.Executor or None, default None
+        As for :func:`xr_spdc.overlap` (None: the automatic choice).
 
     Returns
     -------
@@ -156,9 +165,7 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
     """
     from ..labelled.route import overlap
 
-    med = crystals.medium(crystal)
-    pols = crystals._polarizations(polarizations)
-    ang, m = crystals._angle(med, angle), crystals._order(order)
+    checked_workers = inputs.check_workers(workers)
     lp = _scalar(pump, "pump", "wavelength")
     t = _scalar(temperature, "temperature", "temperature")
     length_m = _scalar(length, "length", "length")
@@ -175,19 +182,23 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
             raise ValueError("idler is fixed by energy conservation for a CW pump "
                              "(pump_bandwidth=None): leave it out")
         lam = {"pump": xr.full_like(sig, lp), "signal": sig}
-        lam["idler"] = 1 / (1 / lam["pump"] - 1 / sig)
     else:
         bandwidth = _scalar(pump_bandwidth, "pump_bandwidth", None)
         idl = _axis(conjugate_grid(lp, sig.values) if idler is None else idler, "idler",
                     IDLER_DIM)
+        inputs.check_eager_size({"signal": sig.size, "idler": idl.size},
+                                limit=MAX_SPECTRUM_POINTS, how=_IN_PIECES)
+        _check_resolved(bandwidth, lp, sig, idl)
         s2, i2 = xr.broadcast(sig, idl)
-        lam = {"pump": 1 / (1 / s2 + 1 / i2), "signal": s2, "idler": i2}
-    temp = xr.DataArray(t)
-    _, k = crystals._wave_numbers(med, lam, temp, pols, ang)
-    dk0 = k["pump"] - (k["signal"] + k["idler"])
-    grating = crystals._grating(dk0, None if period is None else xr.DataArray(period), m)
-    phi = crystals._labelled_phi((dk0 - grating) * length_m, med, pols, m, period is not None)
-    o = overlap(phi=phi.reset_coords(drop=True).rename("phi"), xi=xi_value, workers=workers)
+        lam = {"pump": 1 / (1 / s2 + 1 / i2), "signal": s2}
+    # The pump wavelength of each point is 1/(1/lambda_s + 1/lambda_i); phase_mismatch
+    # returns the idler as its energy-conserving partner, so phi is computed in one place.
+    phi = crystals.phase_mismatch(crystal, pump=lam["pump"].rename("pump"),
+                                  signal=lam["signal"].rename("signal"), temperature=t,
+                                  length=length_m, polarizations=polarizations,
+                                  poling_period=period, order=order, angle=angle)
+    o = overlap(phi=phi.reset_coords(drop=True).rename("phi"), xi=xi_value,
+                workers=checked_workers)
     values = o.values
     if cw:
         weights = _omega_weights(sig)
@@ -196,7 +207,7 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
         omega_p = 2 * np.pi * C / lp
         # FWHM of |alpha|^2 in angular frequency, from the wavelength FWHM at lambda_p
         sigma = (2 * np.pi * C * bandwidth / lp**2) / (2 * np.sqrt(np.log(2)))
-        omega_sum = 2 * np.pi * C * (1 / lam["signal"].values + 1 / lam["idler"].values)
+        omega_sum = 2 * np.pi * C / lam["pump"].values
         values = values * np.exp(-((omega_sum - omega_p) ** 2) / (2 * sigma**2))
         weights = np.outer(_omega_weights(sig), _omega_weights(idl))
         alpha_desc = (f"Gaussian pump, intensity FWHM {bandwidth:g} m "
@@ -208,7 +219,7 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
     coords = {SIGNAL_DIM: sig}
     dims: tuple[str, ...] = (SIGNAL_DIM,)
     if cw:
-        coords["idler"] = lam["idler"].reset_coords(drop=True).assign_attrs(
+        coords["idler"] = (1 / (1 / lam["pump"] - 1 / sig)).reset_coords(drop=True).assign_attrs(
             long_name="idler wavelength", units="m")
     else:
         coords[IDLER_DIM] = idl
@@ -218,7 +229,31 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
         pump=alpha_desc, pump_wavelength=lp, xi=xi_value, length=length_m,
         poling_period=np.nan if period is None else period, temperature=t,
         temperature_units=crystals.TEMPERATURE_UNITS, references=REFERENCES,
-        polarizations=phi.attrs["polarizations"], **crystals._source(med))
+        **{key: phi.attrs[key] for key in ("polarizations", *crystals.SOURCE_ATTRS)})
+
+
+_IN_PIECES = ("compute it in pieces: split the signal grid (np.array_split) and join the "
+              "results with xr.concat, or coarsen the grids")
+
+
+def _check_resolved(bandwidth: float, pump: float, signal: xr.DataArray,
+                    idler: xr.DataArray) -> None:
+    """Refuse a pump narrower than the grid's spacing (the JSA would be unresolved and K
+    bounded by the grid's size, not the physics); warn below two points per FWHM."""
+    fwhm = 2 * np.pi * C * bandwidth / pump**2  # of |alpha|^2, rad/s, along omega_s or _i
+    step = max(float(np.max(_omega_weights(signal))), float(np.max(_omega_weights(idler))))
+    per_fwhm = fwhm / step
+    what = (f"pump_bandwidth = {bandwidth:g} m ({fwhm:.3g} rad/s FWHM) spans "
+            f"{per_fwhm:.3g} grid steps (the coarsest, of the signal or idler grid, is "
+            f"{step:.3g} rad/s)")
+    if per_fwhm < 1:
+        raise ValueError(f"{what}: the pump is not resolved, and the Schmidt number would be "
+                         "bounded by the grid's size, not the source. Refine the grids to at "
+                         "least 2 points per pump FWHM, or pass pump_bandwidth=None for a CW "
+                         "pump")
+    if per_fwhm < 2:
+        warnings.warn(f"{what}: fewer than 2 points per pump FWHM; K may be off by more "
+                      "than 1e-4 (refine the grids)", UserWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------- analysis
@@ -231,7 +266,25 @@ def _two_dims(jsa: xr.DataArray) -> tuple[str, str]:
     for d in jsa.dims:
         if d not in jsa.coords:
             raise ValueError(f"jsa's dim {d!r} needs a coordinate (its grid)")
+    _check_spectrum(jsa)
     return str(jsa.dims[0]), str(jsa.dims[1])
+
+
+def _check_spectrum(jsa: xr.DataArray) -> None:
+    """Refuse a JSA with non-finite values or none that differ from 0: it has no Schmidt
+    decomposition and no bandwidth (NaN, or an SVD that does not converge)."""
+    if jsa.dtype.kind not in "iufc":
+        raise TypeError(f"jsa must hold numbers, not dtype {jsa.dtype}")
+    values = np.asarray(jsa.values)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = dict(zip(map(str, jsa.dims), map(int, np.argwhere(bad)[0]), strict=True))
+        raise ValueError(f"jsa must be finite; {int(bad.sum())} of {bad.size} values are not "
+                         f"(the first at index {first})")
+    if not np.any(values != 0):
+        raise ValueError(f"jsa is zero everywhere on its grid (sizes {dict(jsa.sizes)}): it "
+                         "has no Schmidt modes and no bandwidth; move or widen the grid "
+                         "to where the source emits")
 
 
 def schmidt_decomposition(jsa: xr.DataArray) -> xr.Dataset:
@@ -341,6 +394,10 @@ def marginal_bandwidths(jsa: xr.DataArray) -> xr.Dataset:
     """
     if not isinstance(jsa, xr.DataArray) or jsa.ndim not in (1, 2):
         raise ValueError("jsa must be a 1-D or 2-D DataArray")
+    for d in jsa.dims:
+        if d not in jsa.coords:
+            raise ValueError(f"jsa's dim {d!r} needs a coordinate (its grid)")
+    _check_spectrum(jsa)
     intensity = np.abs(np.asarray(jsa.values)) ** 2
     out = {}
     names = ("signal_bandwidth", "idler_bandwidth")
