@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .names import refuse_result_as_input
+
 # Beyond this many points an eager (numpy) evaluation would need tens of GB: refuse it
 # before allocating anything and point to dask, which streams block by block.
 MAX_EAGER_POINTS = 1 << 27
@@ -59,8 +61,10 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
             raise ValueError(
                 f"{role}: the Dataset has no variable {arg!r}; it has coordinates "
                 f"[{_listing(ds.coords)}] and data variables [{_listing(ds.data_vars)}]{hint}")
+        refuse_result_as_input(ds[arg], role)
         return ds[arg]
     if isinstance(arg, xr.DataArray):
+        refuse_result_as_input(arg, role)
         return arg if arg.name is not None else arg.rename(role)
     if isinstance(arg, (np.generic, bool)) or (isinstance(arg, np.ndarray) and arg.ndim == 0):
         return xr.DataArray(np.asarray(arg), name=role)  # dtype kept: check_real judges it

@@ -6,11 +6,27 @@ CF has no standard names for these quantities, so ``long_name`` and ``units`` (U
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 
 import xarray as xr
 
 from .._version import __version__
+
+OVERLAP_LONG_NAME = "spatial-mode overlap"
+H_LONG_NAME = "Boyd-Kleinman focusing function h"
+JSA_LONG_NAME = "joint spectral amplitude"
+
+BOYD_KLEINMAN = "G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968)"
+BENNINK = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)"
+LAW_WALMSLEY_EBERLY = ("C. K. Law, I. A. Walmsley and J. H. Eberly, Phys. Rev. Lett. 84, 5304 "
+                       "(2000)")
+
+SIGMA_ATTRS = {"long_name": "Boyd-Kleinman phase parameter sigma = -phi/(2 xi)", "units": "1"}
+H_ATTRS = {"long_name": H_LONG_NAME, "units": "1",
+           "formula": "h = |O|^2 / 4, sigma = -phi / (2 xi)", "references": BOYD_KLEINMAN}
+
 
 #: Attributes given to each input coordinate that has none of its own.
 INPUT_ATTRS: dict[str, dict[str, str]] = {
@@ -20,29 +36,27 @@ INPUT_ATTRS: dict[str, dict[str, str]] = {
            "comment": "in units of L/2: the crystal spans l = 2z/L from -1-mu to 1-mu, z from "
                       "the focus, so the focus lies mu*L/2 beyond the crystal's centre"},
     # Boyd and Kleinman's parameters (xr_spdc.focusing).
-    "sigma": {"long_name": "Boyd-Kleinman phase parameter sigma = -phi/(2 xi)", "units": "1"},
+    "sigma": SIGMA_ATTRS,
     "B": {"long_name": "walk-off parameter B", "units": "1"},
     "kappa": {"long_name": "absorption parameter kappa", "units": "1"},
 }
 
 OVERLAP_FORMULA = "O = sqrt(xi) * integral_{-1-mu}^{1-mu} exp(i*phi*l/2) / (1 - i*xi*l) dl"
 
-REFERENCES = ("R. S. Bennink, Phys. Rev. A 81, 053805 (2010); "
-              "G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968)")
+REFERENCES = f"{BENNINK}; {BOYD_KLEINMAN}"
 
 
 FOCUSING_FORMULA = ("h = 1/(4 xi) * double integral_a^b dtau dtau' exp(-kappa (tau + tau') "
                     "+ i sigma (tau - tau') - (B^2/xi) (tau - tau')^2) / ((1 + i tau)(1 - i "
                     "tau')), a = -xi (1 + mu), b = xi (1 - mu) (mu as for the overlap; Boyd and "
                     "Kleinman's own mu is -mu)")
-FOCUSING_REFERENCES = ("G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968); "
-                       "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)")
+FOCUSING_REFERENCES = f"{BOYD_KLEINMAN}; {BENNINK}"
 
 
 def overlap_attrs(method: str, options: Mapping[str, float]) -> dict[str, str | float | int]:
     """DataArray attributes describing an overlap computed with ``method`` and ``options``."""
     attrs: dict[str, str | float | int] = {
-        "long_name": "spatial-mode overlap",
+        "long_name": OVERLAP_LONG_NAME,
         "units": "1",
         "formula": OVERLAP_FORMULA,
         "method": method,
@@ -55,12 +69,49 @@ def overlap_attrs(method: str, options: Mapping[str, float]) -> dict[str, str | 
 
 #: The result's attribute that records which coordinate plays each role, as CF's
 #: "name: value" pairs ("phi: dk_L xi: xi mu: mu"), so every ``o.spdc`` method finds them.
+#: A name that is not one plain word (spaces, quotes, colons, an empty name) is written as
+#: a JSON string: ``phi: "dk L" xi: xi``; files written before that read the same.
 INPUTS_ATTR = "xr_spdc_inputs"
+
+_PAIR = re.compile(r'\s*([^\s:]+):\s+("(?:[^"\\]|\\.)*"|[^\s"]+)')
+
+
+def _plain(name: str) -> bool:
+    return bool(name) and not any(c.isspace() or c in ':"\\' for c in name)
 
 
 def format_input_names(names: Mapping[str, str]) -> str:
-    """``{"phi": "dk_L", "xi": "xi"}`` -> ``"phi: dk_L xi: xi"`` (the value of INPUTS_ATTR)."""
-    return " ".join(f"{role}: {name}" for role, name in names.items())
+    """``{"phi": "dk_L", "xi": "xi"}`` -> ``"phi: dk_L xi: xi"`` (the value of INPUTS_ATTR);
+    a name with spaces or odd characters is JSON-quoted (``phi: "dk L"``)."""
+    return " ".join(f"{role}: {name if _plain(name) else json.dumps(name)}"
+                    for role, name in names.items())
+
+
+def parse_input_names(recorded: str) -> dict[str, str]:
+    """The inverse of :func:`format_input_names` (and the reader of older files).
+
+    Raises
+    ------
+    ValueError
+        ``recorded`` is not a sequence of ``role: name`` pairs.
+
+    Examples
+    --------
+    >>> parse_input_names('phi: "dk L" xi: w')
+    {'phi': 'dk L', 'xi': 'w'}
+    """
+    found: dict[str, str] = {}
+    position = 0
+    recorded = recorded.rstrip()
+    while position < len(recorded):
+        match = _PAIR.match(recorded, position)
+        if match is None:
+            raise ValueError(f"the {INPUTS_ATTR} attribute {recorded!r} is not a sequence of "
+                             "'role: name' pairs; drop it, or pass the names explicitly")
+        role, name = match.groups()
+        found[role] = json.loads(name) if name.startswith('"') else name
+        position = match.end()
+    return found
 
 
 def input_names(result: xr.DataArray) -> dict[str, str]:
@@ -82,10 +133,90 @@ def input_names(result: xr.DataArray) -> dict[str, str]:
     """
     recorded = result.attrs.get(INPUTS_ATTR)
     if isinstance(recorded, str) and recorded.strip():
-        words = recorded.split()
-        return {role.rstrip(":"): name for role, name in zip(words[::2], words[1::2],
-                                                              strict=False)}
+        return parse_input_names(recorded)
     return {role: role for role in INPUT_ATTRS if role in result.coords}
+
+
+class MissingCoordinateError(ValueError, KeyError):
+    """A coordinate a computation needs is missing (a ValueError; also a KeyError, which
+    older code caught)."""
+
+    def __str__(self) -> str:  # KeyError's str() would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+def require_coords(obj: xr.DataArray | xr.Dataset, names: Mapping[str, str],
+                   what: str) -> None:
+    """Raise :class:`MissingCoordinateError` naming the first role whose coordinate
+    ``obj`` lacks (``names``: role -> coordinate name)."""
+    for role, name in names.items():
+        if name not in obj.coords:
+            raise MissingCoordinateError(
+                f"{what}: the {kind_of(obj) or 'array'} has no coordinate {name!r} for "
+                f"{role} (it has {list(map(str, obj.coords))}); pass {role}='<name>' with "
+                "the coordinate that holds it")
+
+
+#: What each kind of result is, for :func:`require_role`'s messages.
+KINDS = {
+    "overlap": "an overlap O (from xr_spdc.overlap or ds.spdc.overlap)",
+    "h": "a focusing function h (from xr_spdc.focusing or o.spdc.h())",
+    "jsa": "a joint spectral amplitude (from xr_spdc.spectrum.joint_spectrum)",
+    "integral": "an integral (from xr_spdc.integrate)",
+}
+
+
+def kind_of(obj: object) -> str | None:
+    """Which kind of xr_spdc result ``obj`` is (a key of :data:`KINDS`), or None for
+    anything else (a hand-made DataArray, an input)."""
+    if not isinstance(obj, xr.DataArray):
+        return None
+    long_name = str(obj.attrs.get("long_name", ""))
+    if obj.name == "overlap" or long_name == OVERLAP_LONG_NAME:
+        return "overlap"
+    if long_name.startswith(H_LONG_NAME):
+        return "h"
+    if obj.name == "jsa" or long_name == JSA_LONG_NAME:
+        return "jsa"
+    if "integrand" in obj.attrs and long_name.startswith("integral of"):
+        return "integral"
+    return None
+
+
+def require_role(obj: object, kind: str, what: str) -> None:
+    """Refuse an xr_spdc result of another kind than ``kind`` where ``what`` needs one.
+
+    Arrays that are no xr_spdc result (hand-made, or from older files without the attrs)
+    pass: only a result known to be of another kind is refused.
+
+    Raises
+    ------
+    ValueError
+        E.g. ``o.spdc.h()`` on an h: "h (boyd_kleinman) needs an overlap O ..., but was
+        given a focusing function h ...".
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> h = xr.DataArray(0.5, name="h", attrs={"long_name": H_LONG_NAME})
+    >>> require_role(h, "overlap", "o.spdc.h()")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: o.spdc.h() needs an overlap O (...), but was given 'h', a focusing function h ...
+    """
+    given = kind_of(obj)
+    if given is not None and given != kind:
+        raise ValueError(f"{what} needs {KINDS[kind]}, but was given "
+                         f"{getattr(obj, 'name', None)!r}, {KINDS[given]}")
+
+
+def refuse_result_as_input(da: xr.DataArray, role: str) -> None:
+    """Refuse an xr_spdc result (an overlap, h, a JSA) passed as the input ``role``."""
+    given = kind_of(da)
+    if given is not None and role in INPUT_ATTRS:
+        raise ValueError(f"{role} was given {da.name!r}, {KINDS[given]}, not an input: "
+                         f"{role} needs its {INPUT_ATTRS[role]['long_name']} (pass the "
+                         f"coordinate that holds it, e.g. {role}=result[{role!r}])")
 
 
 def label_inputs(result: xr.DataArray, names: Mapping[str, str]) -> xr.DataArray:
