@@ -37,9 +37,6 @@ def _private_uses(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="physics/spectrum.py still re-derives phi from "
-                   "physics/crystals.py's private helpers; remove this mark once it uses the "
-                   "public phase_mismatch")
 def test_no_module_uses_another_modules_private_names():
     found = [use for path in sorted(PACKAGE.rglob("*.py")) for use in _private_uses(path)]
     assert not found, "\n".join(found)

@@ -28,8 +28,7 @@ import xarray as xr
 from ..labelled import inputs
 from ..labelled.names import INPUT_ATTRS
 
-#: A real number, a 0-d numpy array, or a DataArray of real numbers.
-Real = float | np.ndarray | xr.DataArray
+Real = inputs.Real
 
 REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)"
 

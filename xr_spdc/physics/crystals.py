@@ -49,12 +49,13 @@ import re
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import xarray as xr
 
 from ..labelled import inputs
+from ..labelled.inputs import Real
 from .beams import aggregate_focus_from_beams, per_beam
 
 #: Temperature unit of every temperature here (and in ndispers).
@@ -64,6 +65,15 @@ PHI_FORMULA = ("phi = (k_p - k_s - k_i - 2 pi m/Lambda) L, k_j = 2 pi n_j(lambda
                "1/lambda_i = 1/lambda_p - 1/lambda_s, m = order * sign(k_p - k_s - k_i)")
 
 REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 11-15, 27"
+
+if TYPE_CHECKING:
+    from ndispers._baseclass import Medium
+else:  # ndispers is optional: at run time the alias only documents
+    Medium = Any
+
+#: A crystal: the name of an ndispers medium or a short name (:data:`SHORT_NAMES`), or an
+#: ndispers medium instance.
+Crystal: TypeAlias = "str | Medium"
 
 _BEAMS = ("pump", "signal", "idler")
 
@@ -86,7 +96,7 @@ SHORT_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-def medium(crystal: Any) -> Any:
+def medium(crystal: Crystal) -> Medium:
     """The ndispers medium for ``crystal``: an instance, a short name of
     :data:`SHORT_NAMES`, or the name of a class in ``ndispers.media.crystals``.
 
@@ -148,7 +158,7 @@ def medium(crystal: Any) -> Any:
 SOURCE_ATTRS = ("crystal", "crystal_description", "sellmeier_source", "sellmeier_dois")
 
 
-def _source(med: Any) -> dict[str, str]:
+def _source(med: Medium) -> dict[str, str]:
     """Attributes that say which Sellmeier data a result used, as ndispers names them."""
     import ndispers
 
@@ -160,7 +170,7 @@ def _source(med: Any) -> dict[str, str]:
             "sellmeier_dois": ", ".join(dois)}
 
 
-def _class_path(med: Any) -> str:
+def _class_path(med: Medium) -> str:
     """Where a medium's class lives: ndispers' public name for its own media (its classes
     are defined in private modules), the defining module for any other."""
     import ndispers
@@ -171,7 +181,7 @@ def _class_path(med: Any) -> str:
     return f"{type(med).__module__}.{name}"
 
 
-def _angle(med: Any, angle: Any) -> float:
+def _angle(med: Medium, angle: float | None) -> float:
     """The propagation angle ndispers varies for this medium (θ, or φ for an xy-plane
     class); None: along a principal axis normal to z (θ = π/2, or φ = 0: along x)."""
     if angle is None:
@@ -183,7 +193,7 @@ def _angle(med: Any, angle: Any) -> float:
     return float(inputs.check_physical(float(angle), "angle", "angle", positive=False))
 
 
-def _polarizations(polarizations: Any) -> tuple[str, str, str]:
+def _polarizations(polarizations: Sequence[str] | str) -> tuple[str, str, str]:
     """(pump, signal, idler) from a sequence of three 'o'/'e', or a string such as "eeo"."""
     if isinstance(polarizations, str) and len(polarizations) == 3:
         polarizations = tuple(polarizations)
@@ -201,7 +211,7 @@ def _pol_label(pols: tuple[str, str, str]) -> str:
 # ---------------------------------------------------------------------------- checking
 
 
-def _checked(value: Any, role: str, kind: str | None) -> xr.DataArray:
+def _checked(value: Real, role: str, kind: str | None) -> xr.DataArray:
     """A float64 DataArray of finite numbers, > 0 unless a temperature, in the plausible
     range of ``kind`` (metres; degC for "temperature") when given; errors name ``role``."""
     return inputs.check_physical(value, role, kind, positive=kind != "temperature")
@@ -230,7 +240,7 @@ def _apply(func: Any, *args: xr.DataArray, **kwargs: Any) -> xr.DataArray:
     return result
 
 
-def _index(med: Any, wavelength: xr.DataArray, temperature: xr.DataArray, pol: str,
+def _index(med: Medium, wavelength: xr.DataArray, temperature: xr.DataArray, pol: str,
            angle: float) -> xr.DataArray:
     """n(λ, T) for one polarisation, broadcast by xarray's rules (ndispers takes µm)."""
     if pol == "o":
@@ -246,7 +256,7 @@ def _index(med: Any, wavelength: xr.DataArray, temperature: xr.DataArray, pol: s
     return n
 
 
-def _check_defined(med: Any, n: xr.DataArray, wavelength: xr.DataArray,
+def _check_defined(med: Medium, n: xr.DataArray, wavelength: xr.DataArray,
                    temperature: xr.DataArray, pol: str) -> None:
     """Refuse wavelengths (or temperatures) where the Sellmeier equation has no real
     index (NaN): far outside its range, where it is not an extrapolation but undefined."""
@@ -266,7 +276,7 @@ def _check_defined(med: Any, n: xr.DataArray, wavelength: xr.DataArray,
         f"crystal's equation")
 
 
-def _check_has_ordinary(med: Any) -> None:
+def _check_has_ordinary(med: Medium) -> None:
     """Refuse an ordinary wave in a medium whose source gives only n_e (SLN, CLN_Jundt1997),
     naming media that have both rays, rather than ndispers' bare 'must be e'.  ndispers
     marks such media with ``_default_pol = 'e'`` (checked without building any sympy
@@ -279,7 +289,7 @@ def _check_has_ordinary(med: Any) -> None:
             f"or 'CLN_Zelmon1997' (undoped, 21 degC)")
 
 
-def _wave_numbers(med: Any, lam: dict[str, xr.DataArray], temperature: xr.DataArray,
+def _wave_numbers(med: Medium, lam: dict[str, xr.DataArray], temperature: xr.DataArray,
                   pols: tuple[str, str, str], angle: float
                   ) -> tuple[dict[str, xr.DataArray], dict[str, xr.DataArray]]:
     """(n_j, k_j = 2π n_j/λ_j in rad/m) for pump, signal and idler."""
@@ -316,9 +326,11 @@ def _grating(dk0: xr.DataArray, poling_period: xr.DataArray | None, order: int
         return xr.apply_ufunc(np.sign, dk0) * (2 * np.pi * order) / poling_period
 
 
-def _process(crystal: Any, pump: Any, signal: Any, temperature: Any, polarizations: Any,
-             angle: Any) -> tuple[Any, float, tuple[str, str, str], dict[str, xr.DataArray],
-                                  xr.DataArray]:
+def _process(crystal: Crystal, pump: Real, signal: Real, temperature: Real,
+             polarizations: Sequence[str] | str,
+             angle: float | None
+             ) -> tuple[Medium, float, tuple[str, str, str], dict[str, xr.DataArray],
+                        xr.DataArray]:
     """The checked common inputs: (medium, angle, pols, {pump, signal, idler}, T)."""
     med = medium(crystal)
     pols = _polarizations(polarizations)
@@ -332,7 +344,7 @@ def _process(crystal: Any, pump: Any, signal: Any, temperature: Any, polarizatio
     return med, _angle(med, angle), pols, lam, named["temperature"]
 
 
-def _labelled_phi(phi: xr.DataArray, med: Any, pols: tuple[str, str, str], order: int,
+def _labelled_phi(phi: xr.DataArray, med: Medium, pols: tuple[str, str, str], order: int,
                   poled: bool) -> xr.DataArray:
     return phi.rename("phi").assign_attrs(
         long_name="phase mismatch", units="rad", formula=PHI_FORMULA,
@@ -345,7 +357,7 @@ def _labelled_phi(phi: xr.DataArray, med: Any, pols: tuple[str, str, str], order
 # ---------------------------------------------------------------------------- public
 
 
-def refractive_index(crystal: Any, wavelength: Any, temperature: Any, *, polarization: str,
+def refractive_index(crystal: Crystal, wavelength: Real, temperature: Real, *, polarization: str,
                      angle: float | None = None) -> xr.DataArray:
     """The refractive index n(λ, T) of a crystal, from ndispers' published equations.
 
@@ -384,8 +396,8 @@ def refractive_index(crystal: Any, wavelength: Any, temperature: Any, *, polariz
                                       **_source(med))
 
 
-def phase_mismatch(crystal: Any, *, pump: Any, signal: Any, temperature: Any, length: Any,
-                   polarizations: Sequence[str], poling_period: Any = None, order: int = 1,
+def phase_mismatch(crystal: Crystal, *, pump: Real, signal: Real, temperature: Real, length: Real,
+                   polarizations: Sequence[str], poling_period: Real | None = None, order: int = 1,
                    angle: float | None = None) -> xr.DataArray:
     """The phase mismatch φ = Δk·L of collinear SPDC in a real crystal, ready for
     :func:`xr_spdc.overlap`.
@@ -476,7 +488,7 @@ def phase_mismatch(crystal: Any, *, pump: Any, signal: Any, temperature: Any, le
     return _labelled_phi(phi, med, pols, m, poling_period is not None)
 
 
-def poling_period(crystal: Any, *, pump: Any, signal: Any, temperature: Any,
+def poling_period(crystal: Crystal, *, pump: Real, signal: Real, temperature: Real,
                   polarizations: Sequence[str], order: int = 1,
                   angle: float | None = None) -> xr.DataArray:
     """The poling period Λ = 2π m/(k_p − k_s − k_i) that quasi-phase-matches a process
@@ -545,7 +557,7 @@ def _scalar_root(func: Any, grid: np.ndarray, prefer: float) -> float:
     return float(min(roots, key=lambda r: abs(r - prefer)))
 
 
-def phase_matching_temperature(crystal: Any, *, pump: Any, signal: Any, poling_period: Any,
+def phase_matching_temperature(crystal: Crystal, *, pump: Real, signal: Real, poling_period: Real,
                                polarizations: Sequence[str], order: int = 1,
                                angle: float | None = None,
                                bounds: tuple[float, float] = (0.0, 200.0)) -> xr.DataArray:
@@ -609,7 +621,7 @@ def phase_matching_temperature(crystal: Any, *, pump: Any, signal: Any, poling_p
         search_bounds=f"{lo:g} to {hi:g} {TEMPERATURE_UNITS}", **_source(med))
 
 
-def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: Any,
+def tuning_curve(crystal: Crystal, *, pump: Real, temperature: Real, poling_period: Real,
                  polarizations: Sequence[str], order: int = 1, angle: float | None = None,
                  max_detuning: float = 0.3, points: int = 2001) -> xr.Dataset:
     """Signal and idler wavelengths that phase-match (Δk = 0) at each temperature.
@@ -693,10 +705,11 @@ def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: An
         attrs={"polarizations": _pol_label(pols)})
 
 
-def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, length: Any,
-                   pump_waist: Any, polarizations: Sequence[str], poling_period: Any = None,
-                   order: int = 1, angle: float | None = None, signal_waist: Any = None,
-                   idler_waist: Any = None,
+def brightness_map(crystal: Crystal, *, pump: Real, signal: Real, temperature: Real,
+                   length: Real, pump_waist: Real, polarizations: Sequence[str],
+                   poling_period: Real | None = None,
+                   order: int = 1, angle: float | None = None, signal_waist: Real | None = None,
+                   idler_waist: Real | None = None,
                    workers: int | Executor | None = None) -> xr.Dataset:
     """φ, ξ and the overlap O(φ, ξ) of a real crystal over its lab parameters, e.g.
     |O|² over (temperature, pump waist).

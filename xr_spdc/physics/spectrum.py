@@ -26,13 +26,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from ..labelled import inputs
+from ..labelled.inputs import Real
 from . import crystals
+from .crystals import Crystal
 
 #: The most grid points (signal x idler) a joint spectrum is computed for in memory: each
 #: point holds some twenty float64 temporaries (wavelengths, indices, wave numbers, phi,
@@ -56,7 +58,7 @@ REFERENCES = ("R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 27-28; C. K. 
 # ---------------------------------------------------------------------------- grids
 
 
-def _axis(values: Any, role: str, dim: str) -> xr.DataArray:
+def _axis(values: ArrayLike, role: str, dim: str) -> xr.DataArray:
     """A 1-D, strictly monotonic grid of wavelengths in m on ``dim``, labelled."""
     if isinstance(values, xr.DataArray):
         if values.ndim != 1:
@@ -76,7 +78,7 @@ def _axis(values: Any, role: str, dim: str) -> xr.DataArray:
         long_name=dim.replace("_", " "), units="m")
 
 
-def conjugate_grid(pump: float, signal: Any) -> np.ndarray:
+def conjugate_grid(pump: float, signal: ArrayLike) -> np.ndarray:
     """The idler wavelengths 1/(1/λ_p − 1/λ_s) of a signal grid, ascending (m).
 
     Examples
@@ -88,7 +90,7 @@ def conjugate_grid(pump: float, signal: Any) -> np.ndarray:
     return np.sort(1 / (1 / pump - 1 / sig))
 
 
-def _scalar(value: Any, role: str, kind: str | None) -> float:
+def _scalar(value: Real, role: str, kind: str | None) -> float:
     da = inputs.check_physical(value, role, kind, positive=kind != "temperature")
     if da.ndim:
         raise ValueError(f"{role} must be a single number here, not of sizes "
@@ -108,9 +110,9 @@ def _omega_weights(coord: xr.DataArray) -> np.ndarray:
 # ---------------------------------------------------------------------------- the JSA
 
 
-def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float,
+def joint_spectrum(crystal: Crystal, *, pump: float, signal: ArrayLike, temperature: float,
                    length: float, xi: float, polarizations: Sequence[str] | str,
-                   idler: Any = None, pump_bandwidth: float | None = None,
+                   idler: ArrayLike | None = None, pump_bandwidth: float | None = None,
                    poling_period: float | None = None, order: int = 1,
                    angle: float | None = None,
                    workers: int | Executor | None = None) -> xr.DataArray:
@@ -177,7 +179,7 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
         raise ValueError(f"signal must be longer than pump ({lp:g} m); its grid starts at "
                          f"{float(sig.min()):g} m")
     cw = pump_bandwidth is None
-    if cw:
+    if pump_bandwidth is None:
         if idler is not None:
             raise ValueError("idler is fixed by energy conservation for a CW pump "
                              "(pump_bandwidth=None): leave it out")
