@@ -6,9 +6,12 @@ CF has no standard names for these quantities, so ``long_name`` and ``units`` (U
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 import xarray as xr
 
@@ -234,3 +237,38 @@ def label_inputs(result: xr.DataArray, names: Mapping[str, str]) -> xr.DataArray
             for key, value in INPUT_ATTRS[role].items():
                 attrs.setdefault(key, value)
     return result
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def renamed(**old_to_new: str) -> Callable[[_F], _F]:
+    """Keep renamed keyword parameters working for one release: ``@renamed(xi_p="pump_focus")``
+    maps ``xi_p=`` to ``pump_focus=`` with a DeprecationWarning naming the new spelling.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed(old="new")
+    ... def f(new=0):
+    ...     return new
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     f(old=3), str(caught[0].message)
+    (3, 'f: the parameter old= is renamed new=; the old spelling works until the next release')
+    """
+    def decorate(func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__name__}: pass {new}= only ({old}= is its "
+                                        "old, deprecated spelling)")
+                    warnings.warn(f"{func.__name__}: the parameter {old}= is renamed {new}=; "
+                                  "the old spelling works until the next release",
+                                  DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+        return cast(_F, wrapper)
+    return decorate

@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from ..labelled import inputs
-from ..labelled.names import INPUT_ATTRS
+from ..labelled.names import INPUT_ATTRS, renamed
 
 Real = inputs.Real
 
@@ -93,15 +93,20 @@ def _beam_focus(k: xr.DataArray, waist: xr.DataArray, length: xr.DataArray) -> x
         return length / (k * waist**2)
 
 
-def _aggregate(kp: xr.DataArray, ks: xr.DataArray, ki: xr.DataArray, xp: xr.DataArray,
-               xs: xr.DataArray, xi: xr.DataArray) -> dict[str, xr.DataArray]:
+def _aggregate(pump_wave_number: xr.DataArray, signal_wave_number: xr.DataArray,
+               idler_wave_number: xr.DataArray, pump_focus: xr.DataArray,
+               signal_focus: xr.DataArray, idler_focus: xr.DataArray
+               ) -> dict[str, xr.DataArray]:
+    kp, ks, ki = pump_wave_number, signal_wave_number, idler_wave_number
+    xp, xs, xi_i = pump_focus, signal_focus, idler_focus
     # The signal and idler terms are grouped symmetrically (ks + ki, s-term + i-term,
-    # xs * xi), so that swapping the two changes no bit of the result.
+    # xs * xi_i), so that swapping the two changes no bit of the result.
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
         dk = kp - (ks + ki)
-        a_plus = 1 + (ks * xs + ki * xi) / (kp * xp)
-        b_plus = (1 - dk / kp) + (((ks + dk) / kp) * (xp / xs) + ((ki + dk) / kp) * (xp / xi))
-        aggregate = (b_plus / a_plus) * (xs * xi) / xp
+        a_plus = 1 + (ks * xs + ki * xi_i) / (kp * xp)
+        b_plus = (1 - dk / kp) + (((ks + dk) / kp) * (xp / xs)
+                                  + ((ki + dk) / kp) * (xp / xi_i))
+        aggregate = (b_plus / a_plus) * (xs * xi_i) / xp
         rate = cast(xr.DataArray, np.arctan(aggregate)) / (a_plus * b_plus)
     return {"xi": aggregate, "A_plus": a_plus, "B_plus": b_plus, "rate_factor": rate}
 
@@ -214,18 +219,23 @@ def beam_focus(wavelength: Real, refractive_index: Real, waist: Real,
         long_name="beam focusing parameter", units="1", formula=FORMULAS["xi_j"])
 
 
-def aggregate_focus(k_p: Real, k_s: Real, k_i: Real, xi_p: Real, xi_s: Real,
-                    xi_i: Real) -> xr.Dataset:
+@renamed(k_p="pump_wave_number", k_s="signal_wave_number", k_i="idler_wave_number",
+         xi_p="pump_focus", xi_s="signal_focus", xi_i="idler_focus")
+def aggregate_focus(pump_wave_number: Real, signal_wave_number: Real,
+                    idler_wave_number: Real, pump_focus: Real, signal_focus: Real,
+                    idler_focus: Real) -> xr.Dataset:
     """Bennink's aggregate focus ξ, his A₊ and B₊, and the pair-rate factor.
 
     Parameters
     ----------
-    k_p, k_s, k_i : float or DataArray
-        Wave numbers in the crystal of pump, signal and idler, > 0, in rad/m or any one
-        unit (only their ratios enter).  DataArrays with ``units`` attrs must agree.
-    xi_p, xi_s, xi_i : float or DataArray
-        Per-beam focusing parameters ξ_j = L/(k_j w_j²), dimensionless, > 0 (see
-        :func:`beam_focus`).
+    pump_wave_number, signal_wave_number, idler_wave_number : float or DataArray
+        Wave numbers k_p, k_s, k_i in the crystal, > 0, in rad/m or any one unit (only
+        their ratios enter).  DataArrays with ``units`` attrs must agree.  (Renamed from
+        ``k_p``, ``k_s``, ``k_i``, which work until the next release with a
+        DeprecationWarning.)
+    pump_focus, signal_focus, idler_focus : float or DataArray
+        Per-beam focusing parameters ξ_p, ξ_s, ξ_i = L/(k_j w_j²), dimensionless, > 0 (see
+        :func:`beam_focus`).  (Renamed from ``xi_p``, ``xi_s``, ``xi_i``.)
 
     Returns
     -------
@@ -284,13 +294,17 @@ def aggregate_focus(k_p: Real, k_s: Real, k_i: Real, xi_p: Real, xi_s: Real,
     Signal waists on a labelled axis:
 
     >>> import xarray as xr
-    >>> xi_s = xr.DataArray([1.0, 2.84, 8.0], dims="waist_s", coords={"waist_s": [3, 2, 1]})
+    >>> xi_s = xr.DataArray([1.0, 2.84, 8.0], dims="signal_waist",
+    ...                     coords={"signal_waist": [3, 2, 1]})
     >>> aggregate_focus(2.0, 1.0, 1.0, 2.84, xi_s, 2.84).xi.round(4).values
     array([1.7422, 2.84  , 4.6141])
     """
-    named = _checked({"k_p": k_p, "k_s": k_s, "k_i": k_i,
-                      "xi_p": xi_p, "xi_s": xi_s, "xi_i": xi_i})
-    _one_unit({name: named[name] for name in ("k_p", "k_s", "k_i")}, "wave numbers")
+    named = _checked({"pump_wave_number": pump_wave_number,
+                      "signal_wave_number": signal_wave_number,
+                      "idler_wave_number": idler_wave_number, "pump_focus": pump_focus,
+                      "signal_focus": signal_focus, "idler_focus": idler_focus})
+    _one_unit({name: named[name] for name in ("pump_wave_number", "signal_wave_number",
+                                              "idler_wave_number")}, "wave numbers")
     return _labelled(_aggregate(*named.values()))
 
 
