@@ -25,27 +25,19 @@ from typing import Any, cast
 import numpy as np
 import xarray as xr
 
-from ..labelled import inputs
-from ..labelled.names import INPUT_ATTRS, renamed
+from ..labelled import inputs, names
+from ..labelled.names import renamed
 
 Real = inputs.Real
 
-REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)"
+REFERENCE = names.BENNINK
 
 #: Relative size of 1/λp − 1/λs − 1/λi beyond which the wavelengths are taken for a typo.
 ENERGY_TOLERANCE = 1e-6
 
 _BEAMS = ("p", "s", "i")
 
-FORMULAS = {
-    "xi_j": "xi_j = L/(k_j w_j^2), k_j = 2 pi n_j/lambda_j (Bennink Eq. 11)",
-    "A_plus": "A+ = 1 + (k_s xi_s + k_i xi_i)/(k_p xi_p) (Bennink Eqs. 12-15)",
-    "B_plus": "B+ = (1 - dk/k_p) + ((k_s + dk)/k_p)(xi_p/xi_s) + ((k_i + dk)/k_p)(xi_p/xi_i), "
-              "dk = k_p - k_s - k_i (Bennink Eqs. 12-15)",
-    "xi": "xi = (B+/A+) xi_s xi_i/xi_p (Bennink Eqs. 12-15)",
-    "rate_factor": "arctan(xi)/(A+ B+) (Bennink Eqs. 40-41)",
-    "dk": "dk = k_p - k_s - k_i",
-}
+FORMULAS = names.BEAM_FORMULAS
 
 
 # ---------------------------------------------------------------------------- checking
@@ -112,19 +104,8 @@ def _aggregate(pump_wave_number: xr.DataArray, signal_wave_number: xr.DataArray,
 
 
 def _labelled(parts: Mapping[str, xr.DataArray]) -> xr.Dataset:
-    attrs = {
-        "xi": {**INPUT_ATTRS["xi"], "description": "Bennink's aggregate focusing parameter"},
-        "A_plus": {"long_name": "Bennink A+", "units": "1",
-                   "description": "focus weight of signal and idler against the pump"},
-        "B_plus": {"long_name": "Bennink B+", "units": "1",
-                   "description": "inverse-focus weight of signal and idler against the pump"},
-        "rate_factor": {"long_name": "pair-rate factor arctan(xi)/(A+ B+)", "units": "1",
-                        "description": "the pair rate is proportional to it (at fixed pump "
-                                       "power, crystal and phase mismatch)"},
-    }
     return xr.Dataset(
-        {name: da.rename(name).assign_attrs(attrs[name], formula=FORMULAS[name])
-         for name, da in parts.items()},
+        {name: da.rename(name).assign_attrs(names.attrs(name)) for name, da in parts.items()},
         attrs={"references": f"{REFERENCE}, Eqs. 11-15, 40-41"})
 
 
@@ -163,8 +144,7 @@ def wave_number(wavelength: Real, refractive_index: Real) -> xr.DataArray:
     named = _checked({"wavelength": wavelength, "refractive_index": refractive_index})
     unit = named["wavelength"].attrs.get("units", "m")
     return _wave_number(named["wavelength"], named["refractive_index"]).rename("k").assign_attrs(
-        long_name="wave number in the crystal", units=f"rad/{unit}",
-        formula="k = 2 pi n/lambda")
+        names.attrs("k", units=f"rad/{unit}"))
 
 
 def beam_focus(wavelength: Real, refractive_index: Real, waist: Real,
@@ -216,7 +196,7 @@ def beam_focus(wavelength: Real, refractive_index: Real, waist: Real,
     _one_unit({n: named[n] for n in ("wavelength", "waist", "length")}, "lengths")
     k = _wave_number(named["wavelength"], named["refractive_index"])
     return _beam_focus(k, named["waist"], named["length"]).rename("xi_j").assign_attrs(
-        long_name="beam focusing parameter", units="1", formula=FORMULAS["xi_j"])
+        names.attrs("xi_j"))
 
 
 @renamed(k_p="pump_wave_number", k_s="signal_wave_number", k_i="idler_wave_number",
@@ -394,11 +374,10 @@ def aggregate_focus_from_beams(wavelengths: Sequence[Real], indices: Sequence[Re
     ds = _labelled(_aggregate(k["p"], k["s"], k["i"], xi["p"], xi["s"], xi["i"]))
     for j, beam in zip(_BEAMS, ("pump", "signal", "idler"), strict=True):
         ds[f"xi_{j}"] = xi[j].rename(f"xi_{j}").assign_attrs(
-            long_name=f"{beam} focusing parameter", units="1", formula=FORMULAS["xi_j"])
+            names.attrs("xi_j", long_name=f"{beam} focusing parameter"))
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
         dk = k["p"] - (k["s"] + k["i"])
-    ds["dk"] = dk.rename("dk").assign_attrs(long_name="wave-vector mismatch", units=f"rad/{unit}",
-                                            formula=FORMULAS["dk"])
+    ds["dk"] = dk.rename("dk").assign_attrs(names.attrs("dk", units=f"rad/{unit}"))
     return ds
 
 
@@ -482,13 +461,9 @@ def walkoff_parameters(walkoff_angle: Real, length: Real, wavelength: Real,
         kappa = named["absorption"] * b / 2
         xi = named["length"] / b
     return xr.Dataset({
-        "B": walkoff.assign_attrs(long_name="walk-off parameter B", units="1",
-                                  formula="B = rho sqrt(L k)/2 (Boyd-Kleinman)"),
-        "kappa": kappa.assign_attrs(long_name="absorption parameter kappa", units="1",
-                                    formula="kappa = alpha b/2 (Boyd-Kleinman)"),
-        "xi": xi.assign_attrs(**INPUT_ATTRS["xi"], formula="xi = L/b"),
-        "confocal_parameter": b.assign_attrs(long_name="confocal parameter", units="m",
-                                             formula="b = k w0^2"),
-        "k": k.assign_attrs(long_name="wave number in the crystal", units="rad/m",
-                            formula="k = 2 pi n/lambda"),
-    }, attrs={"references": "G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968)"})
+        "B": walkoff.assign_attrs(names.attrs("B")),
+        "kappa": kappa.assign_attrs(names.attrs("kappa")),
+        "xi": xi.assign_attrs(names.attrs("xi_bk")),
+        "confocal_parameter": b.assign_attrs(names.attrs("confocal_parameter")),
+        "k": k.assign_attrs(names.attrs("k")),
+    }, attrs={"references": names.BOYD_KLEINMAN})

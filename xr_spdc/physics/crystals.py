@@ -54,17 +54,15 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 import xarray as xr
 
-from ..labelled import inputs
+from ..labelled import inputs, names
 from ..labelled.inputs import Real
 from .beams import aggregate_focus_from_beams, per_beam
 
 #: Temperature unit of every temperature here (and in ndispers).
 TEMPERATURE_UNITS = "degC"
 
-PHI_FORMULA = ("phi = (k_p - k_s - k_i - 2 pi m/Lambda) L, k_j = 2 pi n_j(lambda_j, T)/lambda_j, "
-               "1/lambda_i = 1/lambda_p - 1/lambda_s, m = order * sign(k_p - k_s - k_i)")
-
-REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 11-15, 27"
+PHI_FORMULA = names.PHI_FORMULA
+REFERENCE = names.PHI_REFERENCE
 
 if TYPE_CHECKING:
     from ndispers._baseclass import Medium
@@ -346,12 +344,9 @@ def _process(crystal: Crystal, pump: Real, signal: Real, temperature: Real,
 
 def _labelled_phi(phi: xr.DataArray, med: Medium, pols: tuple[str, str, str], order: int,
                   poled: bool) -> xr.DataArray:
-    return phi.rename("phi").assign_attrs(
-        long_name="phase mismatch", units="rad", formula=PHI_FORMULA,
-        convention="Bennink: dk = k_p - k_s - k_i - 2 pi m/Lambda; phi < 0: k_p short",
-        polarizations=_pol_label(pols),
-        qpm_order=order if poled else 0, temperature_units=TEMPERATURE_UNITS,
-        references=REFERENCE, **_source(med))
+    return phi.rename("phi").assign_attrs(names.attrs(
+        "phi", polarizations=_pol_label(pols), qpm_order=order if poled else 0,
+        temperature_units=TEMPERATURE_UNITS, **_source(med)))
 
 
 # ---------------------------------------------------------------------------- public
@@ -391,9 +386,8 @@ def refractive_index(crystal: Crystal, wavelength: Real, temperature: Real, *, p
     named = _aligned(wavelength=_checked(wavelength, "wavelength", "wavelength"),
                      temperature=_checked(temperature, "temperature", "temperature"))
     n = _index(med, named["wavelength"], named["temperature"], pol, _angle(med, angle))
-    return n.rename("n").assign_attrs(long_name="refractive index", units="1",
-                                      polarization=pol, temperature_units=TEMPERATURE_UNITS,
-                                      **_source(med))
+    return n.rename("n").assign_attrs(names.attrs(
+        "n", polarization=pol, temperature_units=TEMPERATURE_UNITS, **_source(med)))
 
 
 def phase_mismatch(crystal: Crystal, *, pump: Real, signal: Real, temperature: Real, length: Real,
@@ -535,10 +529,9 @@ def poling_period(crystal: Crystal, *, pump: Real, signal: Real, temperature: Re
     if bad.any():
         raise ValueError(f"k_p - k_s - k_i is 0 (birefringently phase-matched: no poling "
                          f"needed) at {inputs.positions(dk0, bad)}")
-    return (2 * np.pi * m / abs(dk0)).rename("poling_period").assign_attrs(
-        long_name="poling period", units="m", formula="Lambda = 2 pi |m|/|k_p - k_s - k_i|",
-        polarizations=_pol_label(pols),
-        qpm_order=m, temperature_units=TEMPERATURE_UNITS, **_source(med))
+    return (2 * np.pi * m / abs(dk0)).rename("poling_period").assign_attrs(names.attrs(
+        "poling_period", polarizations=_pol_label(pols), qpm_order=m,
+        temperature_units=TEMPERATURE_UNITS, **_source(med)))
 
 
 def _scalar_root(func: Any, grid: np.ndarray, prefer: float) -> float:
@@ -802,13 +795,9 @@ def brightness_map(crystal: Crystal, *, pump: Real, signal: Real, temperature: R
     ds = xr.Dataset({
         "phi": phi, "xi": focus.xi, "rate_factor": focus.rate_factor,
         "overlap": o.reset_coords(drop=True),
-        "intensity": intensity.reset_coords(drop=True).assign_attrs(
-            long_name="|O|^2", units="1", description="4 h (Boyd-Kleinman)"),
+        "intensity": intensity.reset_coords(drop=True).assign_attrs(names.attrs("intensity")),
         "brightness": brightness.reset_coords(drop=True).rename("brightness").assign_attrs(
-            long_name="pair brightness 4|O|^2/(A+ B+)", units="1",
-            formula="4 |O|^2/(A+ B+)",
-            description="pairs per unit phi (bandwidth) in the collected modes, per pump "
-                        "power and up to constants; equals |O|^2 for equal foci")})
+            names.attrs("brightness"))})
     ds.attrs = {"temperature_units": TEMPERATURE_UNITS, "references": REFERENCE,
                 **_source(med)}
     return ds

@@ -31,7 +31,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from ..labelled import inputs
+from ..labelled import inputs, names
 from ..labelled.inputs import Real
 from . import crystals
 from .crystals import Crystal
@@ -47,12 +47,8 @@ C = 299_792_458.0
 SIGNAL_DIM = "signal_wavelength"
 IDLER_DIM = "idler_wavelength"
 
-JSA_FORMULA = ("psi(w_s, w_i) = N alpha(w_s + w_i) O(phi(w_s, w_i), xi), "
-               "alpha(w) = exp(-(w - w_p)^2/(2 sigma^2)), sigma = FWHM_w/(2 sqrt(ln 2)), "
-               "sum |psi|^2 dw_s dw_i = 1")
-
-REFERENCES = ("R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 27-28; C. K. Law, I. A. "
-              "Walmsley and J. H. Eberly, Phys. Rev. Lett. 84, 5304 (2000)")
+JSA_FORMULA = names.JSA_FORMULA
+REFERENCES = names.JSA_REFERENCES
 
 
 # ---------------------------------------------------------------------------- grids
@@ -227,11 +223,11 @@ def joint_spectrum(crystal: Crystal, *, pump: float, signal: ArrayLike, temperat
         coords[IDLER_DIM] = idl
         dims = (SIGNAL_DIM, IDLER_DIM)
     return xr.DataArray(values / norm, dims=dims, coords=coords, name="jsa").assign_attrs(
-        long_name="joint spectral amplitude", units="s", formula=JSA_FORMULA,
-        pump=alpha_desc, pump_wavelength=lp, xi=xi_value, length=length_m,
-        poling_period=np.nan if period is None else period, temperature=t,
-        temperature_units=crystals.TEMPERATURE_UNITS, references=REFERENCES,
-        **{key: phi.attrs[key] for key in ("polarizations", *crystals.SOURCE_ATTRS)})
+        names.attrs("jsa", pump=alpha_desc, pump_wavelength=lp, xi=xi_value, length=length_m,
+                    poling_period=np.nan if period is None else period, temperature=t,
+                    temperature_units=crystals.TEMPERATURE_UNITS,
+                    **{key: phi.attrs[key] for key in ("polarizations",
+                                                       *crystals.SOURCE_ATTRS)}))
 
 
 _IN_PIECES = ("compute it in pieces: split the signal grid (np.array_split) and join the "
@@ -337,17 +333,13 @@ def schmidt_decomposition(jsa: xr.DataArray) -> xr.Dataset:
     lam = s**2 / np.sum(s**2)
     k = 1 / np.sum(lam**2)
     return xr.Dataset(
-        {"schmidt_coefficients": xr.DataArray(lam, dims="mode", attrs={
-            "long_name": "Schmidt coefficient", "units": "1",
-            "formula": "lambda_k = s_k^2/sum s^2, s = svd(psi sqrt(w_s w_i))"}),
-         "schmidt_number": xr.DataArray(k, attrs={
-             "long_name": "Schmidt number", "units": "1", "formula": "K = 1/sum lambda_k^2"}),
-         "purity": xr.DataArray(1 / k, attrs={
-             "long_name": "heralded spectral purity", "units": "1", "formula": "P = 1/K"})},
+        {"schmidt_coefficients": xr.DataArray(lam, dims="mode",
+                                              attrs=names.attrs("schmidt_coefficients")),
+         "schmidt_number": xr.DataArray(k, attrs=names.attrs("schmidt_number")),
+         "purity": xr.DataArray(1 / k, attrs=names.attrs("purity"))},
         coords={"mode": np.arange(lam.size)},
-        attrs={"references": "C. K. Law, I. A. Walmsley and J. H. Eberly, Phys. Rev. Lett. "
-                             "84, 5304 (2000)", "grid_points": f"{jsa.sizes[ds]} x "
-                                                                 f"{jsa.sizes[di]}"})
+        attrs={"references": names.LAW_WALMSLEY_EBERLY,
+               "grid_points": f"{jsa.sizes[ds]} x {jsa.sizes[di]}"})
 
 
 def _fwhm(x: np.ndarray, y: np.ndarray) -> float:
