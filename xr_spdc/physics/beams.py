@@ -80,6 +80,21 @@ def _wave_number(wavelength: xr.DataArray, refractive_index: xr.DataArray) -> xr
         return 2 * np.pi * refractive_index / wavelength
 
 
+def wave_vector_mismatch(pump: xr.DataArray, signal: xr.DataArray, idler: xr.DataArray
+                         ) -> xr.DataArray:
+    """Δk = k_p − k_s − k_i, the material mismatch of three wave numbers (any one unit),
+    grouped as k_p − (k_s + k_i) so that swapping signal and idler changes no bit; the one
+    place the package computes it (:mod:`xr_spdc.physics.crystals` subtracts the grating).
+
+    Examples
+    --------
+    >>> float(wave_vector_mismatch(xr.DataArray(3.0), xr.DataArray(1.0), xr.DataArray(1.5)))
+    0.5
+    """
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        return pump - (signal + idler)
+
+
 def _beam_focus(k: xr.DataArray, waist: xr.DataArray, length: xr.DataArray) -> xr.DataArray:
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
         return length / (k * waist**2)
@@ -93,8 +108,8 @@ def _aggregate(pump_wave_number: xr.DataArray, signal_wave_number: xr.DataArray,
     xp, xs, xi_i = pump_focus, signal_focus, idler_focus
     # The signal and idler terms are grouped symmetrically (ks + ki, s-term + i-term,
     # xs * xi_i), so that swapping the two changes no bit of the result.
+    dk = wave_vector_mismatch(kp, ks, ki)
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        dk = kp - (ks + ki)
         a_plus = 1 + (ks * xs + ki * xi_i) / (kp * xp)
         b_plus = (1 - dk / kp) + (((ks + dk) / kp) * (xp / xs)
                                   + ((ki + dk) / kp) * (xp / xi_i))
@@ -375,8 +390,7 @@ def aggregate_focus_from_beams(wavelengths: Sequence[Real], indices: Sequence[Re
     for j, beam in zip(_BEAMS, ("pump", "signal", "idler"), strict=True):
         ds[f"xi_{j}"] = xi[j].rename(f"xi_{j}").assign_attrs(
             names.attrs("xi_j", long_name=f"{beam} focusing parameter"))
-    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        dk = k["p"] - (k["s"] + k["i"])
+    dk = wave_vector_mismatch(k["p"], k["s"], k["i"])
     ds["dk"] = dk.rename("dk").assign_attrs(names.attrs("dk", units=f"rad/{unit}"))
     return ds
 

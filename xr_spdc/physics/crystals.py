@@ -56,7 +56,7 @@ import xarray as xr
 
 from ..labelled import inputs, names
 from ..labelled.inputs import Real
-from .beams import aggregate_focus_from_beams, per_beam
+from .beams import aggregate_focus_from_beams, per_beam, wave_vector_mismatch
 
 #: Temperature unit of every temperature here (and in ndispers).
 TEMPERATURE_UNITS = "degC"
@@ -475,8 +475,8 @@ def phase_mismatch(crystal: Crystal, *, pump: Real, signal: Real, temperature: R
         extra["poling_period"] = _checked(poling_period, "poling_period", "poling_period")
     extra = _aligned(**extra, temperature=temp)
     _, k = _wave_numbers(med, lam, temp, pols, ang)
+    dk0 = wave_vector_mismatch(k["pump"], k["signal"], k["idler"])
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        dk0 = k["pump"] - (k["signal"] + k["idler"])
         dk = dk0 - _grating(dk0, extra.get("poling_period"), m)
         phi = dk * extra["length"]
     return _labelled_phi(phi, med, pols, m, poling_period is not None)
@@ -523,8 +523,7 @@ def poling_period(crystal: Crystal, *, pump: Real, signal: Real, temperature: Re
                                          angle)
     m = _order(order)
     _, k = _wave_numbers(med, lam, temp, pols, ang)
-    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        dk0 = k["pump"] - (k["signal"] + k["idler"])
+    dk0 = wave_vector_mismatch(k["pump"], k["signal"], k["idler"])
     bad = ~(dk0.values != 0)
     if bad.any():
         raise ValueError(f"k_p - k_s - k_i is 0 (birefringently phase-matched: no poling "
