@@ -110,7 +110,9 @@ def focusing(
     Raises
     ------
     TypeError, ValueError
-        Bad input, naming the argument and showing offending values.
+        Bad input, naming the argument and showing offending values; inputs beyond the
+        float64 domain, checked up front (:data:`xr_spdc.labelled.inputs.FOCUSING_DOMAIN`:
+        magnitudes up to 1e100, and κξ(1+μ) ≤ 350, beyond which h ~ e^{2κξ(1+μ)} overflows).
     xr_spdc.FanoutError
         An evaluation failed (names the point; finished values in ``.partial``).
 
@@ -137,10 +139,14 @@ def focusing(
     named = {role: inputs.find_optional(ds, value, role) if role in ("B", "kappa", "mu")
              else inputs.find(ds, value, role, default=role) for role, value in given.items()}
     inputs.check_distinct(named)
-    rules: dict[str, dict[str, Any]] = {"xi": {"positive": True},
-                                         "kappa": {"nonnegative": True}}
-    named = {role: inputs.check_real(da, role, **rules.get(role, {}))
-             for role, da in named.items()}
+    # The same rules eagerly and, for dask-backed inputs, chunk by chunk (checks=).
+    bound = (inputs.FOCUSING_LIMIT, inputs.FOCUSING_DOMAIN)
+    rules: dict[str, dict[str, Any]] = {
+        role: {"positive": role == "xi", "nonnegative": role == "kappa", "bound": bound}
+        for role in given}
+    rules.setdefault("sigma", {})  # derived from phi and xi, whose checks bound it
+    named = {role: inputs.check_real(da, role, **rules[role]) for role, da in named.items()}
+    inputs.check_focusing_domain(named)
     if phase_role == "phi":
         with xr.set_options(keep_attrs=False):
             sig = (-named["phi"] / (2 * named["xi"])).rename("sigma")
