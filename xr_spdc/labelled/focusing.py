@@ -55,7 +55,6 @@ def focusing(
     progress: bool | None = None,
     chunks: int | str | dict[str, int] | None = None,
     timeout: float | None = None,
-    start_method: None = None,
 ) -> xr.DataArray:
     """Boyd and Kleinman's focusing function h(σ, B, κ, ξ, μ) over labelled inputs.
 
@@ -96,7 +95,7 @@ def focusing(
         (:func:`xr_spdc.numerics.walkoff.focusing_quad`; ``epsabs``, ``epsrel``, ``limit``
         apply) — the reference,
         milliseconds to seconds a point, the job a process pool is for.
-    workers, epsabs, epsrel, limit, progress, chunks, timeout, start_method
+    workers, epsabs, epsrel, limit, progress, chunks, timeout
         As for :func:`xr_spdc.overlap`.
 
     Returns
@@ -129,7 +128,7 @@ def focusing(
     1.067702
     """
     checked_workers, tolerances = inputs.check_common(ds, workers, progress, epsabs, epsrel,
-                                                      limit, timeout, start_method)
+                                                      limit, timeout)
     spec = METHODS["focusing"][inputs.check_choice(method, "method", METHODS["focusing"])]
     options = {name: tolerances[name] for name in spec.options}
 

@@ -317,16 +317,6 @@ def check_flag(value: Any, role: str) -> bool | None:
     return None if value is None else bool(value)
 
 
-def check_start_method(start_method: Any) -> None:
-    """``start_method=`` was removed: only its default, None, is accepted."""
-    if start_method is not None:
-        raise TypeError(
-            f"start_method={start_method!r} is no longer accepted: pools now use loky's own "
-            "start method, which needs no `if __name__ == \"__main__\":` guard, runs "
-            "lambdas and notebook functions, and never deadlocks; drop the argument (or "
-            "pass your own concurrent.futures.Executor as workers=)")
-
-
 def check_timeout(timeout: Any) -> float | None:
     """``None`` or a positive number of seconds."""
     if timeout is None:
@@ -341,14 +331,13 @@ def check_timeout(timeout: Any) -> float | None:
 
 
 def check_common(ds: Any, workers: Any, progress: Any, epsabs: Any, epsrel: Any, limit: Any,
-                 timeout: Any, start_method: Any = None
+                 timeout: Any
                  ) -> tuple[int | Executor | None, dict[str, Any]]:
     """The arguments every labelled computation takes: the Dataset, the engine's options
     and QUADPACK's tolerances.  Returns (workers, tolerances)."""
     if ds is not None and not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset (or None), not {type(ds).__name__}")
     check_flag(progress, "progress")
-    check_start_method(start_method)
     check_timeout(timeout)
     return check_workers(workers), check_quad_options(epsabs, epsrel, limit)
 

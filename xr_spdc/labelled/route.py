@@ -271,7 +271,6 @@ def overlap(
     progress: bool | None = None,
     timeout: float | None = None,
     chunks: int | str | dict[str, int] | None = None,
-    start_method: None = None,
 ) -> xr.DataArray:
     """The SPDC spatial-mode overlap O(φ, ξ, μ) over labelled inputs.
 
@@ -324,9 +323,6 @@ def overlap(
         ``DataArray.chunk``, e.g. ``{"phi": 100}``).  Needs the ``dask`` extra.  Inputs that
         are dask-backed already are evaluated lazily without it.  A lazy ``method="quad"``
         result cannot carry QUADPACK's diagnostics in attrs: it warns as chunks compute.
-    start_method : None
-        Removed: pools use loky's own start method, which needs no ``__main__`` guard and
-        never deadlocks; any other value raises a TypeError saying so.
 
     Returns
     -------
@@ -356,7 +352,7 @@ def overlap(
     1.570796326795
     """
     workers, tolerances = inputs.check_common(ds, workers, progress, epsabs, epsrel, limit,
-                                              timeout, start_method)
+                                              timeout)
     spec = METHODS["overlap"][inputs.check_choice(method, "method", METHODS["overlap"])]
     options = {name: tolerances[name] for name in spec.options}
     named = {"phi": inputs.find(ds, phi, "phi", default="phi"),
@@ -390,7 +386,6 @@ def integrate(
     progress: bool | None = None,
     timeout: float | None = None,
     chunks: int | str | dict[str, int] | None = None,
-    start_method: None = None,
 ) -> xr.DataArray:
     """Integrate your own integrand over a labelled parameter grid, point by point.
 
@@ -428,7 +423,7 @@ def integrate(
         was real, else complex128; a lazy (dask) result is complex128, since its dtype must
         be known before anything runs.  True: complex128, both parts always integrated.
         False: float64; a complex value from the integrand is an error.
-    workers, epsabs, epsrel, limit, progress, timeout, chunks, start_method
+    workers, epsabs, epsrel, limit, progress, timeout, chunks
         As for :func:`overlap`.  The default tolerances (epsabs = epsrel = 1e-10, limit
         = 200) are tighter than ``scipy.integrate.quad``'s (1.49e-8, 1.49e-8, 50); pass
         those to get quad's results and cost (benchmarks/bench_integrate.py).
@@ -462,7 +457,7 @@ def integrate(
     dtype('float64')
     """
     workers, tolerances = inputs.check_common(ds, workers, progress, epsabs, epsrel, limit,
-                                              timeout, start_method)
+                                              timeout)
     inputs.check_flag(complex_func, "complex_func")
     wanted, keywords = _integrand_parameters(integrand, params, ds, lower, upper)
     args = _integrand_args(ds, wanted, lower, upper)
