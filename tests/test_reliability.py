@@ -84,7 +84,8 @@ def test_a_caller_killed_abruptly_leaves_no_worker_and_no_shared_memory(tmp_path
     finally:
         proc.kill()
     assert _wait_until_gone(pids, 10.0) == []
-    assert not {e for e in _shm_entries() - before if "loky" in e or e.startswith("psm_")}
+    assert not {e for e in _shm_entries() - before
+                if "loky" in e or e.startswith(("psm_", f"xr_spdc-{proc.pid}-"))}
 
 
 def _run_python(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
