@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
 import time
@@ -167,8 +168,9 @@ def test_a_block_over_its_timeout_is_named_and_its_worker_stopped():
     np.testing.assert_array_equal(out, arrays[0] + 1j)
 
 
-@pytest.mark.parametrize("make", [lambda: ThreadPoolExecutor(2),
-                                  lambda: ProcessPoolExecutor(2)])
+# forkserver: forking this multi-threaded test process would warn (Python >= 3.12).
+@pytest.mark.parametrize("make", [lambda: ThreadPoolExecutor(2), lambda: ProcessPoolExecutor(
+    2, mp_context=multiprocessing.get_context("forkserver"))])
 def test_a_users_executor_is_used_as_given_and_left_running(make):
     arrays = _inputs(300)
     with make() as executor:

@@ -571,12 +571,13 @@ _UNSENDABLE_ADVICE = (
 
 
 def _unsendable_error(func: BlockFunction, kwargs: Mapping[str, Any],
-                      dumps: Callable[[Any], bytes], exc: BaseException, advice: str
+                      dumps: Callable[[Any], bytes], exc: BaseException, advice: str,
+                      whose: str = "could not send the work to the worker processes"
                       ) -> TypeError:
     problem = next((found for label, value in _labels(func, kwargs)
                     if (found := _find_unsendable(value, label, dumps)) is not None),
                    f"({type(exc).__name__}: {exc})")
-    return TypeError(f"could not send the work to the worker processes: {problem}. {advice}")
+    return TypeError(f"{whose}: {problem}. {advice}")
 
 
 def _scratch_dir() -> str | None:
@@ -940,7 +941,8 @@ def _transport_error(executor: Executor, func: BlockFunction, kwargs: Mapping[st
                   "processes: pass workers=N (loky, cloudpickle) or a dask client's executor, "
                   "or define the function at the top level of an importable module")
     return _unsendable_error(func, kwargs, pickle.dumps if stdlib else _cloudpickle_dumps,
-                             exc, advice)
+                             exc, advice, "the executor passed as workers= could not send the "
+                             "work to its processes")
 
 
 def _cloudpickle_dumps(obj: Any) -> bytes:
