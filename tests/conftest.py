@@ -41,7 +41,7 @@ def _warnings_once_per_test() -> None:
     """The engine warns once per process per cause: each test starts afresh."""
     from xr_spdc.engine import fanout
 
-    fanout._WARNED.clear()
+    getattr(fanout, "_WARNED", set()).clear()
 
 
 settings.register_profile("ci", derandomize=True, deadline=None,

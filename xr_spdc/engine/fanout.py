@@ -503,7 +503,8 @@ def _process_state(pid: int) -> str:
 def _kind(obj: Any) -> str:
     """``a _thread.lock``, ``a generator``, ``an open file 'data.txt'``."""
     if isinstance(obj, io.IOBase):
-        return f"an open file {getattr(obj, 'name', '')!r}".rstrip(" '")
+        name = getattr(obj, "name", None)
+        return f"an open file {name!r}" if name is not None else "an open file"
     cls = type(obj)
     name = cls.__qualname__ if cls.__module__ == "builtins" else \
         f"{cls.__module__}.{cls.__qualname__}"
