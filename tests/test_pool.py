@@ -194,7 +194,7 @@ def test_inside_a_pool_worker_calls_run_in_process_with_one_warning_for_an_expli
 def test_a_dask_worker_runs_calls_in_process():
     distributed = pytest.importorskip("distributed")
     with distributed.Client(processes=False, n_workers=1, threads_per_worker=1,
-                            dashboard_address=None) as client:
+                            dashboard_address=":0") as client:
         auto, reason = client.submit(lambda: (fanout.resolve_workers(None, 10**9, 1.0),
                                               fanout.nested_reason())).result()
     assert auto == 1 and reason == "this is a dask worker"
