@@ -4,6 +4,7 @@ nested calls, unsendable objects, stalls, and how failures are reported (issue 2
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -311,3 +312,25 @@ def test_negative_workers_count_back_from_the_cpus_as_joblib_does(workers, expec
     ds = xr.Dataset(coords={"phi": [0.0, 1.0], "xi": [1.0, 2.0]})
     xr.testing.assert_identical(ds.spdc.overlap(workers=workers),
                                 ds.spdc.overlap(workers=1))
+
+
+# ------------------------------------------------------------ progress in a notebook
+
+
+class _Kernel:
+    """What tqdm and we look at to tell a Jupyter kernel: its shell's config."""
+
+    config = {"IPKernelApp": {}}
+
+
+def test_in_a_notebook_without_ipywidgets_the_text_bar_shows_and_updates(monkeypatch, capsys):
+    IPython = pytest.importorskip("IPython")
+    monkeypatch.setattr(IPython, "get_ipython", lambda: _Kernel())
+    monkeypatch.setattr("tqdm.notebook.IProgress", None)  # as when ipywidgets is missing
+    monkeypatch.setattr(fanout, "_IN_POOL_WORKER", False)
+    _run(sleepy, [np.zeros(40), np.ones(40), np.zeros(40)], kwargs={"seconds": 0.4},
+         workers=1, block_size=5, progress=None)
+    err = capsys.readouterr().err
+    counts = {round(float(n)) for n in re.findall(r"(\d+(?:\.\d+)?)/40", err)}
+    # Before: stderr is not a terminal in a kernel, so the default showed nothing.
+    assert 40 in counts and len(counts) >= 3, err

@@ -733,15 +733,39 @@ def _kill_pool(pool: _Generation, call: int) -> None:
 # ------------------------------------------------------------------ progress and warnings
 
 
-def _progress_bar(total: int, progress: bool | None) -> Any:
-    from tqdm.auto import tqdm
+def _in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (as tqdm.autonotebook tells)."""
+    ipython = sys.modules.get("IPython")
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+        return shell is not None and "IPKernelApp" in shell.config
+    except Exception:  # noqa: BLE001 - an unusual shell is not a notebook
+        return False
 
+
+def _progress_bar(total: int, progress: bool | None) -> Any:
+    """tqdm's bar: a widget in a notebook with ipywidgets; without them, tqdm's text bar,
+    which a notebook redraws in place at each update (its stderr is not a terminal, so it
+    is enabled explicitly); on a terminal the text bar, silent elsewhere."""
     # progress=None: only on a terminal or notebook, and only once the run has taken a
     # second, so quick calls and tests stay silent.
-    bar = tqdm(total=total, unit="pt", unit_scale=True, desc="xr_spdc",
-               disable=None if progress is None else not progress,
-               delay=1.0 if progress is None else 0.0, file=sys.stderr)
-    return bar
+    options = {"total": total, "unit": "pt", "unit_scale": True, "desc": "xr_spdc",
+               "delay": 1.0 if progress is None else 0.0}
+    if _in_notebook():
+        from tqdm.notebook import IProgress
+
+        if IProgress is not None:
+            from tqdm.notebook import tqdm as widget
+
+            return widget(disable=progress is False, **options)
+        from tqdm.std import tqdm as text
+
+        return text(disable=progress is False, file=sys.stderr, mininterval=0.5, ncols=80,
+                    **options)
+    from tqdm.std import tqdm
+
+    return tqdm(disable=None if progress is None else not progress, file=sys.stderr,
+                **options)
 
 
 def _reemit(caught: Mapping[tuple[type[Warning], str], int]) -> None:
