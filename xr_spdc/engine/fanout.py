@@ -57,7 +57,10 @@ What a call sends: its function and options are pickled once (cloudpickle) and r
 worker once per call, not with every block: small ones inline with each task, larger ones
 as a file the worker reads once; numpy arrays of 1 MB or more inside them (a lookup table
 an integrand closes over) are written once to shared memory (``/dev/shm``) and memory-mapped
-read-only by the workers, as joblib does, so N workers share one copy.
+read-only by the workers, as joblib does, so N workers share one copy (a write into such an
+array in a worker raises, as with joblib).  The files go when the call ends (or, if the
+caller is killed, with its workers or at the next call's start); a worker keeps the last
+call's function, and its mapping, until its next call or its idle exit.
 """
 
 from __future__ import annotations
@@ -587,7 +590,7 @@ def _scratch_dir() -> str | None:
         stats = os.statvfs("/dev/shm")
         if stats.f_bavail * stats.f_frsize > 2 << 30:
             return "/dev/shm"
-    except OSError:
+    except (OSError, AttributeError):  # no /dev/shm, or no statvfs (Windows)
         pass
     return None
 
