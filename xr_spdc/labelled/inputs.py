@@ -260,8 +260,8 @@ def check_workers(workers: Any) -> int | Executor | None:
                         f"concurrent.futures.Executor (or a negative int counting back from "
                         f"the CPUs: -1 every CPU, -2 all but one), not {workers!r}")
     if workers == 0:
-        raise ValueError("workers must be >= 1, or negative to count back from the CPUs (-1 "
-                         "every CPU, -2 all but one), or None (automatic); not 0")
+        raise ValueError("workers must be >= 1 (or negative to count back from the CPUs: -1 "
+                         "every CPU, -2 all but one; or None, automatic), not 0")
     if workers < 0:
         from ..engine.fanout import available_cpus
 
