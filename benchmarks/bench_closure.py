@@ -114,9 +114,8 @@ def main() -> None:
     print(f"workers=1 / workers=2 (warm): {w1t / times['integrate(workers=2), warm']:.2f}x "
           "(want >= 1.6)")
     if "joblib Parallel(n_jobs=2), warm" in times:
-        print(f"joblib / workers=2 (warm): "
-              f"{times['joblib Parallel(n_jobs=2), warm'] / times['integrate(workers=2), warm']:.2f}x"
-              " (want >= 1)")
+        ratio = times["joblib Parallel(n_jobs=2), warm"] / times["integrate(workers=2), warm"]
+        print(f"joblib / workers=2 (warm): {ratio:.2f}x (want >= 1)")
     print(f"default / workers=1: {times['integrate(), the default, warm'] / w1t:.2f}x "
           "(want <= 1.25)")
     grow = max(m for name, _, m in rows if name.startswith("integrate(workers=2)"))
