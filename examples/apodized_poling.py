@@ -38,7 +38,6 @@ from scipy.optimize import minimize_scalar  # noqa: E402
 
 import xr_spdc  # noqa: E402
 from xr_spdc import crystals, spectrum  # noqa: E402
-from xr_spdc.physics import poling  # noqa: E402
 
 C = 299_792_458.0
 CRYSTAL, POLS = "KTP", "eeo"    # type II: pump and signal along y, idler along z
@@ -53,20 +52,20 @@ period = float(crystals.poling_period(CRYSTAL, pump=PUMP, signal=SIGNAL,
                                       temperature=TEMPERATURE, polarizations=POLS))
 medium = crystals.medium(CRYSTAL)
 group_index = tuple(float(medium.ng(lam * 1e6, np.pi / 2, 0.0, TEMPERATURE, pol=p))
-                    for lam, p in zip((PUMP, SIGNAL, SIGNAL), POLS))
+                    for lam, p in zip((PUMP, SIGNAL, SIGNAL), POLS, strict=True))
 
 # %%
 # The three designs, each a Dataset of domain walls and signs with its design in attrs.
 patterns = {
-    "periodic": poling.periodic_pattern(LENGTH, period),
-    "duty cycle": poling.duty_cycle_pattern(LENGTH, period, SIGMA),
-    "tracking": poling.tracking_pattern(LENGTH, period, SIGMA),
+    "periodic": crystals.periodic_pattern(LENGTH, period),
+    "duty cycle": crystals.duty_cycle_pattern(LENGTH, period, SIGMA),
+    "tracking": crystals.tracking_pattern(LENGTH, period, SIGMA),
 }
 
 # %%
 # |PMF| against Δk − 2π/Λ: the sinc's side lobes, and the apodized designs' Gaussians.
 dk = 2 * np.pi / period + np.linspace(-12, 12, 801) / SIGMA
-pmfs = {name: poling.pattern_phase_matching(p, dk) for name, p in patterns.items()}
+pmfs = {name: crystals.pattern_phase_matching(p, dk) for name, p in patterns.items()}
 
 # %%
 # The JSA on a detuning grid of ±10 zeros of the periodic sinc along the idler, and the
@@ -76,7 +75,7 @@ nu = np.linspace(-10, 10, 121) * scale
 
 
 def jsa(pattern, bandwidth):
-    return poling.pattern_joint_spectrum(pattern, nu, nu, group_index=group_index,
+    return crystals.pattern_joint_spectrum(pattern, nu, nu, group_index=group_index,
                                          pump_bandwidth=bandwidth)
 
 
@@ -92,16 +91,16 @@ optimum = {name: best(p) for name, p in patterns.items()}
 # %%
 fig, axes = plt.subplots(3, 3, figsize=(14, 11), layout="constrained")
 for row, (name, pattern) in enumerate(patterns.items()):
-    poling.plot_pattern(pattern, ax=axes[row, 0])
+    crystals.plot_pattern(pattern, ax=axes[row, 0])
     axes[row, 0].set_xlim(-LENGTH * 1e3 / 2, -LENGTH * 1e3 / 2 + 1.0)  # the first mm
     axes[row, 0].set_title(f"{name}: the first mm of {pattern.sizes['domain']} domains")
-    poling.plot_pmf(abs(pmfs[name]).assign_coords(
+    crystals.plot_pmf(abs(pmfs[name]).assign_coords(
         delta_k=(pmfs[name].delta_k - 2 * np.pi / period) * SIGMA).rename(
         delta_k="detuning"), ax=axes[row, 1])
     axes[row, 1].set(xlabel="(Δk − 2π/Λ) σ", yscale="log", ylim=(1e-5, 1),
                      title=f"{name}: |PMF|")
     bandwidth, purity = optimum[name]
-    poling.plot_jsi(jsa(pattern, bandwidth), ax=axes[row, 2])
+    crystals.plot_jsi(jsa(pattern, bandwidth), ax=axes[row, 2])
     axes[row, 2].set(xlim=(-3 * scale, 3 * scale), ylim=(-3 * scale, 3 * scale),
                      title=f"{name}: JSI, purity {purity:.4f}")
 fig.savefig("apodized_poling.png", dpi=100)

@@ -42,7 +42,7 @@ period = float(crystals.poling_period(CRYSTAL, pump=PUMP, signal=SIGNAL,
                                       temperature=TEMPERATURE, polarizations=POLS))
 indices = [float(crystals.refractive_index(CRYSTAL, lam, temperature=TEMPERATURE,
                                            polarization=p))
-           for lam, p in zip((PUMP, SIGNAL, SIGNAL), POLS)]
+           for lam, p in zip((PUMP, SIGNAL, SIGNAL), POLS, strict=True)]
 xi = float(xr_spdc.aggregate_focus_from_beams((PUMP, SIGNAL, SIGNAL), indices, WAISTS,
                                               LENGTH).xi)
 
@@ -103,5 +103,5 @@ print(f"HOM signal-idler visibility {float(hom.visibility):.4f} at tau = "
       f"{float(hom.dip_delay) * 1e12:.3f} ps; two-source visibility (signal, idler) "
       f"{float(hom.two_source_visibility.sel(photon='signal')):.4f}, "
       f"{float(hom.two_source_visibility.sel(photon='idler')):.4f}")
-for w, p, es, ei in zip(fwhms, purity_f, eta_s, eta_i):
+for w, p, es, ei in zip(fwhms, purity_f, eta_s, eta_i, strict=True):
     print(f"filters {w * 1e9:4.2f} nm: purity {p:.4f}, eta_s {es:.4f}, eta_i {ei:.4f}")
