@@ -76,7 +76,7 @@ nu = np.linspace(-10, 10, 121) * scale
 
 def jsa(pattern, bandwidth):
     return crystals.pattern_joint_spectrum(pattern, nu, nu, group_index=group_index,
-                                         pump_bandwidth=bandwidth)
+                                           pump_bandwidth=bandwidth)
 
 
 def best(pattern):

@@ -88,10 +88,11 @@ axes[0].set(xlabel="signal wavelength [nm]", ylabel="idler wavelength [nm]",
 spectrum.plot_hom(hom.sel(delay=slice(-6e-12, 6e-12)), ax=axes[1])
 spectrum.plot_hom(hom.sel(delay=slice(-6e-12, 6e-12)), two_source=True, ax=axes[1])
 axes[1].set_title("HOM: signal–idler dip and two-source dips")
+axes[1].legend(loc="lower right")
 axes[2].plot(fwhms * 1e9, purity_f, "o-", label="purity")
 axes[2].plot(fwhms * 1e9, eta_s, "s-", label="η_s (signal | idler)")
 axes[2].plot(fwhms * 1e9, eta_i, "^-", label="η_i (idler | signal)")
-axes[2].set(xscale="log", xlabel="filter FWHM on each arm [nm]", ylabel="",
+axes[2].set(xlabel="filter FWHM on each arm [nm]", ylabel="",
             title="Gaussian filters: purity against heralding")
 axes[2].legend()
 fig.savefig("spectra_hom.png", dpi=110)
