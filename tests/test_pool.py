@@ -170,6 +170,7 @@ print("parent", "ok" if pids() == parents else "changed", os.waitstatus_to_exitc
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork")
 def test_a_forked_child_of_a_warm_parent_starts_its_own_pool():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS),
@@ -235,6 +236,7 @@ def test_an_unsendable_result_is_named_as_the_result():
 # ------------------------------------------------------------ stalls
 
 
+@pytest.mark.slow
 def test_a_stopped_worker_without_timeout_is_reported_once_with_its_block_and_pid(
         tmp_path, monkeypatch):
     monkeypatch.setattr(fanout, "STALL_SECONDS", 1.5)
@@ -263,6 +265,7 @@ def test_a_stopped_worker_without_timeout_is_reported_once_with_its_block_and_pi
 # ------------------------------------------------------------ how failures are reported
 
 
+@pytest.mark.slow
 def test_the_first_failing_point_in_grid_order_is_reported_with_the_count_of_others():
     arrays = _inputs(40)
     with pytest.raises(fanout.FanoutError) as info:
