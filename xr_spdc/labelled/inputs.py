@@ -41,8 +41,9 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
     ----------
     ds : xarray.Dataset or None
         Where names are looked up (coordinates and data variables alike).
-    arg : str, DataArray or real number
-        A variable name in ``ds``, a DataArray, or a scalar.
+    arg : str, DataArray, 1-D array or real number
+        A variable name in ``ds``, a DataArray, a 1-D array (a dim named ``role`` with the
+        array as its coordinate), or a scalar.
     role : str
         The argument's name, for messages and as the name of an unnamed value.
     default : str, optional
@@ -78,11 +79,18 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
         except OverflowError:  # e.g. 10**400: an int beyond the largest float
             raise ValueError(f"{role} = {arg!r:.40} is too large for a float (at most "
                              f"{float(np.finfo(np.float64).max)!r})") from None
-    kinds = ("a DataArray or a real number" if ds is None
-             else "a variable name, a DataArray or a real number")
+    kinds = ("a DataArray, a 1-D array or a real number" if ds is None
+             else "a variable name, a DataArray, a 1-D array or a real number")
+    if isinstance(arg, (np.ndarray, list, tuple)) and np.ndim(arg) == 1:
+        # As numpy users expect: a 1-D array is a dimension named after the argument,
+        # labelled by its own values (phi=np.linspace(...) gives a "phi" dim).
+        values = np.asarray(arg)
+        return xr.DataArray(values, dims=role, coords={role: values}, name=role)
     if isinstance(arg, (xr.Dataset, np.ndarray, list, tuple)):
-        raise TypeError(f"{role} must be {kinds}, not {type(arg).__name__}; wrap arrays as "
-                        "xr.DataArray(values, dims=...) so their dimension is known")
+        shape = f" of shape {np.shape(arg)}" if not isinstance(arg, xr.Dataset) else ""
+        raise TypeError(f"{role} must be {kinds}, not {type(arg).__name__}{shape}; wrap "
+                        "arrays of more dimensions as xr.DataArray(values, dims=...) so "
+                        "their dimensions are known")
     raise TypeError(f"{role} must be {kinds}, not {type(arg).__name__} ({arg!r:.60})")
 
 
