@@ -268,6 +268,9 @@ def test_a_stopped_worker_without_timeout_is_reported_once_with_its_block_and_pi
 @pytest.mark.slow
 def test_the_first_failing_point_in_grid_order_is_reported_with_the_count_of_others():
     arrays = _inputs(40)
+    # Both workers up first, so that under load a worker's start-up (not the block's 1 s
+    # sleep) cannot decide which failure arrives first.
+    _run(fail_where, _inputs(20), kwargs={"bad": []}, workers=2, block_size=10)
     with pytest.raises(fanout.FanoutError) as info:
         # The block holding point 3 is slow: a later failing block finishes first.
         _run(fail_where, arrays, kwargs={"bad": [3.0, 5.0, 12.0], "slow_before": 10.0,
