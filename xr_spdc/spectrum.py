@@ -9,8 +9,10 @@ from __future__ import annotations
 from .physics.spectrum import (
     conjugate_grid,
     joint_spectrum,
+    joint_spectrum_of,
     marginal_bandwidths,
     schmidt_decomposition,
 )
 
-__all__ = ["conjugate_grid", "joint_spectrum", "marginal_bandwidths", "schmidt_decomposition"]
+__all__ = ["conjugate_grid", "joint_spectrum", "joint_spectrum_of", "marginal_bandwidths",
+           "schmidt_decomposition"]
