@@ -16,7 +16,7 @@ from xr_spdc import crystals
 
 nd = pytest.importorskip("ndispers")  # the crystals extra is in the test command
 
-# physics.md: the global optimum of |O| (centred focus)
+# the global optimum of |O| (centred focus; mpmath-refined)
 XI_STAR = 2.8375191194941384
 PHI_STAR = -3.2551381153733029
 O2_STAR = 4.2708998990612455

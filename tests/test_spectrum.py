@@ -83,7 +83,7 @@ def test_a_separable_jsa_has_k_one():
 
 
 def test_plane_wave_limit_is_pump_times_sinc(period):
-    """xi -> 0: O -> 2 sqrt(xi) sinc(phi/2) (physics.md), so psi ∝ alpha(w_s + w_i)
+    """xi -> 0: O -> 2 sqrt(xi) sinc(phi/2) (the plane-wave limit), so psi ∝ alpha(w_s + w_i)
     sinc(phi(w_s, w_i)/2), with phi from phase_mismatch at the pump wavelength
     1/(1/lambda_s + 1/lambda_i) and the idler it implies."""
     lam = np.linspace(1578e-9, 1590e-9, 61)

@@ -281,7 +281,7 @@ def test_the_accessor_finds_every_input_by_name_and_shows_its_parameters():
     h = ds.spdc.focusing(workers=1)
     assert h.dims == ("phi", "xi", "B", "kappa", "mu")
     assert "sigma" in h.coords and h.sigma.item() == pytest.approx(0.5735887545232851)
-    # B = kappa = mu = 0 at Boyd and Kleinman's optimum: h_mm (physics.md).
+    # B = kappa = mu = 0 at Boyd and Kleinman's optimum: h_mm (mpmath-refined).
     assert float(h.sel(B=0.0, mu=0.0).squeeze()) == pytest.approx(1.0677249747653114, rel=1e-12)
     assert h.attrs["xr_spdc_inputs"] == "sigma: sigma xi: xi B: B kappa: kappa mu: mu"
     shown = inspect.signature(ds.spdc.focusing).parameters

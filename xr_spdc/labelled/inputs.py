@@ -16,6 +16,10 @@ import xarray as xr
 
 from .names import refuse_result_as_input
 
+#: A real number, a 0-d numpy array, or a DataArray of real numbers: what every physical
+#: input of the package takes (the one real/array-like alias).
+Real = float | np.ndarray | xr.DataArray
+
 # Beyond this many points an eager (numpy) evaluation would need tens of GB: refuse it
 # before allocating anything and point to dask, which streams block by block.
 MAX_EAGER_POINTS = 1 << 27

@@ -6,9 +6,12 @@ CF has no standard names for these quantities, so ``long_name`` and ``units`` (U
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 import xarray as xr
 
@@ -51,6 +54,86 @@ FOCUSING_FORMULA = ("h = 1/(4 xi) * double integral_a^b dtau dtau' exp(-kappa (t
                     "tau')), a = -xi (1 + mu), b = xi (1 - mu) (mu as for the overlap; Boyd and "
                     "Kleinman's own mu is -mu)")
 FOCUSING_REFERENCES = f"{BOYD_KLEINMAN}; {BENNINK}"
+
+
+# ---------------------------------------------------------------- the physics layer's labels
+
+#: Formulas of the beams' quantities (Bennink's Eqs. 11-15, 40-41).
+BEAM_FORMULAS = {
+    "xi_j": "xi_j = L/(k_j w_j^2), k_j = 2 pi n_j/lambda_j (Bennink Eq. 11)",
+    "A_plus": "A+ = 1 + (k_s xi_s + k_i xi_i)/(k_p xi_p) (Bennink Eqs. 12-15)",
+    "B_plus": "B+ = (1 - dk/k_p) + ((k_s + dk)/k_p)(xi_p/xi_s) + ((k_i + dk)/k_p)(xi_p/xi_i), "
+              "dk = k_p - k_s - k_i (Bennink Eqs. 12-15)",
+    "xi": "xi = (B+/A+) xi_s xi_i/xi_p (Bennink Eqs. 12-15)",
+    "rate_factor": "arctan(xi)/(A+ B+) (Bennink Eqs. 40-41)",
+    "dk": "dk = k_p - k_s - k_i",
+}
+
+PHI_FORMULA = ("phi = (k_p - k_s - k_i - 2 pi m/Lambda) L, k_j = 2 pi n_j(lambda_j, T)/lambda_j, "
+               "1/lambda_i = 1/lambda_p - 1/lambda_s, m = order * sign(k_p - k_s - k_i)")
+PHI_REFERENCE = f"{BENNINK}, Eqs. 11-15, 27"
+
+JSA_FORMULA = ("psi(w_s, w_i) = N alpha(w_s + w_i) O(phi(w_s, w_i), xi), "
+               "alpha(w) = exp(-(w - w_p)^2/(2 sigma^2)), sigma = FWHM_w/(2 sqrt(ln 2)), "
+               "sum |psi|^2 dw_s dw_i = 1")
+JSA_REFERENCES = f"{BENNINK}, Eqs. 27-28; {LAW_WALMSLEY_EBERLY}"
+
+#: ``long_name``, ``units`` and (where there is one) ``description`` and ``formula`` of every
+#: quantity the physics layer returns, by its variable name; :func:`attrs` hands them out.
+QUANTITIES: dict[str, dict[str, str]] = {
+    "xi": {**INPUT_ATTRS["xi"], "description": "Bennink's aggregate focusing parameter",
+           "formula": BEAM_FORMULAS["xi"]},
+    "A_plus": {"long_name": "Bennink A+", "units": "1",
+               "description": "focus weight of signal and idler against the pump",
+               "formula": BEAM_FORMULAS["A_plus"]},
+    "B_plus": {"long_name": "Bennink B+", "units": "1",
+               "description": "inverse-focus weight of signal and idler against the pump",
+               "formula": BEAM_FORMULAS["B_plus"]},
+    "rate_factor": {"long_name": "pair-rate factor arctan(xi)/(A+ B+)", "units": "1",
+                    "description": "the pair rate is proportional to it (at fixed pump "
+                                   "power, crystal and phase mismatch)",
+                    "formula": BEAM_FORMULAS["rate_factor"]},
+    "k": {"long_name": "wave number in the crystal", "units": "rad/m",
+          "formula": "k = 2 pi n/lambda"},
+    "xi_j": {"long_name": "beam focusing parameter", "units": "1",
+             "formula": BEAM_FORMULAS["xi_j"]},
+    "dk": {"long_name": "wave-vector mismatch", "units": "rad/m", "formula": BEAM_FORMULAS["dk"]},
+    "B": {**INPUT_ATTRS["B"], "formula": "B = rho sqrt(L k)/2 (Boyd-Kleinman)"},
+    "kappa": {**INPUT_ATTRS["kappa"], "formula": "kappa = alpha b/2 (Boyd-Kleinman)"},
+    "xi_bk": {**INPUT_ATTRS["xi"], "formula": "xi = L/b"},
+    "confocal_parameter": {"long_name": "confocal parameter", "units": "m",
+                           "formula": "b = k w0^2"},
+    "phi": {"long_name": "phase mismatch", "units": "rad", "formula": PHI_FORMULA,
+            "convention": "Bennink: dk = k_p - k_s - k_i - 2 pi m/Lambda; phi < 0: k_p short",
+            "references": PHI_REFERENCE},
+    "n": {"long_name": "refractive index", "units": "1"},
+    "poling_period": {"long_name": "poling period", "units": "m",
+                      "formula": "Lambda = 2 pi |m|/|k_p - k_s - k_i|"},
+    "intensity": {"long_name": "|O|^2", "units": "1", "description": "4 h (Boyd-Kleinman)"},
+    "brightness": {"long_name": "pair brightness 4|O|^2/(A+ B+)", "units": "1",
+                   "formula": "4 |O|^2/(A+ B+)",
+                   "description": "pairs per unit phi (bandwidth) in the collected modes, per "
+                                  "pump power and up to constants; equals |O|^2 for equal "
+                                  "foci"},
+    "h_m": {"long_name": "Boyd-Kleinman h maximised over sigma", "units": "1"},
+    "sigma_m": {"long_name": "optimal Boyd-Kleinman sigma = -phi_m/(2 xi)", "units": "1"},
+    "phi_m": {"long_name": "optimal phase mismatch", "units": "rad"},
+    "h_mm": {"long_name": "Boyd-Kleinman h maximised over sigma and xi", "units": "1"},
+    "xi_m": {"long_name": "optimal focusing parameter xi", "units": "1"},
+    "sigma_mm": {"long_name": "optimal Boyd-Kleinman sigma", "units": "1"},
+    "jsa": {"long_name": JSA_LONG_NAME, "units": "s", "formula": JSA_FORMULA,
+            "references": JSA_REFERENCES},
+    "schmidt_coefficients": {"long_name": "Schmidt coefficient", "units": "1",
+                             "formula": "lambda_k = s_k^2/sum s^2, s = svd(psi sqrt(w_s w_i))"},
+    "schmidt_number": {"long_name": "Schmidt number", "units": "1",
+                       "formula": "K = 1/sum lambda_k^2"},
+    "purity": {"long_name": "heralded spectral purity", "units": "1", "formula": "P = 1/K"},
+}
+
+
+def attrs(quantity: str, **extra: Any) -> dict[str, Any]:
+    """A fresh copy of :data:`QUANTITIES`' attrs of ``quantity``, updated with ``extra``."""
+    return {**QUANTITIES[quantity], **extra}
 
 
 def overlap_attrs(method: str, options: Mapping[str, float]) -> dict[str, str | float | int]:
@@ -234,3 +317,38 @@ def label_inputs(result: xr.DataArray, names: Mapping[str, str]) -> xr.DataArray
             for key, value in INPUT_ATTRS[role].items():
                 attrs.setdefault(key, value)
     return result
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def renamed(**old_to_new: str) -> Callable[[_F], _F]:
+    """Keep renamed keyword parameters working for one release: ``@renamed(xi_p="pump_focus")``
+    maps ``xi_p=`` to ``pump_focus=`` with a DeprecationWarning naming the new spelling.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed(old="new")
+    ... def f(new=0):
+    ...     return new
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     f(old=3), str(caught[0].message)
+    (3, 'f: the parameter old= is renamed new=; the old spelling works until the next release')
+    """
+    def decorate(func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__name__}: pass {new}= only ({old}= is its "
+                                        "old, deprecated spelling)")
+                    warnings.warn(f"{func.__name__}: the parameter {old}= is renamed {new}=; "
+                                  "the old spelling works until the next release",
+                                  DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+        return cast(_F, wrapper)
+    return decorate

@@ -134,7 +134,7 @@ def _overlap_imag(l: float, phi: float, xi: float) -> float:
 
 # In s = asinh(xi*l): dl = cosh(s) ds/xi and 1/(1 - i sinh s) = (1 + i sinh s)/cosh^2 s, so
 # sqrt(xi) e^{i phi l/2}/(1 - i xi l) dl = e^{i theta} (1/cosh s + i tanh s) ds / sqrt(xi),
-# theta = (phi/2) sinh(s)/xi: modulus 1/sqrt(xi) everywhere (physics.md).  ``k`` = phi/2.
+# theta = (phi/2) sinh(s)/xi: modulus 1/sqrt(xi) everywhere.  ``k`` = phi/2.
 def _overlap_s_real(s: float, k: float, xi: float) -> float:
     t = k * (math.sinh(s) / xi)
     return math.cos(t) / math.cosh(s) - math.tanh(s) * math.sin(t)

@@ -21,7 +21,8 @@ from ..labelled.names import (
 )
 
 #: Boyd and Kleinman's optimum, h_mm = 1.068 at ξ = 2.84, σ = 0.57 (published); these are
-#: the digits refined with mpmath (see physics.md and :func:`xr_spdc.find_optimum`).
+#: the digits refined with mpmath (:func:`xr_spdc.find_optimum` finds them;
+#: tests/test_optimum.py checks both).
 H_MM = 1.0677249747653114
 SIGMA_M = 0.5735887545232851
 XI_M = 2.8375191194941384

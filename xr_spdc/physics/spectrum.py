@@ -56,9 +56,10 @@ import numpy as np
 import xarray as xr
 
 from ..engine.methods import Method
-from ..labelled import inputs
+from ..labelled import inputs, names
 from ..numerics import coupling as coupling_kernel
 from . import crystals
+from .crystals import Crystal
 
 #: The most grid points (signal x idler x every swept value) a joint spectrum is computed
 #: for in memory: each point holds some twenty float64 temporaries (wavelengths, indices,
@@ -71,9 +72,7 @@ C = 299_792_458.0
 SIGNAL_DIM = "signal_wavelength"
 IDLER_DIM = "idler_wavelength"
 
-JSA_FORMULA = ("psi(w_s, w_i) = N alpha(w_s + w_i) O(phi(w_s, w_i), xi), "
-               "alpha(w) = exp(-(w - w_p)^2/(2 sigma^2)), sigma = FWHM_w/(2 sqrt(ln 2)), "
-               "sum |psi|^2 dw_s dw_i = 1")
+JSA_FORMULA = names.JSA_FORMULA
 
 FIBRE_FORMULA = ("psi(w_s, w_i) = N alpha(w_s + w_i) sqrt(w_s w_i)/(n_s n_i) "
                  "A(phi, xi_p, xi_s, xi_i, k_s/k_p, k_i/k_p), A the paraxial pair amplitude "
@@ -81,13 +80,11 @@ FIBRE_FORMULA = ("psi(w_s, w_i) = N alpha(w_s + w_i) sqrt(w_s w_i)/(n_s n_i) "
                  "alpha(w) = exp(-(w - w_p)^2/(2 sigma^2)), sigma = FWHM_w/(2 sqrt(ln 2)), "
                  "sum |psi|^2 dw_s dw_i = 1")
 
-REFERENCES = ("R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 27-28; C. K. Law, I. A. "
-              "Walmsley and J. H. Eberly, Phys. Rev. Lett. 84, 5304 (2000)")
+REFERENCES = names.JSA_REFERENCES
 
 FIBRE_REFERENCES = ("docs/physics/coupling.md (the exact paraxial pair amplitude); P. "
                     "Kolenderski, W. Wasilewski and K. Banaszek, Phys. Rev. A 80, 013811 "
-                    "(2009); R. S. Bennink, Phys. Rev. A 81, 053805 (2010); C. K. Law, I. A. "
-                    "Walmsley and J. H. Eberly, Phys. Rev. Lett. 84, 5304 (2000)")
+                    f"(2009); {names.JSA_REFERENCES}")
 
 #: The Schmidt estimators of :func:`schmidt_decomposition`.
 ESTIMATORS = ("complex", "modulus")
@@ -186,7 +183,7 @@ def _pols(polarizations: Any) -> tuple[str, str, str]:
 # ---------------------------------------------------------------------------- the JSA
 
 
-def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: Any,
+def joint_spectrum(crystal: Crystal, *, pump: float, signal: Any, temperature: Any,
                    length: Any, polarizations: Sequence[str] | str,
                    pump_waist: Any = None, signal_waist: Any = None,
                    idler_waist: Any = None, xi: Any = None, idler: Any = None,
@@ -394,9 +391,9 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: Any,
         else:
             attrs[role] = float(da)
     psi = psi.assign_coords(coords).rename("jsa")
-    psi.attrs = {
-        "long_name": "joint spectral amplitude", "units": "s",
-        "formula": FIBRE_FORMULA if fibre else JSA_FORMULA,
+    psi.attrs = names.attrs(
+        "jsa", formula=FIBRE_FORMULA if fibre else JSA_FORMULA,
+        references=FIBRE_REFERENCES if fibre else REFERENCES, **{
         "form": ("exact paraxial fibre coupling, k_j(omega) per frequency" if fibre
                  else "Bennink fixed xi"),
         "pump": alpha_desc, "pump_wavelength": lp, **attrs,
@@ -404,8 +401,7 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: Any,
                   else f"fixed in air: at the centre for signal {focus_wavelength:g} m"),
         "phase_reference": "crystal centre (all beams)",
         "temperature_units": crystals.TEMPERATURE_UNITS,
-        "references": FIBRE_REFERENCES if fibre else REFERENCES,
-        **{key: phi.attrs[key] for key in ("polarizations", *crystals.SOURCE_ATTRS)}}
+        **{key: phi.attrs[key] for key in ("polarizations", *crystals.SOURCE_ATTRS)}})
     if "poling_period" not in swept:
         psi.attrs["poling_period"] = np.nan
     return psi
@@ -617,10 +613,10 @@ def schmidt_decomposition(jsa: xr.DataArray, *, estimator: str = "complex",
     core = _spectral_dims(jsa, dims, (2,))
     estimator = inputs.check_choice(estimator, "estimator", ESTIMATORS)
     ds_, di_ = core
-    names = _core_names(jsa, core)
+    axes = _core_names(jsa, core)
     lazy = jsa.chunks is not None
     if not lazy:  # eagerly, a bad value is named by its index in the whole array
-        _check_block(np.asarray(jsa.transpose(*names).values), names, 2, False)
+        _check_block(np.asarray(jsa.transpose(*axes).values), axes, 2, False)
     modes = min(jsa.sizes[ds_], jsa.sizes[di_])
     s = xr.apply_ufunc(
         _singular_values, _whole(jsa, core), input_core_dims=[list(core)],
@@ -628,23 +624,20 @@ def schmidt_decomposition(jsa: xr.DataArray, *, estimator: str = "complex",
         dask_gufunc_kwargs={"output_sizes": {"mode": modes},  # meta: real, not jsa's
                             "meta": np.empty((0,) * (jsa.ndim - 1), np.float64)},
         kwargs={"ws": _omega_weights(jsa[ds_]), "wi": _omega_weights(jsa[di_]),
-                "estimator": estimator, "names": names, "lazy": lazy})
+                "estimator": estimator, "names": axes, "lazy": lazy})
     s = _drop_spectral_coords(s, core)
     with xr.set_options(keep_attrs=False):
         lam = s**2 / (s**2).sum("mode")
         k = 1 / (lam**2).sum("mode")
     of = "|psi|" if estimator == "modulus" else "psi"
     return xr.Dataset(
-        {"schmidt_coefficients": lam.assign_attrs(
-            long_name="Schmidt coefficient", units="1",
-            formula=f"lambda_k = s_k^2/sum s^2, s = svd({of} sqrt(w_s w_i))"),
-         "schmidt_number": k.assign_attrs(
-             long_name="Schmidt number", units="1", formula="K = 1/sum lambda_k^2"),
-         "purity": (1 / k).assign_attrs(
-             long_name="heralded spectral purity", units="1", formula="P = 1/K")},
+        {"schmidt_coefficients": lam.assign_attrs(names.attrs(
+            "schmidt_coefficients",
+            formula=f"lambda_k = s_k^2/sum s^2, s = svd({of} sqrt(w_s w_i))")),
+         "schmidt_number": k.assign_attrs(names.attrs("schmidt_number")),
+         "purity": (1 / k).assign_attrs(names.attrs("purity"))},
         coords={"mode": np.arange(modes)},
-        attrs={"references": "C. K. Law, I. A. Walmsley and J. H. Eberly, Phys. Rev. Lett. "
-                             "84, 5304 (2000)",
+        attrs={"references": names.LAW_WALMSLEY_EBERLY,
                "estimator": ("complex: svd of psi" if estimator == "complex" else
                              "modulus: svd of |psi|, phase dropped (SPDCalc's "
                              "schmidt_number)"),
@@ -719,10 +712,10 @@ def marginal_bandwidths(jsa: xr.DataArray, *, dims: Sequence[str] | None = None
     1.6651
     """
     core = _spectral_dims(jsa, dims, (1, 2))
-    names = _core_names(jsa, core)
+    axes = _core_names(jsa, core)
     lazy = jsa.chunks is not None
     if not lazy:
-        _check_block(np.asarray(jsa.transpose(*names).values), names, len(core), False)
+        _check_block(np.asarray(jsa.transpose(*axes).values), axes, len(core), False)
     whole = _whole(jsa, core)
     out = {}
     for axis, (dim, name) in enumerate(zip(core, ("signal_bandwidth", "idler_bandwidth"),
@@ -733,7 +726,7 @@ def marginal_bandwidths(jsa: xr.DataArray, *, dims: Sequence[str] | None = None
             dask_gufunc_kwargs={"meta": np.empty((0,) * (jsa.ndim - len(core)), np.float64)},
             kwargs={"x": np.asarray(jsa[dim].values, dtype=np.float64),
                     "other_weights": _omega_weights(jsa[other[0]]) if other else None,
-                    "axis": axis, "names": names, "lazy": lazy})
+                    "axis": axis, "names": axes, "lazy": lazy})
         out[name] = _drop_spectral_coords(width, core).assign_attrs(
             long_name=f"{name.split('_')[0]} bandwidth (FWHM)",
             units=jsa[dim].attrs.get("units", ""),
