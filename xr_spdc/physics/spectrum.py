@@ -233,10 +233,12 @@ def joint_spectrum(crystal: Crystal, *, pump: float, signal: Any, temperature: A
         result is 1-D over ``signal_wavelength`` with the idler as a coordinate.
     focus_wavelength : float, optional
         None (default): every beam is focused at the crystal centre at every frequency.  A
-        signal wavelength λ_s0 (m): the foci are fixed in air by lenses outside the crystal,
-        at the crystal centre for λ_p, λ_s0 and its partner 1/(1/λ_p − 1/λ_s0); a beam at
-        another frequency then focuses at μ_j = 1 − n_j(ω)/n_j(ω_0) (in units of L/2 from
-        the centre), as SPDCalc's 'auto' waist positions.  Fibre-coupled form only.
+        signal wavelength λ_s0 (m): the fibre modes' foci are fixed in air by lenses
+        outside the crystal, at the crystal centre for λ_s0 and its partner
+        1/(1/λ_p − 1/λ_s0); a mode at another frequency then focuses at
+        μ_j = 1 − n_j(ω)/n_j(ω_0) (in units of L/2 from the centre), SPDCalc's 'auto' waist
+        positions (the pump's focus stays at the centre, as there).  Fibre-coupled form
+        only.
     workers : int, concurrent.futures.Executor or None, default None
         As for :func:`xr_spdc.overlap` (None: the automatic choice).
     chunks : int, "auto" or dict, optional
@@ -246,8 +248,9 @@ def joint_spectrum(crystal: Crystal, *, pump: float, signal: Any, temperature: A
     Returns
     -------
     xarray.DataArray
-        ``jsa``, complex128, dims (``signal_wavelength``, ``idler_wavelength``, *swept dims)
-        (CW: ``signal_wavelength`` first), in s (so that ∫∫|ψ|² dω_s dω_i = 1), with the
+        ``jsa``, complex128, dims (``signal_wavelength``, ``idler_wavelength``, then the
+        swept dims in the order of the parameters above) (CW: ``signal_wavelength``
+        first), in s (so that ∫∫|ψ|² dω_s dω_i = 1), with the
         pump, crystal, form and normalisation in attrs and each swept input as a
         coordinate.
 
@@ -303,10 +306,9 @@ def joint_spectrum(crystal: Crystal, *, pump: float, signal: Any, temperature: A
         raise ValueError("focus_wavelength places the beams' foci of the fibre-coupled "
                          "form; Bennink's fixed-xi form (xi=) has one aggregate focus")
     lp = _scalar(pump, "pump", "wavelength")
+    # in the signature's order, which is the order of the result's swept dims
     swept = {"temperature": _sweep(temperature, "temperature", "temperature"),
              "length": _sweep(length, "length", "length")}
-    if poling_period is not None:
-        swept["poling_period"] = _sweep(poling_period, "poling_period", "poling_period")
     if fibre:
         swept.update({f"{beam}_waist": _sweep(w, f"{beam}_waist", "waist")
                       for beam, w in waists.items()})
@@ -315,6 +317,8 @@ def joint_spectrum(crystal: Crystal, *, pump: float, signal: Any, temperature: A
     cw = pump_bandwidth is None
     if not cw:
         swept["pump_bandwidth"] = _sweep(pump_bandwidth, "pump_bandwidth", None)
+    if poling_period is not None:
+        swept["poling_period"] = _sweep(poling_period, "poling_period", "poling_period")
     swept = inputs.align(swept)
     sig = _axis(signal, "signal", SIGNAL_DIM)
     if np.any(sig.values <= lp):
@@ -381,7 +385,8 @@ def joint_spectrum(crystal: Crystal, *, pump: float, signal: Any, temperature: A
     if norm.chunks is None and not bool((norm > 0).all()):
         raise ValueError("the joint spectrum vanishes on this grid (the pump and phase "
                          "matching do not overlap): move or widen the signal/idler grid")
-    psi = (values / norm).transpose(*spectral_dims, ...)
+    order = dict.fromkeys(d for da in swept.values() for d in da.dims)
+    psi = (values / norm).transpose(*spectral_dims, *order)
     coords: dict[str, Any] = {SIGNAL_DIM: sig}
     if cw:
         coords["idler"] = lam["idler"].reset_coords(drop=True).assign_attrs(
@@ -439,8 +444,11 @@ def _fibre_amplitude(crystal: Any, phi: xr.DataArray, lam: Mapping[str, xr.DataA
             if not ls0 > lp:
                 raise ValueError(f"focus_wavelength must be a signal wavelength, longer than "
                                  f"the pump ({lp:g} m), not {ls0:g} m")
-            centre = {"pump": lp, "signal": ls0, "idler": 1 / (1 / lp - 1 / ls0)}
-            for beam, short, pol in zip(beams, "psi", pols, strict=True):
+            # The fibre modes' foci are fixed in air; the pump's stays at the centre (its
+            # ~1 nm moves it by parts in 1e5 of L), SPDCalc's convention.
+            centre = {"signal": ls0, "idler": 1 / (1 / lp - 1 / ls0)}
+            args["mu_p"] = 0.0
+            for beam, short, pol in zip(beams[1:], "si", pols[1:], strict=True):
                 n0 = crystals.refractive_index(crystal, centre[beam], temperature,
                                                polarization=pol, angle=angle)
                 args[f"mu_{short}"] = 1 - n[beam] / n0.reset_coords(drop=True)
