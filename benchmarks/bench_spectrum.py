@@ -45,7 +45,7 @@ SOURCE = dict(pump=775e-9, temperature=25.0, length=10e-3, polarizations="eeo")
 
 
 def load() -> str:
-    return "load average %.1f %.1f %.1f" % os.getloadavg()
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
 def part1() -> None:
@@ -88,8 +88,9 @@ def part1() -> None:
           f"max |d|psi||/peak {abs(abs(a) - abs(b)).max() / peak:.2e}")
     k = spectrum.schmidt_decomposition(psi).schmidt_number
     km = spectrum.schmidt_decomposition(psi, estimator="modulus").schmidt_number
+    seconds = peer["timings_s"]["schmidt_number"]
     print(f"   K (complex) {float(k):.9f}, K (|psi|) {float(km):.9f}; spdcalc "
-          f"schmidt_number {peer['schmidt_number']:.9f} ({peer['timings_s']['schmidt_number']:.1f} s)")
+          f"schmidt_number {peer['schmidt_number']:.9f} ({seconds:.1f} s)")
 
 
 def reference_phase(lam_s: np.ndarray, lam_i: np.ndarray, period: float) -> np.ndarray:
