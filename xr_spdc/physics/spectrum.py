@@ -385,8 +385,8 @@ def joint_spectrum(crystal: Crystal, *, pump: float, signal: Any, temperature: A
     if norm.chunks is None and not bool((norm > 0).all()):
         raise ValueError("the joint spectrum vanishes on this grid (the pump and phase "
                          "matching do not overlap): move or widen the signal/idler grid")
-    order = dict.fromkeys(d for da in swept.values() for d in da.dims)
-    psi = (values / norm).transpose(*spectral_dims, *order)
+    sweep_order = dict.fromkeys(d for da in swept.values() for d in da.dims)
+    psi = (values / norm).transpose(*spectral_dims, *sweep_order)
     coords: dict[str, Any] = {SIGNAL_DIM: sig}
     if cw:
         coords["idler"] = lam["idler"].reset_coords(drop=True).assign_attrs(
