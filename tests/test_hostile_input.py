@@ -151,6 +151,7 @@ def test_the_tiniest_focus_is_answered_not_zero():
     ("phi", lambda a: xr_spdc.overlap(phi=1.0, xi=abs(a) + 1, workers=1)),
     ("B", lambda a: xr_spdc.focusing(sigma=a, xi=1.0, workers=1)),
     ("mu", lambda a: xr_spdc.focusing(sigma=a, xi=1.0, B=0.5, workers=1)),
+    ("sigma", lambda a: xr_spdc.focusing(phi=a, xi=1.0, workers=1)),
 ])
 def test_a_dim_named_like_another_input_is_refused_not_mislabelled(dim, call):
     # On main, phi on a dim "mu" with coordinates [5, 6] was computed at mu = 0 and

@@ -110,7 +110,9 @@ def focusing(
     Raises
     ------
     TypeError, ValueError
-        Bad input, naming the argument and showing offending values.
+        Bad input, naming the argument and showing offending values; inputs beyond the
+        float64 domain, checked up front (:data:`xr_spdc.labelled.inputs.FOCUSING_DOMAIN`:
+        magnitudes up to 1e100, and κξ(1+μ) ≤ 350, beyond which h ~ e^{2κξ(1+μ)} overflows).
     xr_spdc.FanoutError
         An evaluation failed (names the point; finished values in ``.partial``).
 

@@ -241,9 +241,16 @@ def check_role_dims(named: Mapping[str, xr.DataArray]) -> None:
     dim named like a role is accepted only where that role's input *is* the dim's
     coordinate variable (e.g. ``mu=ds.mu`` or ``mu="mu"`` in a Dataset with a ``mu`` dim).
     """
+    # focusing derives sigma = -phi/(2 xi) when given phi: a dim "sigma" would collide.
+    derived = "sigma" if {"phi", "kappa"} <= set(named) and "sigma" not in named else None
     for role, da in named.items():
         for dim in da.dims:
             other = str(dim)
+            if other == derived:
+                raise ValueError(
+                    f"{_described(role, da)} has a dim named 'sigma', but sigma is computed "
+                    "here from phi and xi (sigma = -phi/(2 xi)); rename the dim "
+                    "(.rename({'sigma': '<name>'})) or pass sigma instead of phi")
             if other == role or other not in named:
                 continue
             given = named[other]

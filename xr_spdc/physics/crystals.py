@@ -47,7 +47,7 @@ from __future__ import annotations
 import numbers
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -230,7 +230,8 @@ def _order(order: Any) -> int:
 # ---------------------------------------------------------------------------- kernels
 
 
-def _apply(func: Any, *args: xr.DataArray, **kwargs: Any) -> xr.DataArray:
+def _apply(func: Callable[..., np.ndarray | float], *args: xr.DataArray, **kwargs: Any
+           ) -> xr.DataArray:
     """``xr.apply_ufunc`` that keeps the coordinates' attrs (units for plots) but gives the
     result no attrs of its own (the caller labels it)."""
     result = xr.apply_ufunc(func, *args, join="exact", keep_attrs=True, **kwargs)
@@ -533,7 +534,7 @@ def poling_period(crystal: Crystal, *, pump: Real, signal: Real, temperature: Re
         temperature_units=TEMPERATURE_UNITS, **_source(med)))
 
 
-def _scalar_root(func: Any, grid: np.ndarray, prefer: float) -> float:
+def _scalar_root(func: Callable[[Any], Any], grid: np.ndarray, prefer: float) -> float:
     """The root of ``func`` on ``grid`` (sign changes refined by Brent's method) nearest
     ``prefer``; NaN if there is none."""
     from scipy.optimize import brentq
@@ -595,7 +596,7 @@ def phase_matching_temperature(crystal: Crystal, *, pump: Real, signal: Real, po
         li = 1 / (1 / lp - 1 / ls)
         grating = 2 * np.pi * m / period
 
-        def dk(t: Any) -> Any:
+        def dk(t: np.ndarray | float) -> np.ndarray:
             n = [med.n(lam * 1e6, ang, t, pol=p) for lam, p in zip((lp, ls, li), pols,
                                                                      strict=True)]
             dk0 = 2 * np.pi * (n[0] / lp - n[1] / ls - n[2] / li)
@@ -669,7 +670,7 @@ def tuning_curve(crystal: Crystal, *, pump: Real, temperature: Real, poling_peri
     def solve(lp: float, t: float, period: float) -> float:
         grating = 2 * np.pi * m / period
 
-        def dk(x: Any) -> Any:
+        def dk(x: np.ndarray | float) -> np.ndarray:
             ls = 2 * lp / (1 + np.asarray(x))
             li = 2 * lp / (1 - np.asarray(x))
             n = [med.n(lam * 1e6, ang, t, pol=p) for lam, p in zip((lp, ls, li), pols,
