@@ -235,3 +235,75 @@ def test_readme_commands_are_the_ones_ci_and_users_run():
     assert "pytest" in test_command
     ci = (README.parent / ".ci" / "run").read_text()
     assert "test-command" in ci  # .ci/run executes the README's line, not a copy
+
+
+def test_one_point_along_phi_draws_a_line_over_xi_without_warnings(tmp_path):
+    done = subprocess.run([sys.executable, "-W", "error", "-m", "xr_spdc.cli", "--points", "1",
+                           "100", "--workers", "1", "--no-progress", "-o",
+                           str(tmp_path / "b.nc"), "--plot", str(tmp_path / "b.png")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"xr-spdc: wrote {tmp_path / 'b.nc'}: overlap (phi: 1, xi: 100)")
+    assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_plot_into_a_missing_folder_is_refused_before_computing(tmp_path, capsys,
+                                                                    monkeypatch):
+    monkeypatch.setattr(xr_spdc, "overlap", lambda *a, **k: pytest.fail("computed"))
+    out = tmp_path / "o.nc"
+    with pytest.raises(SystemExit) as stop:
+        main(["-o", str(out), "--plot", str(tmp_path / "missing" / "p.png")])
+    assert stop.value.code == 2 and not out.exists()
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (f"xr-spdc: error: cannot write {tmp_path / 'missing' / 'p.png'}: the "
+                    f"folder {tmp_path / 'missing'} does not exist")
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--phi-over-pi", "-1e1", "1"], (-10.0, 1.0)),
+    (["--log10-xi", "-.5e1", "-1e0"], (-5.0, -1.0)),
+    (["--mu", "-1e-1"], -0.1),
+    (["--points", "1e1", "2.0"], (10, 2)),
+])
+def test_negative_numbers_in_exponent_form_and_integral_floats_are_values(argv, expected):
+    args = cli._parser().parse_args(cli._numbers_as_values(argv))
+    got = vars(args)[argv[0].lstrip("-").replace("-", "_")]
+    assert (tuple(got) if isinstance(got, list | tuple) else got) == expected
+
+
+def test_a_far_negative_phi_range_reaches_the_domain_check_not_argparse(tmp_path, capsys):
+    assert main(["--phi-over-pi", "-1e101", "0", "--points", "2", "2", "--workers", "1",
+                 "-o", str(tmp_path / "x.nc")]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("xr-spdc: error:") and "1e+100" in line
+
+
+@pytest.mark.parametrize("option", ["--phi", "--log10", "--point"])
+def test_abbreviated_options_are_refused(option, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([option, "1", "2"])
+    assert stop.value.code == 2
+    assert f"unrecognized arguments: {option}" in capsys.readouterr().err
+
+
+def test_a_fractional_count_is_refused_naming_it(capsys):
+    with pytest.raises(SystemExit):
+        main(["--points", "1.5", "2"])
+    assert "invalid count: '1.5' is not a whole number" in capsys.readouterr().err
+
+
+def test_the_workers_help_says_what_the_api_says():
+    help_text = " ".join(cli._parser().format_help().split())
+    assert "N > 1: a pool of N worker processes; 1: in this process" in help_text
+    assert "this one included" not in help_text
+
+
+def test_a_warning_is_printed_as_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "xr_spdc.cli", "--points", "4", "4",
+                           "--workers", "64", "--no-progress", "-o", str(tmp_path / "w.nc")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    warning, summary = done.stderr.splitlines()
+    assert warning.startswith("xr-spdc: warning: workers=64 capped at ")
+    assert summary.startswith("xr-spdc: wrote")

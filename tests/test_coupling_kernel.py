@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
-from xr_spdc import kernels
 from xr_spdc.numerics import coupling as cp
+from xr_spdc.numerics import overlap as kernels
 from xr_spdc.numerics.coupling import check_domain, coupling, pair_amplitude, singles
 
 DATA = np.load(pathlib.Path(__file__).parent / "data" / "coupling_references.npz")

@@ -137,10 +137,70 @@ def test_a_mu_that_varies_along_the_grid_cannot_be_marked(classic):
 def test_points_cannot_make_the_classic_figure():
     ds = xr.Dataset({"phi": ("point", [0.0, 1.0]), "xi": ("point", [1.0, 2.0])})
     o = ds.spdc.overlap()
-    with pytest.raises(ValueError, match="needs a 1-D coordinate 'phi'"):
-        plot_classic(o.drop_vars("phi"))
-    with pytest.raises(ValueError, match="on two dims"):
+    with pytest.raises(ValueError, match="on two dims .a grid.*scattered points"):
         plot_classic(o)
+    with pytest.raises(ValueError, match="over a 1-D coordinate 'phi'.*and/or 'xi'"):
+        plot_classic(o.isel(point=0))
+
+
+def test_one_dimensional_overlap_is_drawn_as_a_labelled_line_over_phi(classic):
+    o = classic.isel(xi=50).spdc.overlap()
+    drawn = plot_classic(o)
+    assert drawn.mesh is None and drawn.colorbar is None and drawn.optimum is None
+    assert drawn.axes.get_xlabel() == "phase mismatch φ/π"
+    assert drawn.axes.get_ylabel() == "|O|² [1]"
+    x, y = drawn.line.get_data()
+    np.testing.assert_allclose(x, o.phi.values / np.pi, rtol=1e-15)
+    np.testing.assert_array_equal(y, np.abs(o.values) ** 2)
+    assert f"ξ = {float(o.xi):.4g}" in drawn.axes.get_title()
+
+
+def test_a_grid_with_one_phi_is_a_line_over_log_xi(classic):
+    o = classic.isel(phi=[30]).spdc.overlap()
+    drawn = plot_classic(o)
+    assert drawn.axes.get_xscale() == "log" and drawn.axes.get_xlabel() == "aggregate focus [1]"
+    np.testing.assert_array_equal(drawn.line.get_data()[1], np.abs(o.values[0]) ** 2)
+    assert "φ/π = " in drawn.axes.get_title()
+
+
+def test_h_draws_on_the_classic_axes_with_log_xi_and_the_optimum(overlap):
+    drawn = overlap.spdc.h().spdc.plot()
+    assert drawn.axes.get_ylabel() == "log₁₀ aggregate focus ξ"
+    # xarray wraps a long label onto two lines
+    assert " ".join(drawn.colorbar.ax.get_ylabel().split()) == (
+        "Boyd-Kleinman focusing function h [1]")
+    assert "Boyd–Kleinman focusing function h" in drawn.axes.get_title()
+    assert drawn.optimum.get_data()[0][0] == pytest.approx(PHI_STAR_OVER_PI, rel=1e-9)
+    expected = np.abs(overlap.transpose("xi", "phi").values) ** 2 / 4
+    np.testing.assert_allclose(np.asarray(drawn.mesh.get_array()).reshape(expected.shape),
+                               expected, rtol=1e-14)
+
+
+def test_h_with_walkoff_is_drawn_without_the_no_walkoff_optimum(classic):
+    h = classic.isel(phi=slice(None, None, 10), xi=slice(None, None, 10)).spdc.focusing(
+        phi="phi", B=2.0)
+    drawn = plot_classic(h)
+    assert drawn.optimum is None and drawn.mesh is not None
+
+
+def test_a_joint_spectrum_is_refused_by_the_classic_figure_saying_what_it_needs():
+    jsa = xr.DataArray(np.ones((3, 3), complex), dims=("signal_wavelength",
+                                                        "idler_wavelength"), name="jsa")
+    with pytest.raises(ValueError, match="draws an overlap .* or Boyd-Kleinman's h.*'jsa'.*"
+                                         r"abs.jsa.\*\*2"):
+        plot_classic(jsa)
+
+
+def test_a_non_positive_xi_coordinate_is_refused_naming_xi():
+    o = xr.Dataset(coords={"phi": [0.0, 1.0], "xi": [1.0, 2.0]}).spdc.overlap()
+    with pytest.raises(ValueError, match="aggregate focus 'xi', which must be positive; it "
+                                         "holds -1"):
+        plot_classic(o.assign_coords(xi=[-1.0, 2.0]))
+
+
+def test_intensity_of_strings_is_refused_naming_the_dtype():
+    with pytest.raises(ValueError, match="intensity needs an overlap of numbers.*<U1"):
+        intensity(xr.DataArray(["a", "b"], dims="x", name="overlap"))
 
 
 def test_intensity_is_abs_squared_named_and_labelled(overlap):
@@ -175,3 +235,8 @@ def test_plotting_never_shows_a_window(overlap, monkeypatch):
 
     monkeypatch.setattr(plt, "show", no_show)
     plot_classic(overlap)
+
+
+def test_intensity_of_an_h_is_refused_saying_it_needs_an_overlap(overlap):
+    with pytest.raises(ValueError, match=r"intensity .* needs an overlap O .*but was given 'h'"):
+        intensity(overlap.spdc.h())

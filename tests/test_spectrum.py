@@ -253,7 +253,7 @@ import pathlib  # noqa: E402
 from make_spdcalc_comparison import compare, reference_phase  # noqa: E402
 
 import xr_spdc  # noqa: E402
-from xr_spdc import beams  # noqa: E402
+from xr_spdc.physics import beams  # noqa: E402
 from xr_spdc.physics.spectrum import pair_amplitude_block  # noqa: E402
 
 DATA = pathlib.Path(__file__).with_name("data")

@@ -43,12 +43,28 @@ class _Forward:
             method.__signature__ = signature.replace(  # type: ignore[attr-defined]
                 parameters=[this, *list(signature.parameters.values())[1:]])
             del method.__wrapped__  # help() and IPython read __signature__, not the target's
+            first = next(iter(signature.parameters))
+            method.__doc__ = _without_parameter(func.__doc__ or "", first)
             self._method = method
         return self._method
 
     def __get__(self, accessor: Any, owner: type | None = None) -> Callable[..., Any]:
         method = self.method()
         return method if accessor is None else types.MethodType(method, accessor)
+
+
+def _without_parameter(doc: str, name: str) -> str:
+    """``doc`` without the numpydoc entry of parameter ``name`` (the accessor supplies it)."""
+    lines = doc.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(" ") and line.strip().split(" : ")[0] == name:
+            indent = len(line) - len(line.lstrip())
+            end = i + 1
+            while end < len(lines) and (not lines[end].strip()
+                                        or len(lines[end]) - len(lines[end].lstrip()) > indent):
+                end += 1
+            return "\n".join(lines[:i] + lines[end:])
+    return doc
 
 
 @xr.register_dataset_accessor("spdc")

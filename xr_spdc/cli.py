@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -62,8 +64,10 @@ def grid_axis(start: float, stop: float, n: int) -> np.ndarray:
 
 
 def _parser() -> argparse.ArgumentParser:
+    # allow_abbrev=False: "--phi" must not silently mean "--phi-over-pi".
     p = argparse.ArgumentParser(prog="xr-spdc", description=DESCRIPTION, epilog=EPILOG,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                allow_abbrev=False)
     p.add_argument("--phi-over-pi", nargs=2, type=float, default=(-7.0, 3.0),
                    metavar=("START", "STOP"),
                    help="phase mismatch range in units of pi, START < STOP, the stop "
@@ -72,17 +76,19 @@ def _parser() -> argparse.ArgumentParser:
                    metavar=("START", "STOP"),
                    help="aggregate focus range as log10(xi), START < STOP, the stop "
                         "excluded (default: -1.5 2.5)")
-    p.add_argument("--points", nargs=2, type=int, default=(100, 100),
+    p.add_argument("--points", nargs=2, type=_count, default=(100, 100),
                    metavar=("N_PHI", "N_XI"),
-                   help="grid points along phi and xi (default: 100 100)")
+                   help="grid points along phi and xi (default: 100 100); 1 along one of "
+                        "them draws a cut of the figure as a line")
     p.add_argument("--mu", type=float, default=0.0,
                    help="focal displacement in units of L/2 (default: 0, the focus at the "
                         "crystal's centre; 0.5 puts it L/4 beyond the centre)")
     p.add_argument("--method", choices=METHOD_CHOICES, default="auto",
                    help="auto: fast exact kernel; quad: scipy QUADPACK per point (reference)")
     p.add_argument("--workers", type=int, default=None,
-                   help="processes that compute, this one included (default: all CPUs once "
-                        "the grid is large enough)")
+                   help="N > 1: a pool of N worker processes; 1: in this process; -1: all "
+                        "CPUs, -2: all but one (default: all CPUs once the grid is large "
+                        "enough to pay for a pool, else this process)")
     p.add_argument("-o", "--output", default="overlap.nc",
                    help="netCDF file to write (default: overlap.nc); an existing file is "
                         "replaced only once the new one is complete")
@@ -91,6 +97,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
+
+
+def _count(text: str) -> int:
+    """A positive count, also written as a float with an integer value ("1e3")."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"invalid count: {text!r} is not a whole number")
+    return int(value)
+
+
+def _numbers_as_values(argv: Sequence[str]) -> list[str]:
+    """Negative numbers that argparse would read as options ("-1e101", "-.5e3") as values.
+
+    argparse takes "-1" and "-0.5" as numbers but "-1e101" as an unknown option; a leading
+    space keeps the token a value, and float() ignores it.
+    """
+    out = []
+    for token in argv:
+        try:
+            float(token)
+        except ValueError:
+            out.append(token)
+            continue
+        out.append(f" {token}" if token.startswith("-") else token)
+    return out
 
 
 def _refuse(parser: argparse.ArgumentParser, message: str) -> NoReturn:
@@ -126,6 +160,12 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         _refuse(parser, f"--output must end in .nc, not {args.output!r}")
     if args.plot is not None and not args.plot.lower().endswith(".png"):
         _refuse(parser, f"--plot must end in .png, not {args.plot!r}")
+    if args.plot is not None:
+        folder = os.path.dirname(args.plot) or "."
+        if not os.path.isdir(folder):
+            _refuse(parser, f"cannot write {args.plot}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            _refuse(parser, f"cannot write {args.plot}: the folder {folder} is not writable")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,11 +177,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     on stderr says what was written, its shape and the time taken.
     """
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_numbers_as_values(sys.argv[1:] if argv is None else argv))
     _check_arguments(parser, args)
     written: list[str] = []
     try:
-        return _run(args, written)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return _run(args, written)
     except KeyboardInterrupt as err:
         # An interrupt from the save's commit point on finds the file saved (xr_spdc.io).
         saved = written[0] if written else args.output if "was saved" in str(err) else None
@@ -177,6 +219,12 @@ def _run(args: argparse.Namespace, written: list[str]) -> int:
     print(f"xr-spdc: {_summary(overlap, args)} in {time.perf_counter() - started:.2f} s",
           file=sys.stderr)
     return 0
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """A warning as one line on stderr, like the CLI's errors (not Python's three)."""
+    print(f"xr-spdc: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def _one_line(exc: BaseException) -> str:

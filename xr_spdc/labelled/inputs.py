@@ -138,8 +138,8 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
     ``positive``, >= 0 if ``nonnegative``; magnitude at most ``bound[0]``, the domain a
     kernel answers for, stated as ``bound[1]``); return float64.
 
-    Dask-backed values are checked as their chunks are computed, with the same message
-    (the count then is the chunk's).
+    Dask-backed values are not computed here: pass the same rules to
+    :func:`check_chunks` to check them as their chunks are computed.
     """
     kind = da.dtype.kind
     if kind == "c":
@@ -153,38 +153,22 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
         raise ValueError(f"{role} ({da.name!r}) is empty (sizes {dict(da.sizes)}): there is "
                          "nothing to compute")
     da = da.astype(np.float64, copy=False)
-    check: dict[str, Any] = {"role": role, "variable": da.name, "positive": positive,
-                             "nonnegative": nonnegative, "infinite": infinite,
-                             "bound": bound, "coords": _coordinates(da)}
-    if da.chunks is not None:
-        # Deferred: :func:`apply_deferred_check` adds the check to the data path only.  A
-        # dask layer used both by a coordinate and by the data it feeds is lost by
-        # dask.distributed ("lost dependencies"), so the coordinate keeps the unchecked one.
-        da = da.copy()
-        da.encoding[_DEFERRED] = check
-        return da
-    _check_values(da.values, **check)
+    if da.chunks is None:
+        _check_values(da.values, role=role, variable=da.name, positive=positive,
+                      nonnegative=nonnegative, infinite=infinite, bound=bound,
+                      coords=_coordinates(da))
     return da
 
 
-_DEFERRED = "xr_spdc_deferred_check"
-
-
-def without_deferred_check(da: xr.DataArray) -> xr.DataArray:
-    """``da`` as a coordinate: without the check :func:`check_real` deferred."""
-    if _DEFERRED not in da.encoding:
-        return da
-    da = da.copy()
-    del da.encoding[_DEFERRED]
-    return da
-
-
-def apply_deferred_check(da: xr.DataArray, like: xr.DataArray) -> xr.DataArray:
-    """The (dask-backed) ``da`` with the check :func:`check_real` deferred for ``like``
-    (the same input before chunking), run as its chunks are computed."""
-    check = like.encoding.get(_DEFERRED)
-    if check is None or da.chunks is None:
-        return da
+def check_chunks(da: xr.DataArray, role: str, *, positive: bool = False,
+                 nonnegative: bool = False, infinite: bool = False,
+                 bound: tuple[float, str] | None = None) -> xr.DataArray:
+    """The dask-backed ``da`` with :func:`check_real`'s value check (the same rules) run
+    on each chunk as it is computed, with the same message (the count then is the
+    chunk's)."""
+    check = {"role": role, "variable": da.name, "positive": positive,
+             "nonnegative": nonnegative, "infinite": infinite, "bound": bound,
+             "coords": _coordinates(da)}
     return da.copy(data=da.data.map_blocks(_check_chunk, dtype=np.float64, **check))
 
 
@@ -333,16 +317,6 @@ def check_flag(value: Any, role: str) -> bool | None:
     return None if value is None else bool(value)
 
 
-def check_start_method(start_method: Any) -> None:
-    """``start_method=`` was removed: only its default, None, is accepted."""
-    if start_method is not None:
-        raise TypeError(
-            f"start_method={start_method!r} is no longer accepted: pools now use loky's own "
-            "start method, which needs no `if __name__ == \"__main__\":` guard, runs "
-            "lambdas and notebook functions, and never deadlocks; drop the argument (or "
-            "pass your own concurrent.futures.Executor as workers=)")
-
-
 def check_timeout(timeout: Any) -> float | None:
     """``None`` or a positive number of seconds."""
     if timeout is None:
@@ -357,14 +331,13 @@ def check_timeout(timeout: Any) -> float | None:
 
 
 def check_common(ds: Any, workers: Any, progress: Any, epsabs: Any, epsrel: Any, limit: Any,
-                 timeout: Any, start_method: Any = None
+                 timeout: Any
                  ) -> tuple[int | Executor | None, dict[str, Any]]:
     """The arguments every labelled computation takes: the Dataset, the engine's options
     and QUADPACK's tolerances.  Returns (workers, tolerances)."""
     if ds is not None and not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset (or None), not {type(ds).__name__}")
     check_flag(progress, "progress")
-    check_start_method(start_method)
     check_timeout(timeout)
     return check_workers(workers), check_quad_options(epsabs, epsrel, limit)
 

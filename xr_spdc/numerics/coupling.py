@@ -163,7 +163,7 @@ def pair_amplitude(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: Array
     -----
     D is quadratic in l with the exact leading coefficient
     D₂ = (r_s + r_i − 1)/(r_s r_i); partial fractions over its roots reduce the integral
-    to two integrals ∫e^{iκl}/(l − ρ)dl, each an :func:`xr_spdc.kernels.overlap` with
+    to two integrals ∫e^{iκl}/(l − ρ)dl, each an :func:`xr_spdc.numerics.overlap.overlap` with
     complex pole (docs/physics/coupling.md, Eqs. 7-9).  With r_s + r_i = 1, D is linear
     and 𝒜/k_p is proportional to Bennink's O(φ, ξ) with his aggregate ξ.
 

@@ -291,60 +291,27 @@ def joint_spectrum(crystal: Crystal, *, pump: float, signal: Any, temperature: A
     from ..labelled.route import evaluate, overlap
 
     checked_workers = inputs.check_workers(workers)
-    waists = {"pump": pump_waist, "signal": signal_waist, "idler": idler_waist}
-    fibre = xi is None
-    if not fibre and any(w is not None for w in waists.values()):
-        raise ValueError("give either xi= (Bennink's fixed-xi form) or pump_waist=, "
-                         "signal_waist=, idler_waist= (the exact fibre-coupled form), not "
-                         "both")
-    if fibre and any(w is None for w in waists.values()):
-        missing = [f"{beam}_waist" for beam, w in waists.items() if w is None]
-        raise ValueError(f"joint_spectrum needs {', '.join(missing)} (m, 1/e^2 intensity "
-                         "radii) for the exact fibre-coupled JSA, or xi= for Bennink's "
-                         "fixed-xi form")
-    if focus_wavelength is not None and not fibre:
-        raise ValueError("focus_wavelength places the beams' foci of the fibre-coupled "
-                         "form; Bennink's fixed-xi form (xi=) has one aggregate focus")
+    fibre = _check_form(xi, (pump_waist, signal_waist, idler_waist), focus_wavelength)
     lp = _scalar(pump, "pump", "wavelength")
-    # in the signature's order, which is the order of the result's swept dims
-    swept = {"temperature": _sweep(temperature, "temperature", "temperature"),
-             "length": _sweep(length, "length", "length")}
-    if fibre:
-        swept.update({f"{beam}_waist": _sweep(w, f"{beam}_waist", "waist")
-                      for beam, w in waists.items()})
-    else:
-        swept["xi"] = _sweep(xi, "xi", None)
-    cw = pump_bandwidth is None
-    if not cw:
-        swept["pump_bandwidth"] = _sweep(pump_bandwidth, "pump_bandwidth", None)
-    if poling_period is not None:
-        swept["poling_period"] = _sweep(poling_period, "poling_period", "poling_period")
-    swept = inputs.align(swept)
-    sig = _axis(signal, "signal", SIGNAL_DIM)
-    if np.any(sig.values <= lp):
-        raise ValueError(f"signal must be longer than pump ({lp:g} m); its grid starts at "
-                         f"{float(sig.min()):g} m")
+    swept = _swept_inputs(fibre, temperature=temperature, length=length,
+                          pump_waist=pump_waist, signal_waist=signal_waist,
+                          idler_waist=idler_waist, xi=xi, pump_bandwidth=pump_bandwidth,
+                          poling_period=poling_period)
+    sig, idl = _grids(signal, idler, lp)
+    if pump_bandwidth is None and idl is not None:
+        raise ValueError("idler is fixed by energy conservation for a CW pump "
+                         "(pump_bandwidth=None): leave it out")
+    if pump_bandwidth is not None and idl is None:
+        idl = _axis(conjugate_grid(lp, sig.values), "idler", IDLER_DIM)
     sweep_sizes: dict[Hashable, int] = {d: n for da in swept.values()
                                         for d, n in da.sizes.items()}
-    if cw:
-        if idler is not None:
-            raise ValueError("idler is fixed by energy conservation for a CW pump "
-                             "(pump_bandwidth=None): leave it out")
-        lam = {"pump": xr.full_like(sig, lp), "signal": sig}
-        spectral: dict[Hashable, int] = {"signal": sig.size}
-    else:
-        idl = _axis(conjugate_grid(lp, sig.values) if idler is None else idler, "idler",
-                    IDLER_DIM)
-        spectral = {"signal": sig.size, "idler": idl.size}
+    spectral: dict[Hashable, int] = {str(g.dims[0]): g.size for g in (sig, idl)
+                                     if g is not None}
     # before any allocation: the spectral grid (and, eagerly, every swept value) in memory
     inputs.check_eager_size(spectral if chunks is not None else {**spectral, **sweep_sizes},
                             limit=MAX_SPECTRUM_POINTS, how=_IN_PIECES)
     chunk_map = _sweep_chunks(chunks, sweep_sizes)
-    if not cw:
-        _check_resolved(float(swept["pump_bandwidth"].min()), lp, sig, idl)
-        s2, i2 = xr.broadcast(sig, idl)
-        lam = {"pump": 1 / (1 / s2 + 1 / i2), "signal": s2}
-    lam["idler"] = 1 / (1 / lam["pump"] - 1 / lam["signal"])
+    lam = _wavelengths(lp, sig, idl, swept)
     # The pump wavelength of each point is 1/(1/lambda_s + 1/lambda_i); phase_mismatch
     # returns the idler as its energy-conserving partner, so phi is computed in one place.
     phi = crystals.phase_mismatch(
@@ -360,60 +327,137 @@ def joint_spectrum(crystal: Crystal, *, pump: float, signal: Any, temperature: A
         amplitude = overlap(phi=phi, xi=swept["xi"], chunks=kernel_chunks,
                             workers=None if kernel_chunks else checked_workers
                             ).reset_coords(drop=True)
-    weights = xr.DataArray(_omega_weights(sig), dims=SIGNAL_DIM)
-    if cw:
-        alpha_desc = "CW pump: w_s + w_i = w_p"
-        values = amplitude
-    else:
-        weights = weights * xr.DataArray(_omega_weights(idl), dims=IDLER_DIM)
-        omega_p = 2 * np.pi * C / lp
-        bandwidth = swept["pump_bandwidth"]
-        # FWHM of |alpha|^2 in angular frequency, from the wavelength FWHM at lambda_p
-        sigma = (2 * np.pi * C * bandwidth.variable / lp**2) / (2 * np.sqrt(np.log(2)))
-        omega_sum = 2 * np.pi * C / lam["pump"].variable
-        alpha = np.exp(-((omega_sum - omega_p) ** 2) / (2 * sigma**2))
-        values = amplitude * xr.DataArray(alpha)
-        alpha_desc = "Gaussian pump, intensity FWHM pump_bandwidth (m)"
-        if not bandwidth.ndim:
-            alpha_desc = (f"Gaussian pump, intensity FWHM {float(bandwidth):g} m "
-                          f"({2 * np.pi * C * float(bandwidth) / lp**2:.6g} rad/s)")
-    spectral_dims = [SIGNAL_DIM] if cw else [SIGNAL_DIM, IDLER_DIM]
+    values, alpha_desc = _times_pump(amplitude, lam, swept, lp)
     if chunk_map is not None:  # lazy: the sweep dims in chunks, the spectral dims whole
         values = values.chunk({d: c for d, c in chunk_map.items() if d in values.dims})
+    psi = _normalised(values, sig, idl, swept)
+    return _labelled_jsa(psi, sig, idl, lam, swept, phi.attrs, lp, {
+        "form": ("exact paraxial fibre coupling, k_j(omega) per frequency" if fibre
+                 else "Bennink fixed xi"),
+        "formula": FIBRE_FORMULA if fibre else JSA_FORMULA,
+        "references": FIBRE_REFERENCES if fibre else REFERENCES, "pump": alpha_desc,
+        "focus": ("at the crystal centre for every frequency" if focus_wavelength is None
+                  else f"fibre foci fixed in air: at the centre for signal "
+                       f"{focus_wavelength:g} m")})
+
+
+def _check_form(xi: Any, waists: tuple[Any, Any, Any], focus_wavelength: Any) -> bool:
+    """True for the fibre-coupled form (the three waists), False for Bennink's (xi=)."""
+    fibre = xi is None
+    beams = ("pump", "signal", "idler")
+    if not fibre and any(w is not None for w in waists):
+        raise ValueError("give either xi= (Bennink's fixed-xi form) or pump_waist=, "
+                         "signal_waist=, idler_waist= (the exact fibre-coupled form), not "
+                         "both")
+    if fibre and any(w is None for w in waists):
+        missing = [f"{beam}_waist" for beam, w in zip(beams, waists, strict=True) if w is None]
+        raise ValueError(f"joint_spectrum needs {', '.join(missing)} (m, 1/e^2 intensity "
+                         "radii) for the exact fibre-coupled JSA, or xi= for Bennink's "
+                         "fixed-xi form")
+    if focus_wavelength is not None and not fibre:
+        raise ValueError("focus_wavelength places the beams' foci of the fibre-coupled "
+                         "form; Bennink's fixed-xi form (xi=) has one aggregate focus")
+    return fibre
+
+
+#: The kinds check_physical checks each sweepable input against.
+_SWEEP_KINDS = {"temperature": "temperature", "length": "length", "pump_waist": "waist",
+                "signal_waist": "waist", "idler_waist": "waist", "xi": None,
+                "pump_bandwidth": None, "poling_period": "poling_period"}
+
+
+def _swept_inputs(fibre: bool, **given: Any) -> dict[str, xr.DataArray]:
+    """The checked, aligned inputs that may sweep, in the signature's order (the order of
+    the result's swept dims); those that do not apply are left out."""
+    skip = {"xi"} if fibre else {"pump_waist", "signal_waist", "idler_waist"}
+    swept = {role: _sweep(value, role, _SWEEP_KINDS[role]) for role, value in given.items()
+             if role not in skip and value is not None}
+    return inputs.align(swept)
+
+
+def _grids(signal: Any, idler: Any, lp: float) -> tuple[xr.DataArray, xr.DataArray | None]:
+    sig = _axis(signal, "signal", SIGNAL_DIM)
+    if np.any(sig.values <= lp):
+        raise ValueError(f"signal must be longer than pump ({lp:g} m); its grid starts at "
+                         f"{float(sig.min()):g} m")
+    return sig, None if idler is None else _axis(idler, "idler", IDLER_DIM)
+
+
+def _wavelengths(lp: float, sig: xr.DataArray, idl: xr.DataArray | None,
+                 swept: Mapping[str, xr.DataArray]) -> dict[str, xr.DataArray]:
+    """λ_p, λ_s, λ_i of every grid point (a pulsed pump: λ_p = 1/(1/λ_s + 1/λ_i))."""
+    if idl is None:
+        lam = {"pump": xr.full_like(sig, lp), "signal": sig}
+    else:
+        _check_resolved(float(swept["pump_bandwidth"].min()), lp, sig, idl)
+        s2, i2 = xr.broadcast(sig, idl)
+        lam = {"pump": 1 / (1 / s2 + 1 / i2), "signal": s2}
+    lam["idler"] = 1 / (1 / lam["pump"] - 1 / lam["signal"])
+    return lam
+
+
+def _times_pump(amplitude: xr.DataArray, lam: Mapping[str, xr.DataArray],
+                swept: Mapping[str, xr.DataArray], lp: float) -> tuple[xr.DataArray, str]:
+    """The amplitude times the pump's spectral amplitude α(ω_s + ω_i), and its description."""
+    if "pump_bandwidth" not in swept:
+        return amplitude, "CW pump: w_s + w_i = w_p"
+    omega_p = 2 * np.pi * C / lp
+    bandwidth = swept["pump_bandwidth"]
+    # FWHM of |alpha|^2 in angular frequency, from the wavelength FWHM at lambda_p
+    sigma = (2 * np.pi * C * bandwidth.variable / lp**2) / (2 * np.sqrt(np.log(2)))
+    omega_sum = 2 * np.pi * C / lam["pump"].variable
+    alpha = np.exp(-((omega_sum - omega_p) ** 2) / (2 * sigma**2))
+    if bandwidth.ndim:
+        return amplitude * xr.DataArray(alpha), ("Gaussian pump, intensity FWHM "
+                                                 "pump_bandwidth (m)")
+    return amplitude * xr.DataArray(alpha), (
+        f"Gaussian pump, intensity FWHM {float(bandwidth):g} m "
+        f"({2 * np.pi * C * float(bandwidth) / lp**2:.6g} rad/s)")
+
+
+def _normalised(values: xr.DataArray, sig: xr.DataArray, idl: xr.DataArray | None,
+                swept: Mapping[str, xr.DataArray]) -> xr.DataArray:
+    """ψ/N with Σ|ψ|² Δω_s Δω_i = 1 for each swept value; dims spectral first, then the
+    swept ones in the signature's order."""
+    weights = xr.DataArray(_omega_weights(sig), dims=SIGNAL_DIM)
+    spectral_dims = [SIGNAL_DIM]
+    if idl is not None:
+        weights = weights * xr.DataArray(_omega_weights(idl), dims=IDLER_DIM)
+        spectral_dims.append(IDLER_DIM)
     with xr.set_options(keep_attrs=False):
         norm = ((abs(values) ** 2 * weights).sum(spectral_dims)) ** 0.5
     if norm.chunks is None and not bool((norm > 0).all()):
         raise ValueError("the joint spectrum vanishes on this grid (the pump and phase "
                          "matching do not overlap): move or widen the signal/idler grid")
     sweep_order = dict.fromkeys(d for da in swept.values() for d in da.dims)
-    psi = (values / norm).transpose(*spectral_dims, *sweep_order)
+    return (values / norm).transpose(*spectral_dims, *sweep_order)
+
+
+def _labelled_jsa(psi: xr.DataArray, sig: xr.DataArray, idl: xr.DataArray | None,
+                  lam: Mapping[str, xr.DataArray], swept: Mapping[str, xr.DataArray],
+                  phi_attrs: Mapping[str, Any], lp: float, form: Mapping[str, Any]
+                  ) -> xr.DataArray:
+    """Coordinates (the grids; each swept input) and attrs (each single input, the form)."""
     coords: dict[str, Any] = {SIGNAL_DIM: sig}
-    if cw:
+    if idl is None:
         coords["idler"] = lam["idler"].reset_coords(drop=True).assign_attrs(
             long_name="idler wavelength", units="m")
     else:
         coords[IDLER_DIM] = idl
-    attrs: dict[str, Any] = {}
+    single: dict[str, Any] = {"poling_period": np.nan}
     for role, da in swept.items():  # a swept input is a coordinate, a single one an attr
         if da.ndim:
             if role not in psi.coords:
                 coords[role] = da.variable
+            single.pop(role, None)
         else:
-            attrs[role] = float(da)
+            single[role] = float(da)
     psi = psi.assign_coords(coords).rename("jsa")
-    psi.attrs = names.attrs(
-        "jsa", formula=FIBRE_FORMULA if fibre else JSA_FORMULA,
-        references=FIBRE_REFERENCES if fibre else REFERENCES, **{
-        "form": ("exact paraxial fibre coupling, k_j(omega) per frequency" if fibre
-                 else "Bennink fixed xi"),
-        "pump": alpha_desc, "pump_wavelength": lp, **attrs,
-        "focus": ("at the crystal centre for every frequency" if focus_wavelength is None
-                  else f"fixed in air: at the centre for signal {focus_wavelength:g} m"),
+    psi.attrs = names.attrs("jsa", **{
+        **form, "pump_wavelength": lp, **single,
         "phase_reference": "crystal centre (all beams)",
         "temperature_units": crystals.TEMPERATURE_UNITS,
-        **{key: phi.attrs[key] for key in ("polarizations", *crystals.SOURCE_ATTRS)}})
-    if "poling_period" not in swept:
-        psi.attrs["poling_period"] = np.nan
+        **{key: phi_attrs[key] for key in ("polarizations", *crystals.SOURCE_ATTRS)}})
     return psi
 
 
@@ -511,7 +555,7 @@ def _check_resolved(bandwidth: float, pump: float, signal: xr.DataArray,
                          "pump")
     if per_fwhm < 2:
         warnings.warn(f"{what}: fewer than 2 points per pump FWHM; K may be off by more "
-                      "than 1e-4 (refine the grids)", UserWarning, stacklevel=3)
+                      "than 1e-4 (refine the grids)", UserWarning, stacklevel=4)
 
 
 # ---------------------------------------------------------------------------- analysis
@@ -542,12 +586,16 @@ def _spectral_dims(jsa: Any, dims: Any, counts: tuple[int, ...]) -> tuple[str, .
                              "joint_spectrum with a pulsed pump; a CW spectrum has "
                              f"K = infinity (it has {list(found)})")
         raise ValueError(f"jsa must have 1 or 2 spectral dims, not {list(found)}")
-    for d in found:
+    _check_grids(jsa, found)
+    return found
+
+
+def _check_grids(jsa: xr.DataArray, dims: Sequence[str]) -> None:
+    for d in dims:
         if d not in jsa.coords:
             raise ValueError(f"jsa's dim {d!r} needs a coordinate (its grid)")
     if jsa.dtype.kind not in "iufc":
         raise TypeError(f"jsa must hold numbers, not dtype {jsa.dtype}")
-    return found
 
 
 def _check_block(values: np.ndarray, names: Sequence[Hashable], ncore: int,
