@@ -13,8 +13,8 @@ k_s/k_p, k_i/k_p and φ all follow the frequency,
     ψ(ω_s, ω_i) = N · α(ω_s + ω_i) · √(ω_s ω_i)/(n_s n_i) · 𝒜(φ, ξ_p, ξ_s, ξ_i, k_s/k_p, k_i/k_p).
 
 √(ω_s ω_i)/(n_s n_i) is the field normalisation of the pair amplitude (the rate density
-∝ ω_s ω_i/(n_s n_i)² |𝒜|², the convention of SPDCalc's ``jsi_normalization``); across a
-pair's bandwidth it changes ψ by parts in 10³ and K by less than 1e-6.
+∝ ω_s ω_i/(n_s n_i)² |𝒜|², the convention of SPDCalc's ``jsi_normalization``); for the
+PPKTP source of the tests it moves ψ by 4.5e-4 of the peak and K by 3e-6 (relative).
 
 **Bennink's fixed-ξ form** (``xi=``; Phys. Rev. A 81, 053805 (2010), Eq. 28):
 
@@ -22,7 +22,9 @@ pair's bandwidth it changes ψ by parts in 10³ and K by less than 1e-6.
 
 with O the overlap of Eq. 27 (:func:`xr_spdc.overlap`) and one aggregate ξ for the whole
 spectrum.  The two agree when k_p = k_s + k_i and ξ is constant (the kernel's identity); at
-tight focus (30/42/42 µm in 10 mm of PPKTP) they differ by ~7e-4 of the peak.
+tight focus (30/42/42 µm in 10 mm of type-II PPKTP, KTP_xy) they differ by 7.9e-4 of the
+peak, with ξ = 0.784 from Bennink's Eqs. 12-15 at the centre wavelengths (K 1.15279
+against 1.15234).
 
 In both, φ = Δk(ω_s, ω_i)·L is the phase mismatch at the pump frequency ω_s + ω_i
 (:func:`xr_spdc.crystals.phase_mismatch`), every beam is focused at the crystal centre
