@@ -61,12 +61,13 @@ BAD_INPUTS = [
     st.builds(lambda obj: ("non-Dataset", _call(obj), TypeError, "ds must be an xarray.Dataset"),
               st.one_of(st.integers(), st.text(), st.lists(st.floats()),
                         st.just(xr.DataArray([1.0])), st.just(np.zeros(3)))),
-    st.builds(lambda obj: ("bare array phi", _call(_grid([0.0], [1.0]), phi=obj), TypeError,
-                           "phi must be a variable name"),
-              st.one_of(st.lists(finite, min_size=1).map(np.array), st.lists(finite, min_size=1),
-                        st.just({"a": 1}))),
+    # 1-D arrays are dims named after the argument; more dims need a DataArray's names.
+    st.builds(lambda obj: ("bare 2-D array phi", _call(_grid([0.0], [1.0]), phi=obj),
+                           TypeError, "phi must be a variable name"),
+              st.one_of(st.integers(1, 4).map(lambda n: np.zeros((n, 2))),
+                        st.just([[0.0, 1.0]]), st.just({"a": 1}))),
     st.builds(lambda w: ("workers < 1", _call(_grid([0.0], [1.0]), workers=w), ValueError,
-                         "workers must be >= 1"), st.integers(-100, 0)),
+                         "workers must be >= 1"), st.just(0)),  # -N counts back from the CPUs
     st.builds(lambda w: ("workers not int", _call(_grid([0.0], [1.0]), workers=w), TypeError,
                          "workers must be a positive int"),
               st.one_of(st.floats(), st.text(), st.booleans())),

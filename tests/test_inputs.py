@@ -63,7 +63,7 @@ def test_many_offending_values_are_counted_not_all_listed():
         xr.Dataset(coords={"phi": [0.0], "xi": -np.arange(1.0, 21.0)}).spdc.overlap()
 
 
-@pytest.mark.parametrize("workers", [0, -1])
+@pytest.mark.parametrize("workers", [0])  # negative counts back from the CPUs (test_pool.py)
 def test_non_positive_workers_is_a_value_error(workers):
     with pytest.raises(ValueError, match=rf"workers must be >= 1 .* not {workers}"):
         grid().spdc.overlap(workers=workers)
@@ -154,10 +154,26 @@ def test_non_dataset_is_a_type_error():
         xr_spdc.overlap({"phi": [0.0], "xi": [1.0]})
 
 
-def test_bare_numpy_array_asks_for_dims():
-    with pytest.raises(TypeError, match=r"xi must be a variable name, a DataArray or a real "
-                                        r"number, not ndarray; wrap arrays"):
-        grid().spdc.overlap(xi=np.array([1.0, 2.0]))
+def test_a_bare_array_of_two_dims_asks_for_dims():
+    with pytest.raises(TypeError, match=r"xi must be a variable name, a DataArray, a 1-D "
+                                        r"array or a real number, not ndarray of shape "
+                                        r"\(2, 1\); wrap arrays"):
+        grid().spdc.overlap(xi=np.array([[1.0], [2.0]]))
+
+
+def test_one_dimensional_arrays_are_dims_named_after_their_argument():
+    import xr_spdc
+
+    phi, xi = np.linspace(-1.0, 0.0, 3), np.array([1.0, 2.84])
+    o = xr_spdc.overlap(phi=phi, xi=list(xi))
+    assert o.dims == ("phi", "xi")
+    np.testing.assert_array_equal(o.phi.values, phi)
+    np.testing.assert_array_equal(o.xi.values, xi)
+    expected = xr_spdc.overlap(phi=xr.DataArray(phi, dims="phi", coords={"phi": phi}),
+                               xi=xr.DataArray(xi, dims="xi", coords={"xi": xi}))
+    np.testing.assert_array_equal(o.values, expected.values)
+    h = xr_spdc.focusing(sigma=np.array([0.0, 0.57]), xi=2.84)
+    assert h.dims == ("sigma",) and h.sigma.values.tolist() == [0.0, 0.57]
 
 
 def test_progress_must_be_a_flag():

@@ -41,8 +41,9 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
     ----------
     ds : xarray.Dataset or None
         Where names are looked up (coordinates and data variables alike).
-    arg : str, DataArray or real number
-        A variable name in ``ds``, a DataArray, or a scalar.
+    arg : str, DataArray, 1-D array or real number
+        A variable name in ``ds``, a DataArray, a 1-D array (a dim named ``role`` with the
+        array as its coordinate), or a scalar.
     role : str
         The argument's name, for messages and as the name of an unnamed value.
     default : str, optional
@@ -78,11 +79,18 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
         except OverflowError:  # e.g. 10**400: an int beyond the largest float
             raise ValueError(f"{role} = {arg!r:.40} is too large for a float (at most "
                              f"{float(np.finfo(np.float64).max)!r})") from None
-    kinds = ("a DataArray or a real number" if ds is None
-             else "a variable name, a DataArray or a real number")
+    kinds = ("a DataArray, a 1-D array or a real number" if ds is None
+             else "a variable name, a DataArray, a 1-D array or a real number")
+    if isinstance(arg, (np.ndarray, list, tuple)) and np.ndim(arg) == 1:
+        # As numpy users expect: a 1-D array is a dimension named after the argument,
+        # labelled by its own values (phi=np.linspace(...) gives a "phi" dim).
+        values = np.asarray(arg)
+        return xr.DataArray(values, dims=role, coords={role: values}, name=role)
     if isinstance(arg, (xr.Dataset, np.ndarray, list, tuple)):
-        raise TypeError(f"{role} must be {kinds}, not {type(arg).__name__}; wrap arrays as "
-                        "xr.DataArray(values, dims=...) so their dimension is known")
+        shape = f" of shape {np.shape(arg)}" if not isinstance(arg, xr.Dataset) else ""
+        raise TypeError(f"{role} must be {kinds}, not {type(arg).__name__}{shape}; wrap "
+                        "arrays of more dimensions as xr.DataArray(values, dims=...) so "
+                        "their dimensions are known")
     raise TypeError(f"{role} must be {kinds}, not {type(arg).__name__} ({arg!r:.60})")
 
 
@@ -291,15 +299,22 @@ def check_eager_size(sizes: Mapping[Hashable, int], *, limit: int = MAX_EAGER_PO
 
 
 def check_workers(workers: Any) -> int | Executor | None:
-    """``None``, a positive int, or a ``concurrent.futures.Executor``."""
+    """``None``, a ``concurrent.futures.Executor``, or a non-zero int: N > 0 processes, or
+    counted back from the CPUs as joblib and scikit-learn do (-1 all, -2 all but one, at
+    least 1)."""
     if workers is None or isinstance(workers, Executor):
         return workers
     if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, numbers.Integral):
         raise TypeError(f"workers must be a positive int, None or a "
-                        f"concurrent.futures.Executor, not {workers!r}")
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1 (or None for all available CPUs), not "
-                         f"{workers!r}")
+                        f"concurrent.futures.Executor (or a negative int counting back from "
+                        f"the CPUs: -1 every CPU, -2 all but one), not {workers!r}")
+    if workers == 0:
+        raise ValueError("workers must be >= 1 (or negative to count back from the CPUs: -1 "
+                         "every CPU, -2 all but one; or None, automatic), not 0")
+    if workers < 0:
+        from ..engine.fanout import available_cpus
+
+        return max(available_cpus() + 1 + int(workers), 1)
     return int(workers)
 
 

@@ -55,7 +55,7 @@ def boyd_kleinman(overlap: xr.DataArray, *, phi: str | None = None, xi: str | No
     Examples
     --------
     >>> import xarray as xr, xr_spdc
-    >>> from xr_spdc.boyd_kleinman import H_MM
+    >>> from xr_spdc.physics.boyd_kleinman import H_MM
     >>> o = xr_spdc.overlap(phi=-3.2551381153733029, xi=2.8375191194941384)
     >>> h = boyd_kleinman(o)
     >>> round(float(h), 10), round(float(h.sigma), 10)
