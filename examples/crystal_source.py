@@ -8,8 +8,9 @@ Needs the crystals extra (``pip install -e ".[crystals]"``): the indices are Gay
 MgO:SLN equations (Appl. Phys. B 91, 343 (2008)) from ndispers.  Steps: the poling period
 that phase-matches at 40 °C; the temperature-tuning curve; the brightness over
 (temperature, pump waist) with the signal and idler waists fixed; the joint spectrum of a
-1 nm pulsed pump at the chosen three waists and the brightest temperature, with its Schmidt
-number K and purity.
+1 nm pulsed pump at the chosen three waists and the brightest temperature (the exact
+fibre-coupled form), with its Schmidt number K and purity, and K of Bennink's fixed-ξ form
+for comparison.
 
 Run as a script (``python examples/crystal_source.py``) it writes ``crystal_source.png``.
 """
@@ -62,13 +63,16 @@ xi = float(chosen.xi.sel(temperature=t_best))
 
 
 # %%
-# The joint spectrum of a 1 nm (FWHM) pulsed pump at that temperature, its Schmidt
-# number and its marginal bandwidths.
+# The fibre-coupled joint spectrum of a 1 nm (FWHM) pulsed pump at that temperature (every
+# k_j at its own frequency), its Schmidt number and its marginal bandwidths; and K of
+# Bennink's fixed-ξ form for comparison.
 lam = np.linspace(SIGNAL - 150e-9, SIGNAL + 150e-9, 601)
-psi = spectrum.joint_spectrum(CRYSTAL, pump=PUMP, signal=lam, temperature=t_best,
-                              length=LENGTH, xi=xi, poling_period=float(period),
-                              polarizations=POLS, pump_bandwidth=1e-9)
+source = dict(pump=PUMP, signal=lam, temperature=t_best, length=LENGTH,
+              poling_period=float(period), polarizations=POLS, pump_bandwidth=1e-9)
+psi = spectrum.joint_spectrum(CRYSTAL, pump_waist=WAISTS[0], signal_waist=WAISTS[1],
+                              idler_waist=WAISTS[2], **source)
 schmidt = spectrum.schmidt_decomposition(psi)
+bennink = spectrum.schmidt_decomposition(spectrum.joint_spectrum(CRYSTAL, xi=xi, **source))
 widths = spectrum.marginal_bandwidths(psi)
 
 
@@ -93,12 +97,13 @@ jsi = jsi.assign_coords(signal_wavelength=psi.signal_wavelength * 1e9,
 (jsi / jsi.max()).plot(x="signal_wavelength", y="idler_wavelength", ax=axes[2],
                        cmap="magma", cbar_kwargs={"label": "|ψ|² (normalised)"})
 axes[2].set(xlabel="signal wavelength [nm]", ylabel="idler wavelength [nm]",
-            title=f"JSI, 1 nm pump, ξ = {xi:.2f}: K = {float(schmidt.schmidt_number):.2f},"
+            title=f"fibre-coupled JSI, 1 nm pump: K = {float(schmidt.schmidt_number):.2f},"
                   f" purity {float(schmidt.purity):.2f}")
 fig.savefig("crystal_source.png", dpi=110)
 print(f"period {float(period) * 1e6:.3f} um; brightest at {t_best:.2f} degC with xi = "
       f"{xi:.3f} (|O|^2 = {float(chosen.intensity.max()):.3f}, brightness "
       f"{float(chosen.brightness.max()):.3f}); K = "
-      f"{float(schmidt.schmidt_number):.3f}, purity = {float(schmidt.purity):.3f}; "
+      f"{float(schmidt.schmidt_number):.3f} (Bennink's fixed xi: "
+      f"{float(bennink.schmidt_number):.3f}), purity = {float(schmidt.purity):.3f}; "
       f"signal/idler FWHM {float(widths.signal_bandwidth) * 1e9:.2f}/"
       f"{float(widths.idler_bandwidth) * 1e9:.2f} nm")

@@ -77,6 +77,7 @@ class SpdcDatasetAccessor:
     overlap = _Forward(".labelled.route", "overlap")
     integrate = _Forward(".labelled.route", "integrate")
     focusing = _Forward(".labelled.focusing", "focusing")
+    joint_spectrum = _Forward(".physics.spectrum", "joint_spectrum_of")
 
 
 @xr.register_dataarray_accessor("spdc")

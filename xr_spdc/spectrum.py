@@ -18,11 +18,13 @@ from .physics.hom import hom_interference, plot_hom
 from .physics.spectrum import (
     conjugate_grid,
     joint_spectrum,
+    joint_spectrum_of,
     marginal_bandwidths,
     schmidt_decomposition,
 )
 
-__all__ = ["conjugate_grid", "joint_spectrum", "marginal_bandwidths", "schmidt_decomposition"]
+__all__ = ["conjugate_grid", "joint_spectrum", "joint_spectrum_of", "marginal_bandwidths",
+           "schmidt_decomposition"]
 __all__ += ["hom_interference", "plot_hom"]
 __all__ += ["SpectralFilter", "apply_filters", "curve_filter", "filtered_source",
             "gaussian_filter", "tophat_filter"]

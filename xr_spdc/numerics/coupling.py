@@ -57,6 +57,11 @@ XI_MIN, XI_MAX = 1e-4, 100.0
 RATIO_MIN = 0.05
 MISMATCH_MAX = 0.2  # |r_s + r_i − 1|: beyond, the beams' k do not belong to one SPDC process
 MU_MAX = 2.0
+#: The pair amplitude alone is two calls of the overlap kernel (partial fractions, Eqs. 7-9
+#: of docs/physics/coupling.md): exact for any phase mismatch the kernel takes, so
+#: :func:`pair_amplitude` accepts |φ| up to this (a joint spectrum's window reaches far
+#: beyond the singles' verified |φ| <= 100).
+AMPLITUDE_PHI_MAX = 1e100
 DOMAIN = (f"finite |phi| <= {PHI_MAX:g}; {XI_MIN:g} <= xi_p, xi_s, xi_i <= {XI_MAX:g}; "
           f"{RATIO_MIN:g} <= ratio_s, ratio_i < 1 with |ratio_s + ratio_i - 1| <= "
           f"{MISMATCH_MAX:g}; |mu_p|, |mu_s|, |mu_i| <= {MU_MAX:g}")
@@ -151,7 +156,8 @@ def pair_amplitude(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: Array
     Raises
     ------
     ValueError
-        Outside :data:`DOMAIN` (see :func:`check_domain`), naming the argument.
+        Outside :data:`DOMAIN` (see :func:`check_domain`), naming the argument, except
+        that |φ| may reach :data:`AMPLITUDE_PHI_MAX` (the overlap kernel's domain).
 
     Notes
     -----
@@ -169,7 +175,8 @@ def pair_amplitude(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: Array
     >>> a.shape, a.dtype
     ((2,), dtype('complex128'))
     """
-    args = _prepare(phi, xi_p, xi_s, xi_i, ratio_s, ratio_i, mu_p, mu_s, mu_i)
+    args = _prepare(phi, xi_p, xi_s, xi_i, ratio_s, ratio_i, mu_p, mu_s, mu_i,
+                    phi_max=AMPLITUDE_PHI_MAX)
     shape, flat = args[0], args[1:]
     out = np.empty(flat[0].shape, dtype=np.complex128)
     for start in range(0, out.size, _CHUNK):
@@ -292,13 +299,16 @@ def coupling(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
 
 def check_domain(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
                  ratio_s: ArrayLike, ratio_i: ArrayLike, mu_p: ArrayLike = 0.0,
-                 mu_s: ArrayLike = 0.0, mu_i: ArrayLike = 0.0) -> None:
+                 mu_s: ArrayLike = 0.0, mu_i: ArrayLike = 0.0, *,
+                 phi_max: float = PHI_MAX) -> None:
     """Refuse inputs outside the verified domain (:data:`DOMAIN`).
 
     Parameters
     ----------
     phi, xi_p, xi_s, xi_i, ratio_s, ratio_i, mu_p, mu_s, mu_i : array_like of float
         As for :func:`pair_amplitude`.
+    phi_max : float, default PHI_MAX
+        The largest |φ| accepted (:func:`pair_amplitude` uses :data:`AMPLITUDE_PHI_MAX`).
 
     Raises
     ------
@@ -320,7 +330,7 @@ def check_domain(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLi
     with np.errstate(invalid="ignore"):
         for name, v in values.items():
             if name == "phi":
-                ok = np.abs(v) <= PHI_MAX
+                ok = np.abs(v) <= phi_max
             elif name.startswith("xi"):
                 ok = (v >= XI_MIN) & (v <= XI_MAX)
             elif name.startswith("ratio"):
@@ -328,7 +338,8 @@ def check_domain(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLi
             else:
                 ok = np.abs(v) <= MU_MAX
             if not ok.all():
-                _refuse(name, v[~ok], "")
+                _refuse(name, v[~ok], "" if name != "phi" or phi_max == PHI_MAX
+                        else f" (here |phi| <= {phi_max:g})")
         total = values["ratio_s"] + values["ratio_i"] - 1.0
         ok = np.abs(total) <= MISMATCH_MAX
         if not ok.all():
@@ -343,8 +354,8 @@ def _refuse(name: str, bad: np.ndarray, hint: str) -> None:
     raise ValueError(f"{name} out of the supported domain ({DOMAIN}): {shown}{more}{hint}")
 
 
-def _prepare(*args: ArrayLike) -> tuple:
-    check_domain(*args)
+def _prepare(*args: ArrayLike, phi_max: float = PHI_MAX) -> tuple:
+    check_domain(*args, phi_max=phi_max)
     arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
     return (arrays[0].shape, *(np.ascontiguousarray(a).ravel() for a in arrays))
 
