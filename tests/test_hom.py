@@ -261,3 +261,16 @@ def test_a_joint_spectrum_has_hom_through_its_accessor_and_an_overlap_is_refused
     o = xr_spdc.overlap(phi=xr.DataArray([0.0, 1.0], dims="phi"), xi=1.0)
     with pytest.raises(ValueError, match="hom_interference needs a joint spectral amplitude"):
         o.spdc.hom_interference()
+
+
+def test_a_source_dataset_gives_hom_through_its_accessor_as_its_jsa_would():
+    pytest.importorskip("ndispers")
+    src = xr.Dataset({"signal": ("s", np.linspace(1545e-9, 1555e-9, 21))},
+                     coords={"length": [5e-3, 10e-3]},
+                     attrs={"crystal": "KTP_xy", "polarizations": "eeo"})
+    source = dict(pump=775e-9, temperature=25.0, pump_waist=30e-6, signal_waist=42e-6,
+                  idler_waist=42e-6, poling_period=45.03e-6, pump_bandwidth=1e-9)
+    psi = src.spdc.joint_spectrum(**source)
+    via = src.spdc.hom_interference(**source)
+    xr.testing.assert_identical(via, hom_interference(psi))
+    assert via.visibility.dims == ("length",)

@@ -78,6 +78,7 @@ class SpdcDatasetAccessor:
     integrate = _Forward(".labelled.route", "integrate")
     focusing = _Forward(".labelled.focusing", "focusing")
     joint_spectrum = _Forward(".physics.spectrum", "joint_spectrum_of")
+    hom_interference = _Forward(".physics.hom", "hom_interference_of")
 
 
 @xr.register_dataarray_accessor("spdc")

@@ -14,7 +14,7 @@ from .physics.filters import (
     gaussian_filter,
     tophat_filter,
 )
-from .physics.hom import hom_interference, plot_hom
+from .physics.hom import hom_interference, hom_interference_of, plot_hom
 from .physics.spectrum import (
     conjugate_grid,
     joint_spectrum,
@@ -25,6 +25,6 @@ from .physics.spectrum import (
 
 __all__ = ["conjugate_grid", "joint_spectrum", "joint_spectrum_of", "marginal_bandwidths",
            "schmidt_decomposition"]
-__all__ += ["hom_interference", "plot_hom"]
+__all__ += ["hom_interference", "hom_interference_of", "plot_hom"]
 __all__ += ["SpectralFilter", "apply_filters", "curve_filter", "filtered_source",
             "gaussian_filter", "tophat_filter"]

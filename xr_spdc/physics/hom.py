@@ -610,3 +610,33 @@ def plot_hom(result: xr.Dataset, *, two_source: bool = False, ax: Any = None,
     ax.set_ylim(bottom=0)
     ax.legend()
     return ax
+
+
+def hom_interference_of(ds: xr.Dataset, /, delay: Any = None, *,
+                        second: xr.DataArray | None = None,
+                        **source: Any) -> xr.Dataset:
+    """HOM interference of the source a Dataset describes (``ds.spdc.hom_interference()``).
+
+    The joint spectrum is built from the Dataset exactly as ``ds.spdc.joint_spectrum()``
+    builds it (:func:`xr_spdc.spectrum.joint_spectrum_of`: each argument by name among its
+    variables, coordinates and attrs; any may be a dimension, and is then swept), then
+    :func:`hom_interference` runs on it.  So one Dataset describes a source for rates,
+    spectra and HOM alike.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The source.
+    delay, second
+        As for :func:`hom_interference`.
+    **source
+        Arguments of :func:`xr_spdc.spectrum.joint_spectrum` overriding the Dataset.
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`hom_interference`.
+    """
+    from .spectrum import joint_spectrum_of
+
+    return hom_interference(joint_spectrum_of(ds, **source), delay, second=second)
