@@ -362,7 +362,8 @@ def require_dask() -> None:
 
 
 def chunk(named: Mapping[str, xr.DataArray], chunks: Any) -> dict[str, xr.DataArray]:
-    """Chunk every input with dask along the dims it has."""
+    """Chunk every input with dask along the dims it has (``"auto"``: chunks of the result
+    of ~2²⁰ points, :func:`xr_spdc.labelled.sweep.auto_chunks`)."""
     require_dask()
     dims = {d: n for da in named.values() for d, n in da.sizes.items()}
     sizes = list(chunks.values()) if isinstance(chunks, Mapping) else [chunks]
@@ -377,6 +378,9 @@ def chunk(named: Mapping[str, xr.DataArray], chunks: Any) -> dict[str, xr.DataAr
         if unknown:
             raise ValueError(f"chunks names dims {_listing(unknown)} that the inputs do not "
                              f"have; their dims are {dims}")
+    if isinstance(chunks, str):  # "auto": by the points of a chunk of the result
+        from .sweep import auto_chunks
+        chunks = auto_chunks(dims)
     out = {}
     for role, da in named.items():
         per_array = ({d: c for d, c in chunks.items() if d in da.dims}
