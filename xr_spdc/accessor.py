@@ -91,3 +91,4 @@ class SpdcDataArrayAccessor:
     intensity = _Forward(".plot", "intensity")
     plot = _Forward(".plot", "plot_classic")
     to_netcdf = _Forward(".io", "to_netcdf")
+    to_zarr = _Forward(".zarr_io", "to_zarr")

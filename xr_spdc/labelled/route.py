@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
-from ..engine import fanout
+from ..engine import fanout, identity
 from ..engine.methods import METHODS, Method
 from ..numerics import overlap as overlap_kernel
 from ..numerics.quadrature import EPSABS, EPSREL, LIMIT, STATUS_MEANINGS
@@ -450,7 +450,9 @@ def integrate(
         options["points"] = breakpoints
     description: dict[str, Any] = {
         "long_name": f"integral of {_qualified_name(integrand)}",
-        "integrand": _qualified_name(integrand), "method": "quad", **tolerances,
+        "integrand": _qualified_name(integrand),
+        "integrand_sha256": identity.code_hash(integrand),  # what a resume must not change
+        "method": "quad", **tolerances,
         "xr_spdc_version": __version__}
     if breakpoints:
         description["points"] = list(breakpoints)

@@ -54,7 +54,7 @@ def auto_chunks(sizes: Mapping[Hashable, int], points: int = AUTO_POINTS
 
 
 def map_outer(func: Callable[..., tuple[np.ndarray, ...]], arrays: Sequence[Any],
-              dtypes: Sequence[np.dtype], **kwargs: Any) -> tuple[Any, ...]:
+              dtypes: Sequence[Any], **kwargs: Any) -> tuple[Any, ...]:
     """Map ``func`` over the chunks of the broadcast of ``arrays``, without broadcasting them.
 
     Parameters
@@ -90,7 +90,7 @@ def map_outer(func: Callable[..., tuple[np.ndarray, ...]], arrays: Sequence[Any]
     # Constants (a scalar μ) go in as keyword values: no task, no broadcast.
     blocks = [a if isinstance(a, da.Array) else None for a in arrays]
     constants = {i: np.asarray(a, np.float64) for i, a in enumerate(arrays) if blocks[i] is None}
-    dtypes = [np.dtype(dt) for dt in dtypes]
+    dtypes = [np.dtype(dt) for dt in dtypes]  # numpy types or dtypes
     kwargs = {**kwargs, "_func": func, "_constants": constants, "_n": len(arrays),
               "_ndim": ndim}
     if len(dtypes) == 1:
