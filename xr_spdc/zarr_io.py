@@ -286,6 +286,9 @@ def _open_group(location: str, options: Mapping[str, Any], *, mode: Literal["r",
 
     if "://" not in location and not os.path.exists(location):
         return None
+    if "://" not in location and not os.path.isdir(location):
+        raise FileExistsError(f"{location} is a file, not a zarr store (a folder); choose "
+                              "another store")
     try:
         return zarr.open_group(_zarr_store(location, options), mode=mode, zarr_format=3)
     except (FileNotFoundError, zarr.errors.GroupNotFoundError):
