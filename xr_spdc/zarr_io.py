@@ -206,7 +206,8 @@ def open_zarr(store: str | os.PathLike, *, storage_options: Mapping[str, Any] | 
     -------
     xarray.Dataset
         complex128 where complex was written, with every attribute; equal bitwise to what
-        was computed.  ``ds["overlap"]`` is the overlap.
+        was computed.  ``ds["overlap"]`` is the overlap.  dask-backed (one dask chunk a
+        zarr chunk), except for ``memory://``, which is read in this process as accessed.
 
     Raises
     ------
@@ -232,6 +233,10 @@ def open_zarr(store: str | os.PathLike, *, storage_options: Mapping[str, Any] | 
                 "chunks as zeros")
     kwargs.setdefault("consolidated", False)
     kwargs.setdefault("zarr_format", 3)
+    if _protocol(location) == "memory":
+        # Read in this process when accessed, not by dask's workers: in other processes the
+        # store is empty and would read as zeros.
+        kwargs.setdefault("chunks", None)
     return xr.open_zarr(_zarr_store(location, options), **kwargs)
 
 

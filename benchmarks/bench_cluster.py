@@ -1,0 +1,197 @@
+"""A sweep on dask.distributed, side by side with one process, in one run (by hand, ~10 min).
+
+    .venv/bin/python benchmarks/bench_cluster.py [--points 1e8] [--folder /tmp]
+
+On ``LocalCluster(n_workers=2, threads_per_worker=1)`` (started once, beforehand), against
+what one process does in the same run:
+
+1. the one-process rate of the exact kernel (eager ``overlap(workers=1)``, 4·10⁶ points);
+2. the 4·10⁶-point (2000 × 2000) classic grid ``.compute()`` back to the client;
+3. 10⁸ points (10⁴ × 10⁴) of the exact kernel to zarr (``chunks="auto"``: ~1M-point
+   chunks): throughput against 2 × the one-process rate, the store's size, the graph's
+   tasks and the time to build it, and peak RSS of each worker and of the client;
+4. a 2·10⁷-point sweep killed (SIGKILL of a client process) at ~50 % and resumed, against
+   the same sweep uninterrupted;
+5. the quad overlap and a user integrand through the cluster, against the plain serial loop
+   of ``scipy.integrate.quad`` a user would write (same tolerances).
+
+The machine may be shared: the load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cmath
+import math
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from scipy.integrate import quad
+
+import xr_spdc
+from xr_spdc import zarr_io
+
+#: The child that is killed half-way: a client of the running cluster.
+CHILD = """
+import sys, time, numpy as np, xarray as xr, xr_spdc
+from distributed import Client
+address, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, n) * np.pi, "xi": np.logspace(-1.5, 2.5, n)})
+with Client(address):
+    lazy = ds.spdc.overlap(chunks="auto")
+    print(time.time(), flush=True)
+    xr_spdc.to_zarr(lazy, path, progress=False)
+"""
+
+
+def classic(n_phi: int, n_xi: int) -> xr.Dataset:
+    return xr.Dataset(coords={"phi": np.linspace(-7, 3, n_phi) * np.pi,
+                              "xi": np.logspace(-1.5, 2.5, n_xi)})
+
+
+def best(function, repeats: int = 2) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:.0f} MiB"
+
+
+def peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def user_integrand(l, phi, xi):
+    """Bennink's integrand as a user writes it (math/cmath, complex)."""
+    return math.sqrt(xi) * cmath.exp(0.5j * phi * l) / (1 - 1j * xi * l)
+
+
+def serial_quad_loop(phi: np.ndarray, xi: np.ndarray) -> np.ndarray:
+    """The loop a user writes: one complex quad a point, the package's tolerances."""
+    out = np.empty((phi.size, xi.size), complex)
+    for i, p in enumerate(phi):
+        for j, x in enumerate(xi):
+            out[i, j] = quad(user_integrand, -1, 1, args=(p, x), complex_func=True,
+                             epsabs=1e-10, epsrel=1e-10, limit=200)[0]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--points", type=float, default=1e8)
+    parser.add_argument("--folder", default=tempfile.gettempdir())
+    args = parser.parse_args()
+    from distributed import Client, LocalCluster
+
+    print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs")
+    grid = classic(2000, 2000)
+    t_one = best(lambda: grid.spdc.overlap(workers=1, progress=False))
+    rate_one = grid.phi.size * grid.xi.size / t_one
+    print(f"1. eager overlap(workers=1), 4e6 points: {t_one:.2f} s = {rate_one:.3g} points/s "
+          "(the one-process kernel rate)")
+
+    work = Path(tempfile.mkdtemp(dir=args.folder, prefix="bench_cluster."))
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
+    client = Client(cluster)
+    try:
+        print(f"   cluster: {client.dashboard_link}")
+        classic(20, 20).spdc.overlap(chunks={"phi": 10}).compute()  # warm the workers
+        for chunks in ({"phi": 500}, "auto", {"phi": 250}):
+            t_c = best(lambda chunks=chunks: grid.spdc.overlap(chunks=chunks).compute())
+            print(f"2. 4e6 grid .compute() on the cluster, chunks={chunks}: {t_c:.2f} s, "
+                  f"{t_one / t_c:.2f}x eager workers=1")
+
+        side = int(round(math.sqrt(args.points)))
+        big = classic(side, side)
+        start = time.perf_counter()
+        lazy = big.spdc.overlap(chunks="auto")
+        tasks = len(lazy.data.__dask_graph__())
+        t_graph = time.perf_counter() - start
+        path = work / "big.zarr"
+        start = time.perf_counter()
+        report = xr_spdc.to_zarr(lazy, path, progress=False)
+        t_z = time.perf_counter() - start
+        rate = side * side / t_z
+        worker_rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                                * 1024)
+        print(f"3. {side}x{side} = {side * side:.3g} points to zarr: {t_z:.1f} s, "
+              f"{rate:.3g} points/s = {rate / (2 * rate_one):.0%} of 2x the one-process "
+              f"rate; {report.chunks} chunks, graph of {tasks} tasks built in "
+              f"{t_graph:.2f} s; store {mib(folder_size(path))} "
+              f"({folder_size(path) / side**2:.2f} bytes a point); peak RSS: workers "
+              f"{', '.join(mib(v) for v in worker_rss.values())}, client "
+              f"{mib(peak_rss())}")
+        back = xr_spdc.open_zarr(path)["overlap"]
+        rows = slice(side // 2, side // 2 + 3)
+        eager_rows = big.isel(phi=rows).spdc.overlap(workers=1, progress=False)
+        print("   rows read back equal the eager values bitwise:",
+              back.isel(phi=rows).values.tobytes() == eager_rows.values.tobytes())
+        shutil.rmtree(path)
+
+        n = 4472  # 2e7 points, ~20 chunks
+        sweep = work / "resume.zarr"
+        start = time.perf_counter()
+        whole = xr_spdc.to_zarr(classic(n, n).spdc.overlap(chunks="auto"), sweep,
+                                progress=False)
+        t_whole = time.perf_counter() - start
+        shutil.rmtree(sweep)
+        child = subprocess.Popen([sys.executable, "-c", CHILD, cluster.scheduler_address,
+                                  str(sweep), str(n)], stdout=subprocess.PIPE, text=True)
+        started = float(child.stdout.readline())
+        while True:
+            marks = (sweep / zarr_io.PROGRESS / "overlap")
+            done = sum(1 for p in marks.rglob("*") if p.is_file() and p.name != "zarr.json")
+            if done >= whole.chunks // 2 or child.poll() is not None:
+                break
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+        t_killed = time.time() - started
+        child.wait()
+        time.sleep(1.0)  # the scheduler notices the client is gone and drops its tasks
+        start = time.perf_counter()
+        resumed = xr_spdc.to_zarr(classic(n, n).spdc.overlap(chunks="auto"), sweep,
+                                  progress=False)
+        t_resume = time.perf_counter() - start
+        print(f"4. {n}x{n} sweep: uninterrupted {t_whole:.1f} s ({whole.chunks} chunks); "
+              f"killed after {t_killed:.1f} s with {resumed.skipped} chunks marked, resumed "
+              f"in {t_resume:.1f} s writing {resumed.written}: "
+              f"{(t_killed + t_resume) / t_whole:.2f}x the time, "
+              f"{(resumed.skipped + resumed.written) / whole.chunks:.2f}x the chunks")
+
+        side_q = 40
+        qgrid = classic(side_q, side_q)
+        t_loop = best(lambda: serial_quad_loop(qgrid.phi.values, qgrid.xi.values), 1)
+        t_quad = best(lambda: qgrid.spdc.overlap(method="quad", chunks={"phi": 5}).compute(),
+                      1)
+        t_user = best(lambda: qgrid.spdc.integrate(
+            user_integrand, chunks={"phi": 5}).compute(), 1)
+        print(f"5. {side_q}x{side_q} points: serial quad loop {t_loop:.2f} s; on the "
+              f"cluster: overlap(method='quad') {t_quad:.2f} s ({t_loop / t_quad:.2f}x), "
+              f"integrate(user integrand) {t_user:.2f} s ({t_loop / t_user:.2f}x)")
+    finally:
+        client.close()
+        cluster.close()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
