@@ -58,6 +58,12 @@ def classic(n_phi: int, n_xi: int) -> xr.Dataset:
                               "xi": np.logspace(-1.5, 2.5, n_xi)})
 
 
+def cpu() -> float:
+    """This process's CPU seconds (user + system)."""
+    t = os.times()
+    return t.user + t.system
+
+
 def best(function, repeats: int = 2) -> float:
     times = []
     for _ in range(repeats):
@@ -103,10 +109,12 @@ def main() -> None:
 
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs")
     grid = classic(2000, 2000)
+    c0 = cpu()
     t_one = best(lambda: grid.spdc.overlap(workers=1, progress=False))
+    cpu_one = (cpu() - c0) / 2
     rate_one = grid.phi.size * grid.xi.size / t_one
     print(f"1. eager overlap(workers=1), 4e6 points: {t_one:.2f} s = {rate_one:.3g} points/s "
-          "(the one-process kernel rate)")
+          f"(the one-process kernel rate; {cpu_one:.2f} s of CPU a run)")
 
     work = Path(tempfile.mkdtemp(dir=args.folder, prefix="bench_cluster."))
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
@@ -114,10 +122,15 @@ def main() -> None:
     try:
         print(f"   cluster: {client.dashboard_link}")
         classic(20, 20).spdc.overlap(chunks={"phi": 10}).compute()  # warm the workers
-        for chunks in ({"phi": 500}, "auto", {"phi": 250}):
+        for chunks in ({"phi": 500}, "auto", {"phi": 1000}):
+            w0, c0 = client.run(cpu), cpu()
             t_c = best(lambda chunks=chunks: grid.spdc.overlap(chunks=chunks).compute())
+            w1 = client.run(cpu)
+            busiest = max(w1[k] - w0[k] for k in w0) / 2
             print(f"2. 4e6 grid .compute() on the cluster, chunks={chunks}: {t_c:.2f} s, "
-                  f"{t_one / t_c:.2f}x eager workers=1")
+                  f"{t_one / t_c:.2f}x eager workers=1 (CPU a run: busiest worker "
+                  f"{busiest:.2f} s, client {(cpu() - c0) / 2:.2f} s; eager CPU / busiest "
+                  f"worker's = {cpu_one / busiest:.2f}x)")
 
         side = int(round(math.sqrt(args.points)))
         big = classic(side, side)
@@ -126,15 +139,21 @@ def main() -> None:
         tasks = len(lazy.data.__dask_graph__())
         t_graph = time.perf_counter() - start
         path = work / "big.zarr"
+        w0 = client.run(cpu)
         start = time.perf_counter()
         report = xr_spdc.to_zarr(lazy, path, progress=False)
         t_z = time.perf_counter() - start
+        w1 = client.run(cpu)
+        busiest = max(w1[k] - w0[k] for k in w0)
         rate = side * side / t_z
         worker_rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                                 * 1024)
         print(f"3. {side}x{side} = {side * side:.3g} points to zarr: {t_z:.1f} s, "
               f"{rate:.3g} points/s = {rate / (2 * rate_one):.0%} of 2x the one-process "
-              f"rate; {report.chunks} chunks, graph of {tasks} tasks built in "
+              f"rate (by CPU: busiest worker {busiest:.1f} s against "
+              f"{cpu_one * side**2 / 4e6:.1f} s for the same points eagerly: "
+              f"{cpu_one * side**2 / 4e6 / busiest:.0%} of 2x); {report.chunks} chunks, "
+              f"graph of {tasks} tasks built in "
               f"{t_graph:.2f} s; store {mib(folder_size(path))} "
               f"({folder_size(path) / side**2:.2f} bytes a point); peak RSS: workers "
               f"{', '.join(mib(v) for v in worker_rss.values())}, client "
