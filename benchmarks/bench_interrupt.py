@@ -23,7 +23,9 @@ import time
 from pathlib import Path
 
 CHILD = """
-import os, sys, dask, numpy as np, xarray as xr, xr_spdc
+import os, signal, sys, dask, numpy as np, xarray as xr, xr_spdc
+# Started from a background shell, a child inherits SIGINT ignored: be a normal program.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 if os.environ.get("DASK_SCHEDULER"):
     dask.config.set(scheduler=os.environ["DASK_SCHEDULER"])
 engine, lazy, path = sys.argv[1], sys.argv[2] == "lazy", sys.argv[3]

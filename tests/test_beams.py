@@ -19,7 +19,8 @@ from xr_spdc.physics.beams import (
     wave_number,
 )
 
-ARGS = {"k_p": 2.0, "k_s": 1.0, "k_i": 1.0, "xi_p": 1.0, "xi_s": 1.0, "xi_i": 1.0}
+ARGS = {"pump_wave_number": 2.0, "signal_wave_number": 1.0, "idler_wave_number": 1.0,
+        "pump_focus": 1.0, "signal_focus": 1.0, "idler_focus": 1.0}
 
 focus = st.floats(0.05, 20.0)
 fraction_of_pump = st.floats(0.05, 0.95)  # k_s/k_p, k_i/k_p: each beam slower than the pump
@@ -121,25 +122,27 @@ def test_inputs_are_neither_changed_nor_their_attrs_copied_to_the_results():
 def test_wave_numbers_in_different_units_are_refused_naming_them():
     kp = xr.DataArray(2.0, attrs={"units": "rad/m"})
     ks = xr.DataArray(1.0, attrs={"units": "rad/um"})
-    with pytest.raises(ValueError, match=r"k_p, k_s, k_i .*must share one unit.*'rad/um'"):
+    with pytest.raises(ValueError, match=r"pump_wave_number, signal_wave_number, "
+                       r"idler_wave_number .*must share one unit.*'rad/um'"):
         aggregate_focus(kp, ks, 1.0, 1.0, 1.0, 1.0)
 
 
 def test_wave_numbers_in_one_unit_other_than_rad_per_m_give_the_same_result():
     # Only the ratios of the k's enter.
     per_um = {k: xr.DataArray(v * 1e-6, attrs={"units": "rad/um"})
-              for k, v in {"k_p": 2.0e7, "k_s": 1.2e7, "k_i": 0.7e7}.items()}
+              for k, v in {"pump_wave_number": 2.0e7, "signal_wave_number": 1.2e7,
+                           "idler_wave_number": 0.7e7}.items()}
     per_m = aggregate_focus(2.0e7, 1.2e7, 0.7e7, 1.0, 2.0, 3.0)
-    ds = aggregate_focus(**per_um, xi_p=1.0, xi_s=2.0, xi_i=3.0)
+    ds = aggregate_focus(**per_um, pump_focus=1.0, signal_focus=2.0, idler_focus=3.0)
     assert float(ds.xi) == pytest.approx(float(per_m.xi), rel=1e-14)
 
 
 @pytest.mark.parametrize(("name", "value", "shown"), [
-    ("xi_s", 0.0, "0.0"),
-    ("k_p", -1.0, "-1.0"),
-    ("xi_i", np.nan, "nan"),
-    ("k_s", np.inf, "inf"),
-    ("xi_p", np.float32(-2.5), "-2.5"),
+    ("signal_focus", 0.0, "0.0"),
+    ("pump_wave_number", -1.0, "-1.0"),
+    ("idler_focus", np.nan, "nan"),
+    ("signal_wave_number", np.inf, "inf"),
+    ("pump_focus", np.float32(-2.5), "-2.5"),
 ])
 def test_a_non_positive_or_non_finite_value_is_a_value_error_naming_it(name, value, shown):
     with pytest.raises(ValueError, match=rf"{name} must be positive and finite; .*: {shown}"):
@@ -148,24 +151,25 @@ def test_a_non_positive_or_non_finite_value_is_a_value_error_naming_it(name, val
 
 def test_bad_values_in_a_dataarray_are_shown_with_their_coordinates():
     xi_s = xr.DataArray([1.0, -2.0, np.nan], dims="waist_s", coords={"waist_s": [10, 20, 30]})
-    with pytest.raises(ValueError, match=r"xi_s .* 2 of 3 values of 'xi_s' are not: -2.0 at "
-                                         r"waist_s=20; nan at waist_s=30"):
-        aggregate_focus(**{**ARGS, "xi_s": xi_s})
+    with pytest.raises(ValueError, match=r"signal_focus .* 2 of 3 values of 'signal_focus' are "
+                                         r"not: -2.0 at waist_s=20; nan at waist_s=30"):
+        aggregate_focus(**{**ARGS, "signal_focus": xi_s})
 
 
 @pytest.mark.parametrize(("value", "text"), [
-    ("1", "k_i must be a DataArray or a real number, not the string '1'"),
-    (None, "k_i must be a DataArray or a real number, not NoneType"),
-    ([1.0, 2.0], "k_i must be a DataArray or a real number, not list; wrap arrays as "
-                 r"xr.DataArray\(values, dims=...\)"),
+    ("1", "idler_wave_number must be a DataArray or a real number, not the string '1'"),
+    (None, "idler_wave_number must be a DataArray or a real number, not NoneType"),
+    ([1.0, 2.0], "idler_wave_number must be a DataArray or a real number, not list; wrap "
+                 r"arrays as xr.DataArray\(values, dims=...\)"),
     (np.array([1.0, 2.0]), r"not ndarray; wrap arrays as xr.DataArray"),
-    (True, "k_i must hold real numbers, but 'k_i' has dtype bool"),
-    (1 + 2j, "k_i must be a DataArray or a real number, not complex"),
-    (xr.DataArray(["a"], dims="x"), "k_i must hold real numbers, but 'k_i' has dtype <U1"),
+    (True, "idler_wave_number must hold real numbers, but 'idler_wave_number' has dtype bool"),
+    (1 + 2j, "idler_wave_number must be a DataArray or a real number, not complex"),
+    (xr.DataArray(["a"], dims="x"),
+     "idler_wave_number must hold real numbers, but 'idler_wave_number' has dtype <U1"),
 ])
 def test_a_non_numeric_value_is_a_type_error_naming_it(value, text):
     with pytest.raises(TypeError, match=text):
-        aggregate_focus(**{**ARGS, "k_i": value})
+        aggregate_focus(**{**ARGS, "idler_wave_number": value})
 
 
 def test_numbers_of_other_kinds_are_accepted():
@@ -176,8 +180,8 @@ def test_numbers_of_other_kinds_are_accepted():
 def test_shared_dims_with_different_coords_are_refused_naming_the_arguments():
     xi_s = xr.DataArray([1.0, 2.0], dims="w", coords={"w": [1, 2]})
     xi_i = xr.DataArray([1.0, 2.0], dims="w", coords={"w": [1, 3]})
-    with pytest.raises(ValueError, match=r"do not align.*xi_s has sizes \{'w': 2\}"):
-        aggregate_focus(**{**ARGS, "xi_s": xi_s, "xi_i": xi_i})
+    with pytest.raises(ValueError, match=r"do not align.*signal_focus has sizes \{'w': 2\}"):
+        aggregate_focus(**{**ARGS, "signal_focus": xi_s, "idler_focus": xi_i})
 
 
 def test_wave_number_is_two_pi_n_over_lambda():
@@ -338,3 +342,31 @@ def test_walkoff_parameters_refuse_bad_values_by_name(kwargs, match):
             "refractive_index": 1.5, "waist": 2e-5, **kwargs}
     with pytest.raises(ValueError, match=match):
         walkoff_parameters(**args)
+
+
+@pytest.mark.parametrize("slip, match", [
+    ({"walkoff_angle": 3.2}, "walkoff_angle must be in rad.*3.2.*degrees"),
+    ({"length": 10.0}, "length must be in metres.*10.0.*millimetres"),
+    ({"refractive_index": 0.5}, "refractive_index must be a refractive index.*0.5"),
+    ({"wavelength": 1064.0}, "wavelength must be in metres.*nanometres"),
+    ({"waist": 30.0}, "waist must be in metres.*micrometres"),
+])
+def test_walkoff_parameters_refuses_unit_slips_naming_the_argument(slip, match):
+    # On main: walkoff_angle=3.2 gave B = 500, length=10.0 gave xi = 1137, without a word.
+    from xr_spdc.physics.beams import walkoff_parameters
+
+    args = dict(walkoff_angle=0.056, length=10e-3, wavelength=1064e-9,
+                refractive_index=1.655, waist=30e-6)
+    with pytest.raises(ValueError, match=match):
+        walkoff_parameters(**{**args, **slip})
+
+
+def test_the_old_per_beam_names_work_for_one_release_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="k_p= is renamed pump_wave_number="):
+        old = aggregate_focus(k_p=2.0, k_s=1.0, k_i=1.0, xi_p=1.0, xi_s=2.0, xi_i=3.0)
+    new = aggregate_focus(pump_wave_number=2.0, signal_wave_number=1.0, idler_wave_number=1.0,
+                          pump_focus=1.0, signal_focus=2.0, idler_focus=3.0)
+    xr.testing.assert_identical(old, new)
+    with pytest.raises(TypeError, match="pass pump_focus= only"):
+        aggregate_focus(2.0, 1.0, 1.0, pump_focus=1.0, signal_focus=2.0, idler_focus=3.0,
+                        xi_p=1.0)

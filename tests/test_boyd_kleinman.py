@@ -59,3 +59,51 @@ def test_accessor_gives_the_same_h(small_grid):
     o = small_grid.spdc.overlap(**QUAD)
     xr.testing.assert_identical(o.spdc.h(), boyd_kleinman(o))
     xr.testing.assert_identical(o.spdc.boyd_kleinman(), boyd_kleinman(o))
+
+
+def test_h_of_h_is_refused_saying_what_was_given_and_what_is_needed():
+    # On main, ds.spdc.focusing().spdc.h() returned 0.285 labelled as h (h of h).
+    ds = xr.Dataset(coords={"sigma": [0.57], "xi": [2.84]})
+    h = ds.spdc.focusing(workers=1)
+    with pytest.raises(ValueError, match="needs an overlap O.*given 'h', a focusing function"):
+        h.spdc.h()
+    with pytest.raises(ValueError, match="needs an overlap O.*given 'h'"):
+        boyd_kleinman(boyd_kleinman(xr_spdc.overlap(phi=-3.0, xi=2.0)))
+
+
+def test_a_result_passed_as_an_input_is_refused():
+    h = xr.Dataset(coords={"sigma": [0.57, 0.6], "xi": [2.84]}).spdc.focusing(workers=1)
+    with pytest.raises(ValueError, match="phi was given 'h', a focusing function h"):
+        xr_spdc.overlap(phi=h, xi=1.0, workers=1)
+    o = xr_spdc.overlap(phi=xr.DataArray([0.0, 1.0], dims="phi"), xi=1.0, workers=1)
+    with pytest.raises(ValueError, match="xi was given 'overlap', an overlap O"):
+        xr_spdc.focusing(sigma=0.5, xi=abs(o).assign_attrs(o.attrs).rename("overlap"))
+
+
+@pytest.mark.parametrize("name", ["dk L", "dk: L", 'q"uote', "φ L"])
+def test_input_names_with_spaces_or_odd_characters_work(name):
+    # On main, overlap(phi="dk L") then o.spdc.h() raised KeyError: the recorded names
+    # were split on whitespace.
+    ds = xr.Dataset(coords={name: [-3.0, 0.0], "xi": [2.0]})
+    o = ds.spdc.overlap(phi=name, workers=1)
+    h = o.spdc.h()
+    np.testing.assert_allclose(h.sigma.values, -ds[name].values[:, None] / 4.0)
+    from xr_spdc.labelled.names import format_input_names, parse_input_names
+
+    names = {"phi": name, "xi": "xi", "mu": "mu"}
+    assert parse_input_names(format_input_names(names)) == names
+
+
+def test_old_recorded_input_names_stay_readable():
+    from xr_spdc.labelled.names import parse_input_names
+
+    assert parse_input_names("phi: dk_L xi: focus mu: shift") == {
+        "phi": "dk_L", "xi": "focus", "mu": "shift"}
+    with pytest.raises(ValueError, match="not a sequence of 'role: name' pairs"):
+        parse_input_names("phi dk_L")
+
+
+def test_a_missing_coordinate_is_a_value_error_naming_it():
+    o = xr_spdc.overlap(phi=xr.DataArray([0.0, 1.0], dims="phi"), xi=1.0, workers=1)
+    with pytest.raises(ValueError, match="no coordinate 'phase' for phi"):
+        boyd_kleinman(o, phi="phase")

@@ -16,7 +16,7 @@ from xr_spdc import crystals
 
 nd = pytest.importorskip("ndispers")  # the crystals extra is in the test command
 
-# physics.md: the global optimum of |O| (centred focus)
+# the global optimum of |O| (centred focus; mpmath-refined)
 XI_STAR = 2.8375191194941384
 PHI_STAR = -3.2551381153733029
 O2_STAR = 4.2708998990612455
@@ -332,3 +332,59 @@ def test_validity_warning_passes_through():
         warnings.simplefilter("always")
         crystals.refractive_index("KTP_xy", 6e-6, 25.0, polarization="o")
     assert any(issubclass(w.category, nd.ValidityWarning) for w in caught)
+
+
+def test_an_angle_in_degrees_is_refused_naming_the_likely_unit():
+    # On main, angle=29.2 (BBO's type-I angle, in degrees) gave phi = -796.66 silently.
+    with pytest.raises(ValueError, match="angle must be in rad.*29.2.*degrees"):
+        crystals.phase_mismatch("BetaBBO_Eimerl1987", angle=29.2, pump=405e-9,
+                                signal=810e-9, temperature=25.0, length=1e-3,
+                                polarizations="eoo")
+    phi = crystals.phase_mismatch("BetaBBO_Eimerl1987", angle=np.radians(29.2), pump=405e-9,
+                                  signal=810e-9, temperature=25.0, length=1e-3,
+                                  polarizations="eoo")
+    assert np.isfinite(float(phi))
+
+
+@pytest.mark.parametrize("signal", [200e-9, 10e-6, 50e-6])
+def test_outside_the_sellmeier_equation_phi_is_refused_with_its_range(signal):
+    # On main: phi = NaN, with only ndispers' "the result is an extrapolation" warning.
+    pump = 100e-9 if signal < 775e-9 else 775e-9
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nd.ValidityWarning)
+        with pytest.raises(ValueError, match="no real refractive index.*range is 5e-07 to "
+                                             "4e-06 m"):
+            crystals.phase_mismatch("SLN", pump=pump, signal=signal, temperature=25.0,
+                                    length=1e-2, polarizations="eee")
+
+
+def test_brightness_map_names_the_arguments_whose_dims_conflict():
+    # On main: xarray's raw AlignmentError, naming no argument.
+    temps = xr.DataArray([20.0, 30.0, 40.0], dims="temperature")
+    waists = xr.DataArray([15e-6, 30e-6], dims="temperature")
+    with pytest.raises(ValueError, match="temperature, pump_waist do not align.*temperature "
+                                         "has sizes \\{'temperature': 3\\}"):
+        crystals.brightness_map("KTP_xy", pump=775e-9, signal=1550e-9, temperature=temps,
+                                length=0.01, pump_waist=waists, poling_period=45e-6,
+                                polarizations="eeo")
+
+
+def test_brightness_map_refuses_a_grid_beyond_the_memory_cap_before_allocating():
+    temps = xr.DataArray(np.linspace(20, 40, 20_000), dims="temperature")
+    waists = xr.DataArray(np.linspace(10e-6, 90e-6, 20_000), dims="pump_waist")
+    with pytest.raises(ValueError, match="4e\\+08 points.*in pieces"):
+        crystals.brightness_map("KTP_xy", pump=775e-9, signal=1550e-9, temperature=temps,
+                                length=0.01, pump_waist=waists, poling_period=45e-6,
+                                polarizations="eeo")
+
+
+def test_brightness_map_takes_workers_as_overlap_does():
+    import inspect
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert inspect.signature(crystals.brightness_map).parameters["workers"].default is None
+    kw = dict(pump=775e-9, signal=1550e-9, temperature=25.0, length=0.01,
+              pump_waist=30e-6, poling_period=45e-6, polarizations="eeo")
+    with ThreadPoolExecutor(1) as pool:  # main refused an Executor
+        pooled = crystals.brightness_map("KTP_xy", workers=pool, **kw)
+    xr.testing.assert_identical(pooled, crystals.brightness_map("KTP_xy", **kw))

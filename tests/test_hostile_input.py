@@ -84,7 +84,8 @@ BAD_INPUTS = [
                                                   epsabs=e), ValueError, "epsabs"),
               st.floats(max_value=-1e-300)),
     st.builds(lambda s: ("any start method", _call(_grid([0.0], [1.0]), start_method=s),
-                         TypeError, "is no longer accepted"), st.text(max_size=10)),
+                         TypeError, "unexpected keyword argument 'start_method'"),
+              st.text(max_size=10)),
     st.builds(lambda p: ("bad progress", _call(_grid([0.0], [1.0]), progress=p), TypeError,
                          "progress must be"), st.one_of(st.text(), st.integers())),
 ]
@@ -140,3 +141,67 @@ def test_the_tiniest_focus_is_answered_not_zero():
     value = complex(xr_spdc.overlap(phi=-10.0, xi=1e-320).values)
     expected = 2 * np.sqrt(1e-320) * np.sin(5.0) / 5.0
     assert value.real == pytest.approx(expected, rel=1e-12) and value.imag == 0.0
+
+
+# ---------------------------------------------------------------- a dim named like an input
+
+
+@pytest.mark.parametrize("dim, call", [
+    ("mu", lambda a: xr_spdc.overlap(phi=a, xi=1.0, workers=1)),
+    ("xi", lambda a: xr_spdc.overlap(phi=a, xi=1.0, workers=1)),
+    ("phi", lambda a: xr_spdc.overlap(phi=1.0, xi=abs(a) + 1, workers=1)),
+    ("B", lambda a: xr_spdc.focusing(sigma=a, xi=1.0, workers=1)),
+    ("mu", lambda a: xr_spdc.focusing(sigma=a, xi=1.0, B=0.5, workers=1)),
+    ("sigma", lambda a: xr_spdc.focusing(phi=a, xi=1.0, workers=1)),
+])
+def test_a_dim_named_like_another_input_is_refused_not_mislabelled(dim, call):
+    # On main, phi on a dim "mu" with coordinates [5, 6] was computed at mu = 0 and
+    # labelled mu = [5, 6]: O(1, 1, mu=0) = 1.30806 where O(1, 1, mu=6) = 0.31653.
+    a = xr.DataArray([1.0, 1.0], dims=dim, coords={dim: [5.0, 6.0]})
+    with pytest.raises(ValueError, match=f"has a dim named '{dim}'.*rename the dim"):
+        call(a)
+
+
+def test_a_dim_named_like_an_input_is_used_when_it_is_that_input():
+    phi = xr.DataArray([1.0, 1.0], dims="mu", coords={"mu": [0.0, 6.0]})
+    o = xr_spdc.overlap(phi=phi, xi=1.0, mu=phi["mu"], workers=1)
+    assert abs(complex(o.sel(mu=6.0))) == pytest.approx(0.31653, abs=1e-5)
+    ds = xr.Dataset({"dk_L": phi})
+    o = xr_spdc.overlap(ds, phi="dk_L", xi=1.0, workers=1)  # the Dataset's mu, by name
+    assert abs(complex(o.sel(mu=6.0))) == pytest.approx(0.31653, abs=1e-5)
+
+
+def test_mu_none_ignores_a_datasets_mu_as_the_readme_says():
+    ds = xr.Dataset(coords={"phi": [0.0, 1.0], "xi": [1.0], "mu": [0.0, 0.5]})
+    o = xr_spdc.overlap(ds, mu=None, workers=1)
+    assert float(o.mu) == 0.0 and o.dims == ("phi", "xi")
+    # A phi that varies along a dim named mu, without coordinates: main raised xarray's
+    # "dimension 'mu' already exists as a scalar variable", naming no argument.
+    ds = xr.Dataset({"phi": (("p", "mu"), np.zeros((2, 2)))}, coords={"xi": [1.0]})
+    with pytest.raises(ValueError, match="phi has a dim named 'mu', but mu is the single"):
+        xr_spdc.overlap(ds, mu=None, workers=1)
+
+
+# ---------------------------------------------------------------- focusing's domain
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    ({"sigma": 0.0, "xi": 1e101}, "xi"), ({"sigma": 1e300, "xi": 1.0}, "sigma"),
+    ({"phi": 1e300, "xi": 1.0}, "phi"), ({"sigma": 0.0, "xi": 1.0, "mu": 1e300}, "mu"),
+    ({"sigma": 1e99, "xi": 100.0}, "2 sigma xi"),
+    ({"sigma": 0.0, "xi": 1.0, "kappa": 400.0}, "kappa xi \\(1 \\+ mu\\) = 400"),
+    ({"sigma": 0.0, "xi": 1.0, "kappa": 1e300}, "kappa"),
+])
+def test_focusing_refuses_beyond_its_domain_up_front_naming_what_was_passed(kwargs, named):
+    # On main: inf or NaN with a RuntimeWarning (kappa), or a FanoutError from a worker
+    # naming a derived phi = -2e300 that was never passed (sigma).
+    with pytest.raises(ValueError, match=named) as err:
+        xr_spdc.focusing(**kwargs, workers=1)
+    assert "supported domain" in str(err.value)
+    if "sigma" in kwargs and "phi" not in named:
+        assert "phi =" not in str(err.value)
+
+
+def test_focusing_answers_finitely_up_to_the_edge_of_its_kappa_domain():
+    h = xr_spdc.focusing(sigma=0.0, xi=1.0, kappa=349.0, workers=1)
+    assert np.isfinite(float(h)) and float(h) > 1e290

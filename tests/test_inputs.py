@@ -92,7 +92,8 @@ def test_bad_quad_options_are_refused(name, value, exc):
 
 @pytest.mark.parametrize("start_method", ["threads", "fork", "spawn", "forkserver"])
 def test_start_method_is_refused_as_removed(start_method):
-    with pytest.raises(TypeError, match=f"start_method='{start_method}' is no longer accepted"):
+    # Removed from every signature: Python itself names the keyword.
+    with pytest.raises(TypeError, match="unexpected keyword argument 'start_method'"):
         grid().spdc.overlap(start_method=start_method)
 
 
@@ -181,3 +182,28 @@ def test_nonnegative_inputs_are_checked_with_positions():
                                          r"'kappa' are not: -0.5 at kappa\[1\]"):
         inputs.check_real(kappa, "kappa", nonnegative=True)
     assert inputs.check_real(abs(kappa), "kappa", nonnegative=True).dtype == np.float64
+
+
+def test_integrate_refuses_a_parameter_dim_named_like_another_parameter():
+    # On main: "a" on a dim "k" while k = 2.0 gave a result labelled k = [5, 6] computed at
+    # k = 2.
+
+    a = xr.DataArray([1.0, 2.0], dims="k", coords={"k": [5.0, 6.0]})
+    with pytest.raises(ValueError, match="a has a dim named 'k', but k is the single value 2.0"):
+        xr_spdc.integrate(None, lambda l, a, k: a * k, params={"a": a, "k": 2.0}, workers=1)
+    ok = xr_spdc.integrate(None, lambda l, a, k: a * k, params={"a": a, "k": a["k"]},
+                           workers=1)
+    np.testing.assert_allclose(ok.values.real, 2 * a.values * a["k"].values)
+
+
+def test_the_removed_start_method_appears_in_no_signature_or_docstring():
+    import inspect
+
+    import xarray as xr
+
+    import xr_spdc
+
+    for func in (xr_spdc.overlap, xr_spdc.integrate, xr_spdc.focusing,
+                 xr.Dataset.spdc.overlap, xr.Dataset.spdc.integrate, xr.Dataset.spdc.focusing):
+        assert "start_method" not in inspect.signature(func).parameters
+        assert "start_method" not in func.__doc__

@@ -127,7 +127,7 @@ def test_examples_from_issue_15(phi, xi, mu, expected):
 
 
 def test_small_focus_limit_is_the_sinc_at_any_phi():
-    # xi -> 0: O -> 2 sqrt(xi) sinc(phi/2) (physics.md), also far beyond a = phi/(2 xi)'s
+    # xi -> 0: O -> 2 sqrt(xi) sinc(phi/2) (the plane-wave limit), also far beyond a = phi/(2 xi)'s
     # overflow; relative corrections are O(xi).
     xi = 5e-324
     k = np.array([-5e99, -1e20, -7.5, 1.0, 3e5, 1e99])
@@ -210,7 +210,7 @@ def test_scaled_exp1_over_the_complex_plane():
     assert np.max(np.abs(kernels.scaled_exp1(z) - ref) / np.abs(ref)) <= 5e-15
 
 
-# --- identities and published values (physics.md) ---------------------------------------
+# --- identities and published values ----------------------------------------------------
 
 def test_spot_values():
     def close(got, want, xi, mu=0.0):  # a few ulps of the envelope

@@ -1,4 +1,4 @@
-"""The optimum against physics.md's mpmath-refined numbers, the published ones, and brute
+"""The optimum against mpmath-refined numbers, the published ones, and brute
 force over side lobes."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from xr_spdc.numerics.overlap import overlap
 from xr_spdc.numerics.walkoff import focusing_function
 from xr_spdc.physics.optimum import H_INF, XI_INF, find_optimum, optimum_per_xi, walkoff_optimum
 
-# physics.md, "Reference numbers" (mpmath, 30+ digits)
+# mpmath-refined (30+ digits), Boyd and Kleinman's published 2.84, 1.068 to their digits
 XI_STAR = 2.8375191194941384
 PHI_STAR = -3.2551381153733029
 O_STAR = 2.0666155663454307

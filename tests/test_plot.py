@@ -16,7 +16,7 @@ from xr_spdc.physics.optimum import find_optimum  # noqa: E402
 from xr_spdc.plot import intensity, plot_classic  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-XI_STAR = 2.8375191194941384  # physics.md, mpmath-refined
+XI_STAR = 2.8375191194941384  # mpmath-refined; Boyd and Kleinman's 2.84
 PHI_STAR_OVER_PI = -1.0361426430169949
 
 
@@ -235,3 +235,8 @@ def test_plotting_never_shows_a_window(overlap, monkeypatch):
 
     monkeypatch.setattr(plt, "show", no_show)
     plot_classic(overlap)
+
+
+def test_intensity_of_an_h_is_refused_saying_it_needs_an_overlap(overlap):
+    with pytest.raises(ValueError, match=r"intensity .* needs an overlap O .*but was given 'h'"):
+        intensity(overlap.spdc.h())

@@ -83,7 +83,7 @@ def test_a_separable_jsa_has_k_one():
 
 
 def test_plane_wave_limit_is_pump_times_sinc(period):
-    """xi -> 0: O -> 2 sqrt(xi) sinc(phi/2) (physics.md), so psi ∝ alpha(w_s + w_i)
+    """xi -> 0: O -> 2 sqrt(xi) sinc(phi/2) (the plane-wave limit), so psi ∝ alpha(w_s + w_i)
     sinc(phi(w_s, w_i)/2), with phi from phase_mismatch at the pump wavelength
     1/(1/lambda_s + 1/lambda_i) and the idler it implies."""
     lam = np.linspace(1578e-9, 1590e-9, 61)
@@ -200,3 +200,46 @@ def test_bad_jsa_inputs():
                                 **kw)
     with pytest.raises(ValueError, match="signal must be in metres"):
         spectrum.joint_spectrum("KTP_xy", pump=792e-9, signal=[1580.0, 1584.0, 1590.0], **kw)
+
+
+def test_a_pump_narrower_than_the_grid_is_refused_not_answered_by_the_grid(period):
+    # On main: pump_bandwidth=1e-30 m on 11 x 11 gave K = 10.894, bounded by the grid.
+    lam = np.linspace(1580e-9, 1588e-9, 11)
+    with pytest.raises(ValueError, match="pump_bandwidth = 1e-30 m.*not resolved"):
+        spectrum.joint_spectrum("KTP_xy", signal=lam, length=0.01, xi=0.5,
+                                poling_period=period, pump_bandwidth=1e-30, **SOURCE)
+    with pytest.warns(UserWarning, match="fewer than 2 points per pump FWHM"):
+        spectrum.joint_spectrum("KTP_xy", signal=lam, length=0.01, xi=0.5,
+                                poling_period=period, pump_bandwidth=0.3e-9, **SOURCE)
+
+
+@pytest.mark.parametrize("fill", [0.0, np.nan])
+@pytest.mark.parametrize("analysis", [spectrum.schmidt_decomposition,
+                                      spectrum.marginal_bandwidths])
+def test_a_degenerate_spectrum_is_refused(fill, analysis):
+    # On main: K = NaN for zeros, "SVD did not converge" for NaN, NaN bandwidths.
+    x = np.linspace(-1, 1, 5)
+    jsa = xr.DataArray(np.full((5, 5), fill), dims=("s", "i"), coords={"s": x, "i": x})
+    with pytest.raises(ValueError, match="zero everywhere" if fill == 0 else "finite"):
+        analysis(jsa)
+
+
+def test_joint_spectrum_refuses_a_grid_beyond_the_memory_cap_before_allocating(period):
+    # On main: 30,000 signal points grew to 23 GB and were killed by the OOM killer.
+    lam = np.linspace(1570e-9, 1600e-9, 30_000)
+    with pytest.raises(ValueError, match="9e\\+08 points.*in pieces"):
+        spectrum.joint_spectrum("KTP_xy", signal=lam, length=0.01, xi=0.5,
+                                poling_period=period, pump_bandwidth=1e-9, **SOURCE)
+
+
+def test_joint_spectrum_takes_workers_as_overlap_does(period):
+    import inspect
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert inspect.signature(spectrum.joint_spectrum).parameters["workers"].default is None
+    lam = np.linspace(1580e-9, 1588e-9, 9)
+    kw = dict(signal=lam, length=0.01, xi=0.5, poling_period=period, pump_bandwidth=1e-9,
+              **SOURCE)
+    with ThreadPoolExecutor(1) as pool:  # main refused an Executor
+        pooled = spectrum.joint_spectrum("KTP_xy", workers=pool, **kw)
+    np.testing.assert_array_equal(pooled, spectrum.joint_spectrum("KTP_xy", **kw))

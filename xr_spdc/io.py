@@ -2,41 +2,49 @@
 
 Encoding
 --------
-CF has no convention for complex numbers yet.  xr_spdc writes them as netCDF-4's compound
-type ``{r, i}`` (two little-endian float64 fields, the type named
-``_PFNC_DOUBLE_COMPLEX_TYPE`` as the nc-complex convention does): it is what both the
-netcdf4 engine (with ``auto_complex=True``) and h5netcdf write, it stores the values
-bitwise, it needs no attributes to tie two variables together, and any netCDF-4 or HDF5
-reader opens it (netCDF4-python shows a compound array with fields ``r`` and ``i``, h5py
-reads complex128 directly).  The price: netCDF-3 and ``NETCDF4_CLASSIC`` cannot hold it,
-so files are always ``NETCDF4``.  (The alternative, a real/imaginary pair of float
-variables, opens in netCDF-3 readers too, but every reader must then know how to pair them.)
+CF has no convention for complex numbers yet.  xr_spdc writes a complex variable
+``overlap`` as two float64 variables, ``overlap_real`` and ``overlap_imag``, with the
+complex variable's attributes (its ``long_name`` prefixed "real part of " or "imaginary
+part of ") and two attributes that tie them together: ``complex_name = "overlap"`` and
+``complex_part = "real"`` or ``"imaginary"``.  Every netCDF reader opens that, a plain
+``xr.open_dataset(path)`` included: the parts are plain floats with labels and units, on
+which ``abs()`` and ``.plot()`` work, and a copy into netCDF-3 keeps them (e.g.
+``xr.open_dataset(path).to_netcdf(copy, format="NETCDF3_64BIT")``).
+:func:`open_dataset` / :func:`open_dataarray` put the pairs back together as complex128,
+bitwise, with every attribute as it was.
 
-Reading back
-------------
-:func:`open_dataset` / :func:`open_dataarray` give complex128 (h5netcdf by default; with
-``engine="netcdf4"`` they pass ``auto_complex=True``).  ``xr.open_dataset(path,
-engine="h5netcdf")`` does too.  A plain ``xr.open_dataset(path)`` uses the netcdf4 engine
-without ``auto_complex`` and gives a structured ``[('r', '<f8'), ('i', '<f8')]`` dtype, on
-which ``abs()`` and ``.plot()`` fail.
+Why not netCDF-4's compound type ``{r, i}`` (what earlier versions wrote, and what
+xarray's netcdf4 engine writes with ``auto_complex=True``)?  xarray's default reader
+(netcdf4, without ``auto_complex``) returns it as a structured ``[('r', '<f8'), ('i',
+'<f8')]`` dtype, on which ``abs()``, ``.plot()`` and sometimes ``.load()`` fail, and no
+file can make that reader return complex; netCDF-3 and ``NETCDF4_CLASSIC`` cannot hold it
+at all.  The pair costs nothing in size and opens everywhere; its price is that a reader
+that wants complex values pairs the two variables itself (two attributes say how).  Files
+with the compound type still open with :func:`open_dataset`, as complex128.
 
 Saving
 ------
-:func:`to_netcdf` writes a new file next to the target and renames it over the target only
-when complete: an error, Ctrl-C, SIGTERM or a full disk leaves the old file byte-identical
-and no temporary file behind, and the error names the user's path and the cause.  The
-rename is the commit point: a signal that arrives from then on finds the save complete and
-is delivered once the new file is in place (a :class:`KeyboardInterrupt` saying so).  A
-symbolic link is written through to its target (the link stays), as editors do.
+:func:`to_netcdf` writes a new file in a hidden temporary folder next to the target
+(``.xr_spdc-*.tmp/``, a short name, so that a file name of up to 255 bytes still works) and
+renames it over the target only when complete: an error, Ctrl-C, SIGTERM or a full disk
+leaves the old file byte-identical and no temporary file behind, and the error names the
+user's path and the cause.  The rename is the commit point: a signal that arrives from
+then on finds the save complete and is delivered once the new file is in place (a
+:class:`KeyboardInterrupt` saying so).  A symbolic link is written through to its target
+(the link stays), as editors do.  The file is written by :meth:`xarray.Dataset.to_netcdf`
+(with dask-backed values, its dask path, block by block); with h5netcdf it is given a
+Python file object of this module's (see :class:`_GuardedFile`), so that a full disk is
+seen by this module, never half-way inside the HDF5 library.
 
 Metadata
 --------
 Every attribute is written as it is, except that bools become ints (1/0: netCDF has no
-boolean type).  Values netCDF cannot store portably (None, dict, complex, dates, nested or
-mixed lists) raise a :class:`TypeError` naming the attribute and its variable, before
-anything is written.  Global attributes follow CF: ``Conventions``, ``title``, ``history``
-(a line with an ISO timestamp appended to any existing history), ``source`` (with the
-package version) and ``references``.  Coordinate variables get no ``_FillValue`` (CF §5:
+boolean type).  Values netCDF cannot store portably (None, dict, complex, fractions,
+integers beyond 64 bits, dates, strings that are not valid Unicode, nested or mixed lists)
+raise a :class:`TypeError` naming the attribute and its variable, before anything is
+written.  Global attributes follow CF: ``Conventions``, ``title``, ``history`` (a line
+with an ISO timestamp appended to any existing history), ``source`` (with the package
+version) and ``references``.  Coordinate variables get no ``_FillValue`` (CF §5:
 coordinates have no missing values).
 """
 
@@ -45,6 +53,8 @@ from __future__ import annotations
 import contextlib
 import datetime
 import errno
+import functools
+import io
 import numbers
 import os
 import shutil
@@ -58,26 +68,57 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from xarray.backends.common import ArrayWriter
 
 from ._version import __version__
 from .labelled.names import REFERENCES
 
 CONVENTIONS = "CF-1.11"
 ENGINES = ("h5netcdf", "netcdf4")
-DEFAULT_ENGINE = "h5netcdf"  # writes and reads the compound type without a flag
+DEFAULT_ENGINE = "h5netcdf"  # also reads the compound type of older files without a flag
 DEFAULT_TITLE = "SPDC spatial-mode overlap (xr_spdc)"
+
+
+_INT64 = np.iinfo(np.int64)
+
+
+def _unwritable(owner: str, key: str, value: Any, why: str) -> TypeError:
+    return TypeError(f"attribute {key!r} of {owner} cannot be written to netCDF: "
+                     f"{value!r:.60} ({type(value).__name__}): {why}; attributes must be "
+                     "str, real numbers (bool is stored as int) or 1-D lists of one of them")
+
+
+def _check_scalar(owner: str, key: str, value: Any) -> None:
+    """Refuse what passes for a str or a real number but has no netCDF type."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _unwritable(owner, key, value, "it is not valid Unicode (a lone "
+                              "surrogate), which netCDF's UTF-8 cannot hold") from None
+    elif isinstance(value, numbers.Integral) and not isinstance(value, np.integer):
+        if not _INT64.min <= int(value) <= _INT64.max:
+            raise _unwritable(owner, key, value, "integers beyond 64 bits have no netCDF "
+                              "type (store it as a str, or as a float if rounding is fine)")
+    elif isinstance(value, numbers.Real) and not isinstance(value, (float, np.floating,
+                                                                    np.integer)):
+        raise _unwritable(owner, key, value, "netCDF has no type for it (store "
+                          "float(value), or str(value) to keep it exact)")
 
 
 def _attr_value(owner: str, key: str, value: Any) -> Any:
     """``value`` as netCDF stores it the same way with either engine, else TypeError."""
+    if not isinstance(key, str):
+        raise TypeError(f"attribute names of {owner} must be str, not {key!r}")
+    _check_scalar(owner, "(the name)", key)
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)):
         return int(value)  # netCDF has no boolean attribute type
     if isinstance(value, (str, bytes, np.str_, np.bytes_)):
+        _check_scalar(owner, key, value)
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, (np.datetime64, np.timedelta64)):
+        _check_scalar(owner, key, value)
         return value
     if isinstance(value, (list, tuple, np.ndarray)):
         array = np.asarray(value)
@@ -85,10 +126,10 @@ def _attr_value(owner: str, key: str, value: Any) -> Any:
         mixed = any(issubclass(k, (str, bytes)) for k in kinds) and any(
             issubclass(k, numbers.Number) for k in kinds)
         if array.ndim == 1 and not mixed and array.dtype.kind in "biufUS":
+            for item in array.tolist():  # Python str and int: what _check_scalar knows
+                _check_scalar(owner, key, item)
             return array.astype(int) if array.dtype.kind == "b" else value
-    raise TypeError(f"attribute {key!r} of {owner} cannot be written to netCDF: "
-                    f"{value!r:.60} ({type(value).__name__}); attributes must be str, real "
-                    "numbers (bool is stored as int) or 1-D lists of one of them")
+    raise _unwritable(owner, key, value, "netCDF has no type for it")
 
 
 def _check_attrs(owner: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,6 +194,161 @@ def prepare(obj: xr.DataArray | xr.Dataset, *, title: str | None = None,
     return ds
 
 
+#: The attributes that tie a real/imaginary pair of variables to the complex one.
+COMPLEX_NAME = "complex_name"
+COMPLEX_PART = "complex_part"
+_PARTS = {"real": ("_real", "real part of "), "imaginary": ("_imag", "imaginary part of ")}
+
+
+def split_complex(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with each complex variable stored as a pair of real ones (see the module
+    docstring): ``name_real`` and ``name_imag``, bitwise, with the attributes tied.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Not modified.
+
+    Returns
+    -------
+    xarray.Dataset
+        Without complex variables; the parts keep the complex variable's encoding (its
+        ``dtype`` aside) and its place (data variable or coordinate).
+
+    Raises
+    ------
+    TypeError
+        A complex dimension coordinate (a pair cannot index a dimension), or a part's name
+        already taken by another variable.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> ds = split_complex(xr.Dataset({"a": ("x", [1 + 2j])}))
+    >>> list(ds.data_vars), ds["a_imag"].values, ds["a_imag"].attrs
+    (['a_real', 'a_imag'], array([2.]), {'complex_name': 'a', 'complex_part': 'imaginary'})
+    """
+    complex_names = [name for name, v in ds.variables.items() if v.dtype.kind == "c"]
+    if not complex_names:
+        return ds
+    parts: dict[Any, xr.Variable] = {}
+    for name in complex_names:
+        if name in ds.dims:
+            raise TypeError(f"coordinate {name!r} is complex: a dimension coordinate "
+                            "cannot be stored as a real/imaginary pair; make it real")
+        variable = ds.variables[name]
+        if COMPLEX_NAME in variable.attrs or COMPLEX_PART in variable.attrs:
+            raise TypeError(f"variable {name!r} is complex and has an attribute "
+                            f"{COMPLEX_NAME!r} or {COMPLEX_PART!r}, which this module "
+                            "uses to tie its real and imaginary parts: rename it")
+        encoding = {k: v for k, v in variable.encoding.items() if k != "dtype"}
+        for part, (suffix, prefix) in _PARTS.items():
+            part_name = f"{name}{suffix}"
+            if part_name in ds.variables:
+                raise TypeError(f"variable {name!r} is complex and is stored as "
+                                f"{name}_real and {name}_imag, but {part_name!r} is taken "
+                                "by another variable: rename one of them")
+            attrs = dict(variable.attrs)
+            if "long_name" in attrs:
+                attrs["long_name"] = f"{prefix}{attrs['long_name']}"
+            attrs.update({COMPLEX_NAME: str(name), COMPLEX_PART: part})
+            data = variable.data.real if part == "real" else variable.data.imag
+            parts[part_name] = xr.Variable(variable.dims, data, attrs, encoding)
+    coords = [n for n in complex_names if n in ds.coords]
+    pairs = {f"{n}{s}": parts[f"{n}{s}"] for n in coords for s in ("_real", "_imag")}
+    out = ds.drop_vars(complex_names)
+    out = out.assign({k: v for k, v in parts.items() if k not in pairs})
+    return out.assign_coords(pairs)
+
+
+def join_complex(ds: xr.Dataset) -> xr.Dataset:
+    """Undo :func:`split_complex`: each tied pair of real variables becomes one complex
+    variable again, bitwise, with the attributes it had (the tie attributes removed).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        As opened from a file.  Pairs backed by dask stay lazy; others are loaded.
+
+    Returns
+    -------
+    xarray.Dataset
+        The same object if it holds no tied pair.
+
+    Raises
+    ------
+    ValueError
+        A part without its partner, or partners that do not match (named).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> ds = xr.Dataset({"a": ("x", [1 + 2j, -0.0 - 3j])})
+    >>> join_complex(split_complex(ds)).identical(ds)
+    True
+    """
+    pairs: dict[str, dict[str, Any]] = {}
+    for name, variable in ds.variables.items():
+        tied, part = variable.attrs.get(COMPLEX_NAME), variable.attrs.get(COMPLEX_PART)
+        if tied is not None and part in _PARTS:
+            pairs.setdefault(str(tied), {})[part] = name
+    if not pairs:
+        return ds
+    joined: dict[str, xr.Variable] = {}
+    for name, found in pairs.items():
+        if set(found) != set(_PARTS):
+            raise ValueError(f"the file has the {sorted(found)} part of the complex "
+                             f"variable {name!r} ({list(found.values())}) but not the other")
+        real, imag = ds.variables[found["real"]], ds.variables[found["imaginary"]]
+        if real.dims != imag.dims or real.dtype != imag.dtype:
+            raise ValueError(f"the parts of the complex variable {name!r} do not match: "
+                             f"{found['real']} {real.dims} {real.dtype}, "
+                             f"{found['imaginary']} {imag.dims} {imag.dtype}")
+        attrs = {k: v for k, v in real.attrs.items() if k not in (COMPLEX_NAME, COMPLEX_PART)}
+        prefix = _PARTS["real"][1]
+        if isinstance(attrs.get("long_name"), str) and attrs["long_name"].startswith(prefix):
+            attrs["long_name"] = attrs["long_name"][len(prefix):]
+        dtype = np.result_type(real.dtype, np.complex64)
+        if real.chunks is not None or imag.chunks is not None:
+            import dask.array as dsa
+
+            data: Any = dsa.map_blocks(_compose, real.data, imag.data, dtype=dtype)
+        else:
+            data = _load_complex(real, imag, dtype)
+        joined[name] = xr.Variable(real.dims, data, attrs, dict(real.encoding))
+    parts = [n for found in pairs.values() for n in found.values()]
+    coords = {n: v for n, v in joined.items()
+              if any(p in ds.coords for p in pairs[n].values())}
+    out = ds.drop_vars(parts)
+    out = out.assign({n: v for n, v in joined.items() if n not in coords})
+    out = out.assign_coords(coords)
+    out.set_close(ds.close)
+    return out
+
+
+def _load_complex(real: xr.Variable, imag: xr.Variable, dtype: np.dtype) -> np.ndarray:
+    """Read two parts from the file into one complex array, slab by slab (about 8 MB of
+    each part at a time), so that reading needs little more memory than the result."""
+    if real.ndim == 0:
+        return _compose(real.values, imag.values)
+    out = np.empty(real.shape, dtype)
+    per_row = max(1, real.size // max(1, real.shape[0]))
+    step = max(1, 2**20 // per_row)
+    for start in range(0, real.shape[0], step):
+        rows = slice(start, start + step)
+        out.real[rows] = real[rows].values
+        out.imag[rows] = imag[rows].values
+    return out
+
+
+def _compose(real: np.ndarray, imag: np.ndarray) -> np.ndarray:
+    """complex from its parts, bitwise (``real + 1j * imag`` can turn -0.0 into 0.0 and an
+    infinite part into NaN)."""
+    out = np.empty(np.shape(real), np.result_type(real, np.complex64))
+    out.real, out.imag = real, imag
+    return out
+
+
 def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
               engine: str | None = None, title: str | None = None,
               encoding: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
@@ -183,8 +379,10 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     Raises
     ------
     TypeError
-        An attribute netCDF cannot store (None, dict, complex, dates, nested or mixed
-        lists), named with its variable; nothing is written.
+        An attribute netCDF cannot store (None, dict, complex, fractions, integers beyond
+        64 bits, dates, strings that are not valid Unicode, nested or mixed lists), named
+        with its variable; or a complex variable whose parts' names are taken (see
+        :func:`split_complex`); nothing is written.
     ValueError
         An unknown engine.
     OSError
@@ -199,12 +397,13 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
 
     Notes
     -----
-    Complex values are stored as netCDF-4's compound type ``{r, i}`` (see the module
-    docstring for why, and for what other readers see); bool attributes become ints.
+    A complex variable ``name`` is stored as the float variables ``name_real`` and
+    ``name_imag`` (see the module docstring for why, and for what other readers see); an
+    ``encoding`` given for ``name`` applies to both.  Bool attributes become ints.
 
-    The file is written into a hidden temporary folder next to the target
-    (``.<name>.*.tmp/``), flushed to disk (``os.fsync``), then renamed over the target
-    (``os.replace``, atomic on POSIX and Windows).  An error, a Ctrl-C (SIGINT) or a
+    The file is written by :meth:`xarray.Dataset.to_netcdf` into a hidden temporary folder
+    next to the target (``.xr_spdc-*.tmp/``), flushed to disk (``os.fsync``), then renamed
+    over the target (``os.replace``, atomic on POSIX and Windows).  An error, a Ctrl-C (SIGINT) or a
     SIGTERM during the save leaves any existing file byte-identical and removes the
     temporary folder; only a hard kill (SIGKILL, power loss) can leave that folder behind.
     The commit point is the moment just before the rename: a signal that comes before it
@@ -217,8 +416,10 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     While an in-memory object is written, SIGINT and SIGTERM are held and acted on once the
     netCDF library is out of the file (writing is fast: ~0.2 s for 10^7 points;
     interrupting the HDF5 and netCDF libraries mid-call can lose the interrupt in a
-    finalizer or leave xarray's file lock taken, a deadlock).  A dask-backed save stops
-    at once, or at the next block when the signal lands inside the netCDF library.  After
+    finalizer or leave xarray's file lock taken, a deadlock); so is the file's layout
+    before the blocks of a dask-backed save are written.  Those blocks stop at once (while
+    this thread waits for dask's threads), or at the next block when the signal lands
+    inside the netCDF library (dask's synchronous scheduler writes in this thread).  After
     the cleanup, SIGINT raises :class:`KeyboardInterrupt` and SIGTERM ends the process with
     its usual status (both only in the main thread, the one Python delivers signals to).
     A replaced file keeps its permission bits; a new one gets 0o666 less the umask.
@@ -235,10 +436,15 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     engine = DEFAULT_ENGINE if engine is None else engine
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
-    ds = prepare(obj, title=title, engine=engine)
+    ds = split_complex(prepare(obj, title=title, engine=engine))
     per_variable = {name: dict(options) for name, options in (encoding or {}).items()}
-    for name in ds.coords:
-        per_variable.setdefault(str(name), {}).setdefault("_FillValue", None)
+    for name in list(per_variable):  # a complex variable's encoding goes to its parts
+        if name in ds.variables or f"{name}_real" not in ds.variables:
+            continue
+        options = per_variable.pop(name)
+        per_variable[f"{name}_real"], per_variable[f"{name}_imag"] = options, dict(options)
+    for coord in ds.coords:
+        per_variable.setdefault(str(coord), {}).setdefault("_FillValue", None)
     shown = os.fspath(path)
     target = _write_target(shown)
     size = sum(v.nbytes for v in ds.variables.values())
@@ -249,9 +455,10 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
     with _HeldSignals() as signals:
         folder = None
         try:
-            folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp",
+            # A short name: the user's may already be as long as the file system allows.
+            folder = Path(tempfile.mkdtemp(prefix=".xr_spdc-", suffix=".tmp",
                                            dir=target.parent))
-            tmp = folder / target.name
+            tmp = folder / "new.nc"
             _write(ds, tmp, signals, engine=engine, encoding=per_variable)
             signals.check()  # a signal that came in while the library held the file
             with open(tmp, "rb+") as f:
@@ -261,9 +468,8 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
             os.replace(tmp, target)
         except BaseException as exc:
             signals.hold()
-            _defuse_failed_close(exc)
             error = _explain(exc, shown, target.parent, size, free,  # the temp still there
-                             None if folder is None else folder / target.name)
+                             None if folder is None else folder / "new.nc")
             if folder is not None:
                 _remove_folder(folder)
             if error is None:
@@ -276,51 +482,42 @@ def to_netcdf(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike, *,
 
 def _write(ds: xr.Dataset, tmp: Path, signals: _HeldSignals, *, engine: str,
            encoding: dict[str, dict[str, Any]]) -> None:
-    """Write ``ds`` to ``tmp``: at once if in memory (signals held throughout), else the
-    file's layout first and then the blocks, interruptible between them."""
-    kwargs: dict[str, Any] = {"auto_complex": True} if engine == "netcdf4" else {}
-    if all(v.chunks is None for v in ds.variables.values()):
-        options: dict[str, Any] = {"engine": engine, "encoding": encoding, **kwargs}
-        ds.to_netcdf(tmp, format="NETCDF4", **options)
-        return
-    import dask  # a chunked variable: dask is there
+    """Write ``ds`` to ``tmp`` with :meth:`xarray.Dataset.to_netcdf`: at once if in memory
+    (signals held throughout), else block by block through its dask path, interruptible
+    between blocks.
 
-    # The blocks go through xarray's own store and writer (what Dataset.to_netcdf does
-    # with compute=False), so that this function holds the open file and can close it
-    # itself whatever happens.
-    opener: Any = (xr.backends.H5NetCDFStore if engine == "h5netcdf"
-                   else xr.backends.NetCDF4DataStore).open
-    elsewhere = _blocks_written_elsewhere()
-    if elsewhere:  # as xarray does: each block opens and closes the file itself
-        kwargs["autoclose"] = True
-    elif engine == "h5netcdf":  # (workers in other processes know only h5py's drivers)
-        kwargs["driver"] = _unbuffered_driver()
-    store = opener(os.fspath(tmp), mode="w", format="NETCDF4", **kwargs)  # str: reopenable
-    handle = None if elsewhere else store.ds  # the open file
-    datasets: list[Any] = []
-    closing = False
+    With h5netcdf, and blocks written in this process, HDF5 writes through a
+    :class:`_GuardedFile`; a full disk is then raised here, after the library has closed
+    the file (h5py reports errors that come while a dataset is released, as it is after
+    each block, in a finalizer that prints them and raises nothing, and a file whose close
+    failed is closed again at exit: a segfault).
+    """
+    options: dict[str, Any] = {"engine": engine, "encoding": encoding, "format": "NETCDF4"}
+    lazy = any(v.chunks is not None for v in ds.variables.values())
+    guard = None
+    target: Any = os.fspath(tmp)  # a str: workers in other processes reopen it
+    if engine == "h5netcdf" and not (lazy and _blocks_written_elsewhere()):
+        target = guard = _GuardedFile(tmp)
     try:
-        writer = ArrayWriter()
-        _stoppable(ds).dump_to_store(store, writer=writer, encoding=encoding,
-                                     unlimited_dims=ds.encoding.get("unlimited_dims"))
-        if elsewhere:
-            store.close()  # this process lets go of the file before the workers write
-        datasets = _open_datasets(handle)
-        writes = writer.sync(compute=False)
-        with signals.interruptible():
-            dask.compute(writes)
-        datasets.clear()  # their writes went to the file (a chunk cache: flushed here)
-        closing = True
-        store.close()
+        if not lazy:
+            ds.to_netcdf(target, **options)
+        else:
+            with signals.interruptible():
+                _stoppable(ds, guard).to_netcdf(target, **options)
     except BaseException:
-        if not closing:  # a close that failed half-way cannot be tried again (segfaults)
-            _close_after_failure(tmp, store, datasets)
+        if guard is not None and guard.error is not None:
+            raise guard.error from None  # what made the write fail
         raise
+    finally:
+        if guard is not None:
+            guard.close()
+    if guard is not None and guard.error is not None:
+        raise guard.error
 
 
 def _blocks_written_elsewhere() -> bool:
     """Whether dask's scheduler writes blocks in other processes (multiprocessing or
-    distributed), where xarray closes the file after each block."""
+    distributed), where xarray reopens the file by its name for each block."""
     import dask.base
     import dask.multiprocessing
 
@@ -330,59 +527,71 @@ def _blocks_written_elsewhere() -> bool:
     return type(getattr(get, "__self__", None)).__module__.startswith("distributed")
 
 
-def _open_datasets(handle: Any) -> list[Any]:
-    """One open h5py dataset per variable of an h5netcdf file, held while blocks are
-    written.
+class _GuardedFile(io.RawIOBase):
+    """The temporary file as HDF5 (h5py's file-object driver) writes it.
 
-    h5netcdf opens a new h5py dataset for each block it writes and drops it at once; the
-    last handle on a dataset writes out what HDF5 still holds for it (a compressed
-    variable's cache of chunks) when it is dropped, inside a finalizer, where a full disk
-    is printed, never raised.  With a handle held here, that happens once, at the end,
-    and the cache is kept from block to block.
+    The first write that fails (a full disk) is kept in :attr:`error` and not raised:
+    from then on writes are dropped (the file is thrown away), so HDF5 finishes and
+    closes its file without an error, wherever it was when the disk filled up (in a
+    finalizer, a close), and the save raises :attr:`error` once the library has let go.
+    Blocks of a lazy save not yet written are not computed (:func:`_check_block`).
     """
-    variables = getattr(handle, "variables", None)
-    if variables is None or not type(handle).__module__.startswith("h5netcdf"):
-        return []  # netCDF4-python: the netCDF library keeps its datasets open itself
-    return [variable._h5ds for variable in variables.values()]
 
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._file = open(path, "w+b", buffering=0)  # noqa: SIM115 (closed in close())
+        self.name = str(path)  # as a file object's name: what errors show
+        self.error: OSError | None = None
 
-_UNBUFFERED = "xr_spdc_unbuffered"
+    def readable(self) -> bool:
+        return True
 
+    def writable(self) -> bool:
+        return True
 
-def _unbuffered_driver() -> str:
-    """An h5py file driver: HDF5's usual one (sec2) without its 64 KiB write buffer.
+    def seekable(self) -> bool:
+        return True
 
-    HDF5 keeps small writes to a contiguous variable (a block of a lazy save) in that
-    buffer (the "sieve") and writes it out when the dataset is closed; h5netcdf closes one
-    after every block, inside a finalizer.  A full disk there is printed by h5py, never
-    raised, and HDF5 is left holding a dataset it could not close (a segfault at exit).
-    Without the buffer, each block is written by its own write call, which raises.
-    """
-    import h5py  # type: ignore[import-untyped]
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
 
-    if _UNBUFFERED not in h5py.registered_drivers():
-        def set_fapl(plist: Any, **kwargs: Any) -> None:
-            plist.set_fapl_sec2()
-            plist.set_sieve_buf_size(0)
+    def tell(self) -> int:
+        return self._file.tell()
 
-        h5py.register_driver(_UNBUFFERED, set_fapl)
-    return _UNBUFFERED
+    def readinto(self, buffer: Any) -> int:
+        return self._file.readinto(buffer) or 0
 
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        if self.error is None and not self._file.closed:
+            try:
+                done = 0
+                while done < len(view):  # a raw write may write less than asked
+                    done += self._file.write(view[done:]) or 0
+                return len(view)
+            except OSError as exc:
+                self.error = exc  # blocks not yet written stop (_check_block)
+        with contextlib.suppress(OSError, ValueError):
+            self._file.seek(len(view), os.SEEK_CUR)  # dropped, as if written
+        return len(view)
 
-def _close_after_failure(tmp: Path, store: Any, datasets: list[Any]) -> None:
-    """Close a file whose blocks could not all be written, after freeing its space.
+    def truncate(self, size: int | None = None) -> int:
+        if self.error is None:
+            try:
+                return self._file.truncate(size)
+            except OSError as exc:
+                self.error = exc
+        return self.tell() if size is None else size
 
-    The close flushes the file's buffers, which fails again on a full disk and leaves the
-    HDF5 library holding a half-closed file (printed errors, a segfault at exit); emptying
-    the file first gives the flush room (its data are thrown away anyway).
-    """
-    with contextlib.suppress(OSError):
-        os.truncate(tmp, 0)
-    try:
-        datasets.clear()  # their buffers go into the emptied file
-        store.close()
-    except Exception as exc:  # nothing more can be done for it: the temp goes anyway
-        _defuse_failed_close(exc)
+    def flush(self) -> None:
+        pass  # unbuffered
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+    def __dask_tokenize__(self) -> object:  # never hashed by contents
+        return ("xr_spdc.io._GuardedFile", id(self))
 
 
 class _Interrupted(BaseException):
@@ -398,17 +607,34 @@ _STOP_BLOCKS = threading.Event()
 _LIBRARY_MODULES = ("xarray.backends", "h5netcdf", "h5py", "netCDF4")
 
 
-def _stop_if_interrupted(block: Any) -> Any:
-    """Pass a block through, unless a held signal waits (see :data:`_STOP_BLOCKS`)."""
+def _check_block(guard: _GuardedFile | None, block: Any) -> Any:
+    """Pass a block through, unless a held signal waits (see :data:`_STOP_BLOCKS`) or the
+    disk is full (``guard``)."""
     if _STOP_BLOCKS.is_set():
         raise _Interrupted()
+    if guard is not None and guard.error is not None:
+        raise guard.error
     return block
 
 
+#: dask's own modules: a caller of dask's scheduler holds no file or lock while blocks run.
+_SCHEDULER_MODULES = ("dask.",)
+
+
 def _in_library(frame: Any) -> bool:
+    """Whether ``frame`` runs inside the netCDF libraries or xarray's backends.
+
+    The frames are walked outwards only up to dask's scheduler: ``Dataset.to_netcdf``
+    (a backend frame) waits there for the blocks without holding a file or a lock, so an
+    interrupt that lands while it waits is raised at once, and one that lands in a block
+    being written in this thread waits for the next block.
+    """
     while frame is not None:
-        if frame.f_globals.get("__name__", "").startswith(_LIBRARY_MODULES):
+        name = frame.f_globals.get("__name__", "")
+        if name.startswith(_LIBRARY_MODULES):
             return True
+        if name.startswith(_SCHEDULER_MODULES):
+            return False
         frame = frame.f_back
     return False
 
@@ -422,7 +648,7 @@ class _HeldSignals:
     :meth:`interruptible` the first one also raises at once, unless it interrupted the
     netCDF libraries or xarray's backends, where an exception can leave a lock taken
     (xarray's file-manager lock: a deadlock) or be lost in a finalizer; then the next block
-    stops the save (:func:`_stop_if_interrupted`).  On exit the held signal is raised again
+    stops the save (:func:`_check_block`).  On exit the held signal is raised again
     with the original handler back in place, so SIGINT becomes KeyboardInterrupt and
     SIGTERM ends the process with its usual status.
     """
@@ -487,10 +713,10 @@ class _HeldSignals:
             raise KeyboardInterrupt from None
 
 
-def _stoppable(ds: xr.Dataset) -> xr.Dataset:
-    """``ds`` with every dask-backed variable checking :data:`_STOP_BLOCKS` per block."""
-    wrapped = {name: var.copy(data=var.data.map_blocks(_stop_if_interrupted,
-                                                       dtype=var.dtype))
+def _stoppable(ds: xr.Dataset, guard: _GuardedFile | None) -> xr.Dataset:
+    """``ds`` with every dask-backed variable checking :func:`_check_block` per block."""
+    check = functools.partial(_check_block, guard)
+    wrapped = {name: var.copy(data=var.data.map_blocks(check, dtype=var.dtype))
                for name, var in ds.variables.items() if var.chunks is not None}
     coords = {name: var for name, var in wrapped.items() if name in ds.coords}
     data = {name: var for name, var in wrapped.items() if name not in ds.coords}
@@ -565,29 +791,6 @@ def _explain(exc: BaseException, shown: str, folder: Path, size: int, free: int 
     return None
 
 
-def _defuse_failed_close(exc: BaseException) -> None:
-    """Mark an h5netcdf file whose close failed (a full disk) as closed.
-
-    h5netcdf's ``File.close`` sets its closed flag only after HDF5's close succeeds; when
-    that fails, the object's ``__del__`` calls ``close`` again on HDF5 handles that are
-    gone, and the interpreter segfaults.  The file's data are lost anyway (the temporary
-    folder is removed), so the object is only told it is closed.
-    """
-    seen: set[int] = set()
-    error: BaseException | None = exc
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        tb = error.__traceback__
-        while tb is not None:
-            owner = tb.tb_frame.f_locals.get("self")
-            if (type(owner).__module__.startswith("h5netcdf")
-                    and getattr(owner, "_closed", True) is False
-                    and hasattr(owner, "_close_h5file")):
-                setattr(owner, "_closed", True)  # noqa: B010 (owner is typed Any | None)
-            tb = tb.tb_next
-        error = error.__context__
-
-
 def _remove_folder(folder: Path) -> None:
     """Remove the temporary folder, even while a dask thread that was still writing a
     block when the save was interrupted re-creates its file (xarray reopens in append
@@ -629,29 +832,33 @@ def open_dataset(path: str | os.PathLike, **kwargs: Any) -> xr.Dataset:
     Parameters
     ----------
     path : str or path-like
-        A netCDF-4 file (any file with compound ``{r, i}`` complex variables).
+        A netCDF file: real/imaginary pairs tied by ``complex_name``/``complex_part``
+        attributes are joined into complex variables; netCDF-4 compound ``{r, i}``
+        variables (files written by xr_spdc before 0.2, or by xarray with
+        ``auto_complex=True``) are read as complex too.
     **kwargs
-        Passed to :func:`xarray.open_dataset`.  ``engine`` defaults to "h5netcdf", which
-        reads the compound type as complex, or to "netcdf4" for a netCDF-3 file (which
-        h5netcdf cannot read); with ``engine="netcdf4"``, ``auto_complex=True`` is passed
-        for you.
+        Passed to :func:`xarray.open_dataset`.  ``engine`` defaults to "h5netcdf", or to
+        "netcdf4" for a netCDF-3 file (which h5netcdf cannot read); with
+        ``engine="netcdf4"``, ``auto_complex=True`` is passed for you.
 
     Returns
     -------
     xarray.Dataset
-        Lazily loaded, as :func:`xarray.open_dataset` returns it; attributes as written.
+        As :func:`xarray.open_dataset` returns it (lazily loaded), except that joined
+        complex variables are loaded, unless ``chunks`` makes them dask arrays; attributes
+        as written.
 
     Raises
     ------
     ValueError
+        ``path`` is a local file that is not netCDF (named, with its first bytes), or
         ``engine="h5netcdf"`` for a netCDF-3 file (the message names the engine that reads
         it).
 
     Notes
     -----
-    A plain ``xr.open_dataset(path)`` (netcdf4 engine, no ``auto_complex``) gives the
-    complex variables a structured ``[('r', '<f8'), ('i', '<f8')]`` dtype instead, on which
-    ``abs()`` and ``.plot()`` fail.
+    A plain ``xr.open_dataset(path)`` shows the pairs as they are stored: float variables
+    ``overlap_real`` and ``overlap_imag``, labelled and plottable.
 
     Examples
     --------
@@ -661,26 +868,49 @@ def open_dataset(path: str | os.PathLike, **kwargs: Any) -> xr.Dataset:
     >>> ds = open_dataset(path)
     >>> ds["overlap"].dtype, ds.attrs["Conventions"]
     (dtype('complex128'), 'CF-1.11')
-    >>> xr.open_dataset(path)["overlap"].dtype.names  # the plain way
-    ('r', 'i')
+    >>> list(xr.open_dataset(path).data_vars)  # the plain way
+    ['overlap_real', 'overlap_imag']
     """
-    netcdf3 = _is_netcdf3(path)
-    if netcdf3 and kwargs.get("engine") == "h5netcdf":
+    kind = _file_kind(path)
+    if kind == "other":
+        raise ValueError(f"{os.fspath(path)} is not a netCDF file: it starts with neither "
+                         "the HDF5 (netCDF-4) nor the CDF (netCDF-3) signature")
+    if kind == "netcdf3" and kwargs.get("engine") == "h5netcdf":
         raise ValueError(f"{os.fspath(path)} is a netCDF-3 file, which h5netcdf (HDF5) "
                          "cannot read; open it with engine='netcdf4' (or leave engine out)")
-    kwargs.setdefault("engine", "netcdf4" if netcdf3 else DEFAULT_ENGINE)
+    kwargs.setdefault("engine", "netcdf4" if kind == "netcdf3" else DEFAULT_ENGINE)
     if kwargs["engine"] == "netcdf4":
         kwargs.setdefault("auto_complex", True)
-    return xr.open_dataset(path, **kwargs)
+    ds = xr.open_dataset(path, **kwargs)
+    try:
+        return join_complex(ds)
+    except BaseException:
+        ds.close()
+        raise
 
 
-def _is_netcdf3(path: Any) -> bool:
-    """Whether ``path`` is a local netCDF-3 file (classic, 64-bit offset or CDF-5)."""
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _file_kind(path: Any) -> str:
+    """"netcdf3", "hdf5", "other" (a local file that is neither) or "unknown" (not a local
+    file, or unreadable: xarray will say).  HDF5 puts its signature at byte 0, 512, 1024,
+    2048, ... (after a user block)."""
     try:
         with open(path, "rb") as f:
-            return f.read(4) in (b"CDF\x01", b"CDF\x02", b"CDF\x05")
-    except (OSError, TypeError, ValueError):  # not a local file: xarray will say
-        return False
+            head = f.read(8)
+            if head[:4] in (b"CDF\x01", b"CDF\x02", b"CDF\x05"):
+                return "netcdf3"
+            size = os.fstat(f.fileno()).st_size
+            offset = 0
+            while offset + 8 <= size:
+                f.seek(offset)
+                if f.read(8) == _HDF5_SIGNATURE:
+                    return "hdf5"
+                offset = 512 if offset == 0 else 2 * offset
+            return "other"
+    except (OSError, TypeError, ValueError):
+        return "unknown"
 
 
 def open_dataarray(path: str | os.PathLike, **kwargs: Any) -> xr.DataArray:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import xarray as xr
 
-from .labelled.names import input_names
+from .labelled.names import input_names, kind_of, require_role
 
 if TYPE_CHECKING:
     from .physics.optimum import Optimum
@@ -78,6 +78,7 @@ def intensity(overlap: xr.DataArray) -> xr.DataArray:
     >>> i.name, i.attrs["long_name"], round(float(i[0, 0]), 12)  # (pi/2)^2
     ('overlap_intensity', '|O|²', 2.467401100272)
     """
+    require_role(overlap, "overlap", "intensity (o.spdc.intensity())")
     if not np.issubdtype(overlap.dtype, np.number) or np.issubdtype(overlap.dtype,
                                                                       np.timedelta64):
         raise ValueError(f"intensity needs an overlap of numbers (complex128 from "
@@ -97,10 +98,12 @@ class _Kind(NamedTuple):
 
 def _kind(da: xr.DataArray) -> _Kind:
     """|O|² of an overlap, or h itself; anything else is refused, saying what is needed."""
-    if da.name == "overlap" or (np.issubdtype(da.dtype, np.complexfloating)
-                                and da.name != "jsa"):
+    kind = kind_of(da)  # a known xr_spdc result, else judged by name and dtype
+    if kind == "overlap" or (kind is None and np.issubdtype(da.dtype, np.complexfloating)
+                             and da.name != "jsa"):
         return _Kind(intensity(da), True)
-    if da.name == "h" and np.issubdtype(da.dtype, np.floating):
+    if kind == "h" or (kind is None and da.name == "h"
+                       and np.issubdtype(da.dtype, np.floating)):
         # Boyd-Kleinman's optimum is that of h without walk-off and absorption.
         plain = all(role not in da.coords or bool((da[role] == 0).all())
                     for role in ("B", "kappa")) and not any(

@@ -52,51 +52,13 @@ def _feed(digest: Any, obj: Any, seen: set[int]) -> None:
     if id(obj) in seen:  # recursion (a function that refers to itself)
         digest.update(b"<seen>")
         return
-    if obj is None or isinstance(obj, (bool, numbers.Number, str, bytes)):
-        digest.update(f"{type(obj).__name__}:{obj!r};".encode())
-        return
-    if isinstance(obj, np.ndarray | np.generic):
-        array = np.asarray(obj)
-        digest.update(f"array:{array.dtype.str}:{array.shape};".encode())
-        digest.update(np.ascontiguousarray(array).tobytes() if array.dtype.kind != "O"
-                      else repr(array.tolist()).encode())
-        return
-    if isinstance(obj, (tuple, list, frozenset)):
-        digest.update(f"{type(obj).__name__}[{len(obj)}]".encode())
-        for item in sorted(obj, key=repr) if isinstance(obj, frozenset) else obj:
-            _feed(digest, item, seen)
-        return
+    for kinds, feeder in _FEEDERS:
+        if isinstance(obj, kinds):
+            if feeder not in (_feed_value, _feed_array, _feed_sequence):
+                seen.add(id(obj))
+            feeder(digest, obj, seen)
+            return
     seen.add(id(obj))
-    if isinstance(obj, functools.partial):
-        digest.update(b"partial")
-        _feed(digest, obj.func, seen)
-        _feed(digest, obj.args, seen)
-        _feed(digest, tuple(sorted(obj.keywords.items())), seen)
-        return
-    if isinstance(obj, types.MethodType):
-        _feed(digest, obj.__func__, seen)
-        digest.update(type(obj.__self__).__qualname__.encode())
-        return
-    if isinstance(obj, types.CodeType):
-        _feed_code(digest, obj, seen)
-        return
-    if isinstance(obj, types.FunctionType):
-        digest.update(f"function:{obj.__module__}.{obj.__qualname__};".encode())
-        _feed_code(digest, obj.__code__, seen)
-        _feed(digest, obj.__defaults__, seen)
-        _feed(digest, tuple(sorted((obj.__kwdefaults__ or {}).items())), seen)
-        for cell in obj.__closure__ or ():
-            try:
-                _feed(digest, cell.cell_contents, seen)
-            except ValueError:  # an empty cell
-                digest.update(b"<empty>")
-        # Module-level numbers, strings and arrays the code reads are its constants too.
-        for name in _global_names(obj.__code__):
-            value = obj.__globals__.get(name)
-            if isinstance(value, (numbers.Number, str, bytes, np.ndarray, np.generic)):
-                digest.update(name.encode())
-                _feed(digest, value, seen)
-        return
     call = next((k.__dict__["__call__"] for k in type(obj).__mro__ if "__call__" in k.__dict__),
                 None)
     if isinstance(call, types.FunctionType):  # a callable object: its method and state
@@ -107,12 +69,75 @@ def _feed(digest: Any, obj: Any, seen: set[int]) -> None:
     digest.update(f"object:{type(obj).__module__}.{type(obj).__qualname__};".encode())
 
 
+def _feed_value(digest: Any, obj: Any, seen: set[int]) -> None:
+    digest.update(f"{type(obj).__name__}:{obj!r};".encode())
+
+
+def _feed_array(digest: Any, obj: Any, seen: set[int]) -> None:
+    array = np.asarray(obj)
+    digest.update(f"array:{array.dtype.str}:{array.shape};".encode())
+    digest.update(np.ascontiguousarray(array).tobytes() if array.dtype.kind != "O"
+                  else repr(array.tolist()).encode())
+
+
+def _feed_sequence(digest: Any, obj: Any, seen: set[int]) -> None:
+    digest.update(f"{type(obj).__name__}[{len(obj)}]".encode())
+    for item in sorted(obj, key=repr) if isinstance(obj, frozenset) else obj:
+        _feed(digest, item, seen)
+
+
+def _feed_partial(digest: Any, obj: functools.partial, seen: set[int]) -> None:
+    digest.update(b"partial")
+    _feed(digest, obj.func, seen)
+    _feed(digest, obj.args, seen)
+    _feed(digest, tuple(sorted(obj.keywords.items())), seen)
+
+
+def _feed_method(digest: Any, obj: types.MethodType, seen: set[int]) -> None:
+    _feed(digest, obj.__func__, seen)
+    digest.update(type(obj.__self__).__qualname__.encode())
+
+
+def _feed_function(digest: Any, obj: types.FunctionType, seen: set[int]) -> None:
+    digest.update(f"function:{obj.__module__}.{obj.__qualname__};".encode())
+    _feed_code(digest, obj.__code__, seen)
+    _feed(digest, obj.__defaults__, seen)
+    _feed(digest, tuple(sorted((obj.__kwdefaults__ or {}).items())), seen)
+    for cell in obj.__closure__ or ():
+        try:
+            _feed(digest, cell.cell_contents, seen)
+        except ValueError:  # an empty cell
+            digest.update(b"<empty>")
+    # Module-level numbers, strings and arrays the code reads are its constants too.
+    for name in _global_names(obj.__code__):
+        value = obj.__globals__.get(name)
+        if isinstance(value, (numbers.Number, str, bytes, np.ndarray, np.generic)):
+            digest.update(name.encode())
+            _feed(digest, value, seen)
+
+
 def _feed_code(digest: Any, code: types.CodeType, seen: set[int]) -> None:
     digest.update(code.co_code)
     digest.update(repr((code.co_names, code.co_varnames, code.co_argcount,
                         code.co_kwonlyargcount)).encode())
     for constant in code.co_consts:
         _feed(digest, constant, seen)
+
+
+def _feed_code_object(digest: Any, obj: types.CodeType, seen: set[int]) -> None:
+    _feed_code(digest, obj, seen)
+
+
+#: What each kind of object contributes, in order of precedence.
+_FEEDERS: tuple[tuple[Any, Any], ...] = (
+    ((type(None), bool, numbers.Number, str, bytes), _feed_value),
+    ((np.ndarray, np.generic), _feed_array),
+    ((tuple, list, frozenset), _feed_sequence),
+    (functools.partial, _feed_partial),
+    (types.MethodType, _feed_method),
+    (types.CodeType, _feed_code_object),
+    (types.FunctionType, _feed_function),
+)
 
 
 def _global_names(code: types.CodeType) -> list[str]:

@@ -9,13 +9,30 @@ labelled route needs to name the outputs.  Families: ``"overlap"`` (φ, ξ, μ),
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..numerics import overlap as overlap_kernel
-from ..numerics import quadrature, walkoff
+from ..numerics import poling, quadrature, walkoff
+from . import fanout
+
+#: ``check(outputs, points)``: warns about a set of computed points (eagerly all of them,
+#: lazily one dask chunk), given the outputs and the inputs by role, all of one length.
+Check = Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], None]
+#: ``finish(outputs, options, lazy) -> (value, attrs)``: the result's values and the attrs
+#: its diagnostics add, from the outputs by name (labelled arrays of the same dims: numpy-
+#: backed, or dask-backed when ``lazy``, whose values are not known yet).
+Finish = Callable[[Mapping[str, Any], Mapping[str, Any], bool], tuple[Any, dict[str, Any]]]
+
+
+def first_output(outputs: Mapping[str, Any], options: Mapping[str, Any], lazy: bool
+                 ) -> tuple[Any, dict[str, Any]]:
+    """The default :data:`Finish`: the first output is the result; no attrs."""
+    return next(iter(outputs.values())), {}
 
 
 @dataclass(frozen=True)
@@ -28,9 +45,9 @@ class Method:
         ``block(*arrays, **options) -> tuple of arrays``: 1-D float64 arrays of equal
         length in, one array of that length per output out (e.g. ``phi, xi, mu``).
     outputs : tuple of (name, dtype)
-        What ``block`` returns, in order; the first (e.g. "value") is the result itself.
-        Outputs named "abserr" and "status" are QUADPACK's diagnostics: the pipeline
-        records them in attrs (``quad_max_abserr``, ``quad_failed_points``) and warns.
+        What ``block`` returns, in order; the first (e.g. "value") is the result itself
+        unless ``finish`` says otherwise, the others are diagnostics for ``check`` and
+        ``finish``.
     block_size : int
         Points per task: a task should take tens of milliseconds, to amortise the ~60 µs a
         task costs while keeping the load balanced and a progress bar moving.
@@ -43,6 +60,12 @@ class Method:
         True when ``block`` runs a user's code: with a pool it then runs only in worker
         processes (a crash or exit in it cannot end the caller).  False for the package's
         own kernels, which may compute a single-block job in the calling process.
+    check : callable, optional
+        Warns about computed points from their outputs (:data:`Check`), e.g. QUADPACK's
+        failures: eagerly once, lazily per chunk as it is computed.
+    finish : callable
+        The result and the attrs its diagnostics add (:data:`Finish`); by default the
+        first output and none.
     """
 
     block: Callable[..., tuple[np.ndarray, ...]]
@@ -51,6 +74,8 @@ class Method:
     seconds_per_point: float
     options: tuple[str, ...] = ()
     isolate: bool = True
+    check: Check | None = None
+    finish: Finish = first_output
 
 
 # ------------------------------------------------------------------ the overlap (φ, ξ, μ)
@@ -92,24 +117,75 @@ def focusing_quad_block(sigma: np.ndarray, xi: np.ndarray, B: np.ndarray, kappa:
     return result.value, result.abserr, result.status
 
 
+# ------------------------------------------------------ QUADPACK's diagnostics, reported
+
+#: How many points a warning names.
+SHOWN = 5
+
+
+def warn_quad_failures(outputs: Mapping[str, np.ndarray], points: Mapping[str, np.ndarray]
+                       ) -> None:
+    """One IntegrationWarning naming the worst points, if any fell short of the tolerance."""
+    from scipy.integrate import IntegrationWarning
+
+    abserr, status = outputs["abserr"], outputs["status"]
+    failed = np.flatnonzero(status)
+    if not failed.size:
+        return
+    worst = failed[np.argsort(abserr[failed])[::-1]]
+    described = dict.fromkeys(  # repeated points (e.g. an extra dim) are shown once
+        fanout.format_point({role: float(v[i]) for role, v in points.items()})
+        + f" (abserr {abserr[i]:.2g}: "
+          f"{quadrature.STATUS_MEANINGS.get(int(status[i]), status[i])})"
+        for i in worst)
+    shown = "; ".join(list(described)[:SHOWN])
+    warnings.warn(
+        f"quad did not reach epsabs/epsrel at {failed.size} of {status.size} points; "
+        f"worst: {shown}. Raise limit= or use method='auto'",
+        IntegrationWarning, stacklevel=2)
+
+
+def quad_attrs(outputs: Mapping[str, Any], options: Mapping[str, Any], lazy: bool
+               ) -> tuple[Any, dict[str, Any]]:
+    """The value, with QUADPACK's diagnostics in attrs (``quad_max_abserr``,
+    ``quad_failed_points``); a lazy result has none (its chunks warn as they compute)."""
+    value = next(iter(outputs.values()))
+    if lazy:
+        return value, {}
+    return value, {
+        "quad_max_abserr": float(np.max(np.asarray(outputs["abserr"]))),
+        "quad_failed_points": int(np.count_nonzero(np.asarray(outputs["status"])))}
+
+
 # ----------------------------------------------------------------- a user's integrand
 
 
-def integrand_block(*arrays: np.ndarray, integrand: Callable[..., complex],
-                    names: tuple[str, ...], epsabs: float, epsrel: float, limit: int,
-                    points: tuple[float, ...] | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A user's integrand by per-point QUADPACK: ``arrays`` are its parameters (in the order
-    of ``names``), then the lower and upper limits; ``points`` are breakpoints, used where
-    they lie strictly inside a point's limits."""
+def integrand_block(*arrays: np.ndarray, integrand: Callable[..., Any],
+                    keywords: tuple[str, ...] | None, complex_func: bool | None,
+                    epsabs: float, epsrel: float, limit: int, points: tuple[float, ...] = ()
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A user's integrand by per-point QUADPACK
+    (:func:`xr_spdc.numerics.quadrature.integrate_function`): ``arrays`` are its parameters
+    (passed by position, or by the ``keywords`` in order), then the lower and upper limits;
+    ``points`` are breakpoints, used where they lie strictly inside a point's limits."""
     *params, lower, upper = arrays
-    # Only when given: integrate_points takes points= from the kernel helper's branch on.
-    extra = {"points": points} if points else {}
-    result = quadrature.integrate_points(
-        quadrature.ComplexPart(integrand, names, imag=False),
-        quadrature.ComplexPart(integrand, names, imag=True),
-        lower, upper, tuple(params), epsabs=epsabs, epsrel=epsrel, limit=limit, **extra)
-    return result.value, result.abserr, result.status
+    result = quadrature.integrate_function(
+        integrand, lower, upper, params, keywords=keywords, complex_func=complex_func,
+        epsabs=epsabs, epsrel=epsrel, limit=limit, points=points)
+    return result.value, result.abserr, result.status, result.is_complex
+
+
+def integrand_finish(outputs: Mapping[str, Any], options: Mapping[str, Any], lazy: bool
+                     ) -> tuple[Any, dict[str, Any]]:
+    """The integral, real (float64) when ``complex_func=False``, or eagerly with
+    ``complex_func=None`` when every value the integrand returned was real; complex
+    otherwise (lazily its dtype must be known before anything runs)."""
+    value, attrs = quad_attrs(outputs, options, lazy)
+    complex_func = options.get("complex_func")
+    if complex_func is False or (complex_func is None and not lazy
+                                 and not np.any(np.asarray(outputs["complex"]))):
+        value = value.real
+    return value, attrs
 
 
 #: The outputs of a per-point QUADPACK method: the value and QUADPACK's diagnostics.
@@ -122,20 +198,34 @@ _TOLERANCES = ("epsabs", "epsrel", "limit")
 #:   waiting plus ~1 ms per MB moved, so larger blocks pay it less often
 #:   (benchmarks/bench_overlap.py, 10^6 points on 2 workers: 0.245-0.257 s against
 #:   0.262-0.272 s with 16384).
+def pattern_overlap_block(phi: np.ndarray, xi: np.ndarray, mu: np.ndarray, *,
+                          walls: np.ndarray, signs: np.ndarray) -> tuple[np.ndarray]:
+    """The focused overlap of a domain pattern (:func:`xr_spdc.numerics.poling.focused_overlap`)
+    at points (φ, ξ, μ); the pattern's walls and signs come as options."""
+    out = np.empty(phi.shape, dtype=np.complex128)
+    for m in np.unique(mu):  # the kernel takes one focal position at a time
+        at = mu == m
+        out[at] = poling.focused_overlap(phi[at], xi[at], walls, signs, mu=float(m))
+    return (out,)
+
+
 #: - focusing: costs measured on BK's domain (σ ∈ [−1, 3], ξ ∈ [0.1, 100], B ≤ 32) on one
 #:   core: "auto" ~5–10 µs a point (blocks of ~30 ms), "quad" ~0.1–500 ms a point, ~12 ms
 #:   on average (nested QUADPACK).  Quad blocks hold 32 points (~0.4 s), so that a progress
 #:   bar moves and Ctrl-C or timeout= act within a block's time (on a warm pool, blocks of 8
 #:   and 32 measure the same: 5.19 s and 5.20 s for 32 × 32 points on 2 workers,
 #:   benchmarks/bench_walkoff.py).
-#: - integrand: a user's integrand costs more than the overlap's (two Python calls per
-#:   node, one per part), so blocks are smaller.
+#: - integrand: a plain quad loop over the seed's grid costs ~40 µs a point for a real
+#:   integrand, ~120 µs for the seed's complex one (quad's default tolerances); blocks of
+#:   256 points (10-30 ms) pay a pool task's ~0.3 ms less than 3 %, where blocks of 64 paid
+#:   up to 12 % (benchmarks/bench_integrate.py: workers=2 against the loop).
 METHODS: dict[str, dict[str, Method]] = {
     "overlap": {
         "auto": Method(overlap_exact_block, (("value", np.complex128),), block_size=1 << 16,
                        seconds_per_point=1e-6, isolate=False),
         "quad": Method(overlap_quad_block, QUAD_OUTPUTS, block_size=256,
-                       seconds_per_point=6e-5, options=_TOLERANCES, isolate=False),
+                       seconds_per_point=6e-5, options=_TOLERANCES, isolate=False,
+                       check=warn_quad_failures, finish=quad_attrs),
     },
     "focusing": {
         "auto": Method(focusing_exact_block, (("h", np.float64),), block_size=4096,
@@ -143,10 +233,18 @@ METHODS: dict[str, dict[str, Method]] = {
         "quad": Method(focusing_quad_block, (("h", np.float64), ("abserr", np.float64),
                                              ("status", np.int8)),
                        block_size=32, seconds_per_point=1.2e-2, options=_TOLERANCES,
-                       isolate=False),
+                       isolate=False, check=warn_quad_failures, finish=quad_attrs),
     },
     "integrand": {
-        "quad": Method(integrand_block, QUAD_OUTPUTS, block_size=64, seconds_per_point=3e-4,
-                       options=_TOLERANCES),
+        "quad": Method(integrand_block, (*QUAD_OUTPUTS, ("complex", np.bool_)),
+                       block_size=256, seconds_per_point=3e-4,
+                       options=(*_TOLERANCES, "integrand", "keywords", "complex_func",
+                                "points"),
+                       check=warn_quad_failures, finish=integrand_finish),
+    },
+    # ~1 µs per point and domain: 3e-4 s a point for a 30 mm PPKTP grating (~1300 domains)
+    "pattern_overlap": {
+        "exact": Method(pattern_overlap_block, (("value", np.complex128),), block_size=256,
+                        seconds_per_point=3e-4, options=("walls", "signs"), isolate=False),
     },
 }

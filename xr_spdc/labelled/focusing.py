@@ -55,7 +55,6 @@ def focusing(
     progress: bool | None = None,
     chunks: int | str | dict[str, int] | None = None,
     timeout: float | None = None,
-    start_method: None = None,
 ) -> xr.DataArray:
     """Boyd and Kleinman's focusing function h(σ, B, κ, ξ, μ) over labelled inputs.
 
@@ -96,7 +95,7 @@ def focusing(
         (:func:`xr_spdc.numerics.walkoff.focusing_quad`; ``epsabs``, ``epsrel``, ``limit``
         apply) — the reference,
         milliseconds to seconds a point, the job a process pool is for.
-    workers, epsabs, epsrel, limit, progress, chunks, timeout, start_method
+    workers, epsabs, epsrel, limit, progress, chunks, timeout
         As for :func:`xr_spdc.overlap`.
 
     Returns
@@ -110,7 +109,9 @@ def focusing(
     Raises
     ------
     TypeError, ValueError
-        Bad input, naming the argument and showing offending values.
+        Bad input, naming the argument and showing offending values; inputs beyond the
+        float64 domain, checked up front (:data:`xr_spdc.labelled.inputs.FOCUSING_DOMAIN`:
+        magnitudes up to 1e100, and κξ(1+μ) ≤ 350, beyond which h ~ e^{2κξ(1+μ)} overflows).
     xr_spdc.FanoutError
         An evaluation failed (names the point; finished values in ``.partial``).
 
@@ -127,7 +128,7 @@ def focusing(
     1.067702
     """
     checked_workers, tolerances = inputs.check_common(ds, workers, progress, epsabs, epsrel,
-                                                      limit, timeout, start_method)
+                                                      limit, timeout)
     spec = METHODS["focusing"][inputs.check_choice(method, "method", METHODS["focusing"])]
     options = {name: tolerances[name] for name in spec.options}
 
@@ -137,9 +138,14 @@ def focusing(
     named = {role: inputs.find_optional(ds, value, role) if role in ("B", "kappa", "mu")
              else inputs.find(ds, value, role, default=role) for role, value in given.items()}
     inputs.check_distinct(named)
-    named = {role: inputs.check_real(da, role, positive=role == "xi",
-                                     nonnegative=role == "kappa")
-             for role, da in named.items()}
+    # The same rules eagerly and, for dask-backed inputs, chunk by chunk (checks=).
+    bound = (inputs.FOCUSING_LIMIT, inputs.FOCUSING_DOMAIN)
+    rules: dict[str, dict[str, Any]] = {
+        role: {"positive": role == "xi", "nonnegative": role == "kappa", "bound": bound}
+        for role in given}
+    rules.setdefault("sigma", {})  # derived from phi and xi, whose checks bound it
+    named = {role: inputs.check_real(da, role, **rules[role]) for role, da in named.items()}
+    inputs.check_focusing_domain(named)
     if phase_role == "phi":
         with xr.set_options(keep_attrs=False):
             sig = (-named["phi"] / (2 * named["xi"])).rename("sigma")
@@ -158,7 +164,8 @@ def focusing(
     if not any(isinstance(a, xr.DataArray) for a in args.values()):
         args["xi"] = named["xi"]  # all numbers: a 0-d result
         constants.pop("xi")
-    result = evaluate(spec, args, name="h", options=options, workers=checked_workers,
+    result = evaluate(spec, args, name="h", options=options, checks=rules,
+                      workers=checked_workers,
                       progress=progress, timeout=timeout, chunks=chunks)
     # phi too, where sigma was derived from it (labels.label_inputs keeps MultiIndex levels).
     result = labels.label_inputs(result, {"phi": "phi"})

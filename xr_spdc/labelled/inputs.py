@@ -14,6 +14,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .names import refuse_result_as_input
+
+#: A real number, a 0-d numpy array, or a DataArray of real numbers: what every physical
+#: input of the package takes (the one real/array-like alias).
+Real = float | np.ndarray | xr.DataArray
+
 # Beyond this many points an eager (numpy) evaluation would need tens of GB: refuse it
 # before allocating anything and point to dask, which streams block by block.
 MAX_EAGER_POINTS = 1 << 27
@@ -59,8 +65,10 @@ def find(ds: xr.Dataset | None, arg: Any, role: str, *, default: str | None = No
             raise ValueError(
                 f"{role}: the Dataset has no variable {arg!r}; it has coordinates "
                 f"[{_listing(ds.coords)}] and data variables [{_listing(ds.data_vars)}]{hint}")
+        refuse_result_as_input(ds[arg], role)
         return ds[arg]
     if isinstance(arg, xr.DataArray):
+        refuse_result_as_input(arg, role)
         return arg if arg.name is not None else arg.rename(role)
     if isinstance(arg, (np.generic, bool)) or (isinstance(arg, np.ndarray) and arg.ndim == 0):
         return xr.DataArray(np.asarray(arg), name=role)  # dtype kept: check_real judges it
@@ -130,8 +138,8 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
     ``positive``, >= 0 if ``nonnegative``; magnitude at most ``bound[0]``, the domain a
     kernel answers for, stated as ``bound[1]``); return float64.
 
-    Dask-backed values are checked as their chunks are computed, with the same message
-    (the count then is the chunk's).
+    Dask-backed values are not computed here: pass the same rules to
+    :func:`check_chunks` to check them as their chunks are computed.
     """
     kind = da.dtype.kind
     if kind == "c":
@@ -145,38 +153,22 @@ def check_real(da: xr.DataArray, role: str, *, positive: bool = False,
         raise ValueError(f"{role} ({da.name!r}) is empty (sizes {dict(da.sizes)}): there is "
                          "nothing to compute")
     da = da.astype(np.float64, copy=False)
-    check: dict[str, Any] = {"role": role, "variable": da.name, "positive": positive,
-                             "nonnegative": nonnegative, "infinite": infinite,
-                             "bound": bound, "coords": _coordinates(da)}
-    if da.chunks is not None:
-        # Deferred: :func:`apply_deferred_check` adds the check to the data path only.  A
-        # dask layer used both by a coordinate and by the data it feeds is lost by
-        # dask.distributed ("lost dependencies"), so the coordinate keeps the unchecked one.
-        da = da.copy()
-        da.encoding[_DEFERRED] = check
-        return da
-    _check_values(da.values, **check)
+    if da.chunks is None:
+        _check_values(da.values, role=role, variable=da.name, positive=positive,
+                      nonnegative=nonnegative, infinite=infinite, bound=bound,
+                      coords=_coordinates(da))
     return da
 
 
-_DEFERRED = "xr_spdc_deferred_check"
-
-
-def without_deferred_check(da: xr.DataArray) -> xr.DataArray:
-    """``da`` as a coordinate: without the check :func:`check_real` deferred."""
-    if _DEFERRED not in da.encoding:
-        return da
-    da = da.copy()
-    del da.encoding[_DEFERRED]
-    return da
-
-
-def apply_deferred_check(da: xr.DataArray, like: xr.DataArray) -> xr.DataArray:
-    """The (dask-backed) ``da`` with the check :func:`check_real` deferred for ``like``
-    (the same input before chunking), run as its chunks are computed."""
-    check = like.encoding.get(_DEFERRED)
-    if check is None or da.chunks is None:
-        return da
+def check_chunks(da: xr.DataArray, role: str, *, positive: bool = False,
+                 nonnegative: bool = False, infinite: bool = False,
+                 bound: tuple[float, str] | None = None) -> xr.DataArray:
+    """The dask-backed ``da`` with :func:`check_real`'s value check (the same rules) run
+    on each chunk as it is computed, with the same message (the count then is the
+    chunk's)."""
+    check = {"role": role, "variable": da.name, "positive": positive,
+             "nonnegative": nonnegative, "infinite": infinite, "bound": bound,
+             "coords": _coordinates(da)}
     return da.copy(data=da.data.map_blocks(_check_chunk, dtype=np.float64, **check))
 
 
@@ -212,13 +204,54 @@ def _check_chunk(values: np.ndarray, *, block_info: Any = None, **check: Any) ->
 
 
 def check_distinct(named: Mapping[str, xr.DataArray]) -> None:
-    """Refuse two roles that name the same variable (e.g. ``phi="x", xi="x"``)."""
+    """Refuse two roles that name the same variable (e.g. ``phi="x", xi="x"``), and a dim
+    named like another role that does not hold that role's values (see
+    :func:`check_role_dims`)."""
     seen: dict[Hashable, str] = {}
     for role, da in named.items():
         if da.ndim and da.name in seen:
             raise ValueError(f"{seen[da.name]} and {role} both name the variable {da.name!r}; "
                              "they must be different variables")
         seen[da.name] = role
+    check_role_dims(named)
+
+
+def check_role_dims(named: Mapping[str, xr.DataArray]) -> None:
+    """Refuse a dim of one input that is named like another input's role but does not
+    index that input's own values.
+
+    A ``phi`` DataArray on a dim ``"mu"``, with μ passed as a number (or left at 0), would
+    label values computed at that μ with the dim's coordinate: a silent wrong answer.  A
+    dim named like a role is accepted only where that role's input *is* the dim's
+    coordinate variable (e.g. ``mu=ds.mu`` or ``mu="mu"`` in a Dataset with a ``mu`` dim).
+    """
+    # focusing derives sigma = -phi/(2 xi) when given phi: a dim "sigma" would collide.
+    derived = "sigma" if {"phi", "kappa"} <= set(named) and "sigma" not in named else None
+    for role, da in named.items():
+        for dim in da.dims:
+            other = str(dim)
+            if other == derived:
+                raise ValueError(
+                    f"{_described(role, da)} has a dim named 'sigma', but sigma is computed "
+                    "here from phi and xi (sigma = -phi/(2 xi)); rename the dim "
+                    "(.rename({'sigma': '<name>'})) or pass sigma instead of phi")
+            if other == role or other not in named:
+                continue
+            given = named[other]
+            if given.name == dim and given.dims == (dim,):
+                continue  # the dim indexes that input's own values: used as it
+            if given.ndim == 0:
+                value = f"the single value {float(given.values)!r}" if given.dtype.kind in \
+                    "iuf" else "a single value"
+                used = f"{other} is {value}"
+            else:
+                used = f"{other} is the variable {given.name!r} with dims {given.dims}"
+            raise ValueError(
+                f"{_described(role, da)} has a dim named {other!r}, but {used}: its "
+                f"coordinate would label values computed at another {other}. Pass "
+                f"{other}={role if da.name is None else da.name}[{other!r}] (or "
+                f"{other}='{other}' with a Dataset) to use the dim as {other}, or rename the "
+                f"dim (.rename({{{other!r}: '<name>'}}))")
 
 
 def align(named: Mapping[str, xr.DataArray]) -> dict[str, xr.DataArray]:
@@ -239,14 +272,22 @@ def broadcast(named: Mapping[str, xr.DataArray]) -> list[xr.DataArray]:
     return list(xr.broadcast(*align(named).values()))
 
 
-def check_eager_size(sizes: Mapping[Hashable, int]) -> None:
-    """Refuse an in-memory evaluation too large for memory, before anything is allocated."""
+_WITH_DASK = ("chunk them with dask (chunks=... or ds.chunk(...)) to evaluate lazily, block "
+              "by block")
+
+
+def check_eager_size(sizes: Mapping[Hashable, int], *, limit: int = MAX_EAGER_POINTS,
+                     how: str = _WITH_DASK) -> None:
+    """Refuse an in-memory evaluation too large for memory, before anything is allocated.
+
+    ``limit``: the most points (a function that holds more temporaries a point passes a
+    smaller one); ``how``: what to do instead, for the message.
+    """
     n_points = float(np.prod(list(sizes.values()), dtype=np.float64))
-    if n_points > MAX_EAGER_POINTS:
+    if n_points > limit:
         raise ValueError(
             f"the inputs broadcast to {n_points:.3g} points (sizes {dict(sizes)}), "
-            f"more than the {MAX_EAGER_POINTS:.3g} an in-memory evaluation allows; chunk them "
-            "with dask (chunks=... or ds.chunk(...)) to evaluate lazily, block by block")
+            f"more than the {limit:.3g} an in-memory evaluation allows; {how}")
 
 
 def check_workers(workers: Any) -> int | Executor | None:
@@ -276,16 +317,6 @@ def check_flag(value: Any, role: str) -> bool | None:
     return None if value is None else bool(value)
 
 
-def check_start_method(start_method: Any) -> None:
-    """``start_method=`` was removed: only its default, None, is accepted."""
-    if start_method is not None:
-        raise TypeError(
-            f"start_method={start_method!r} is no longer accepted: pools now use loky's own "
-            "start method, which needs no `if __name__ == \"__main__\":` guard, runs "
-            "lambdas and notebook functions, and never deadlocks; drop the argument (or "
-            "pass your own concurrent.futures.Executor as workers=)")
-
-
 def check_timeout(timeout: Any) -> float | None:
     """``None`` or a positive number of seconds."""
     if timeout is None:
@@ -300,14 +331,13 @@ def check_timeout(timeout: Any) -> float | None:
 
 
 def check_common(ds: Any, workers: Any, progress: Any, epsabs: Any, epsrel: Any, limit: Any,
-                 timeout: Any, start_method: Any = None
+                 timeout: Any
                  ) -> tuple[int | Executor | None, dict[str, Any]]:
     """The arguments every labelled computation takes: the Dataset, the engine's options
     and QUADPACK's tolerances.  Returns (workers, tolerances)."""
     if ds is not None and not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset (or None), not {type(ds).__name__}")
     check_flag(progress, "progress")
-    check_start_method(start_method)
     check_timeout(timeout)
     return check_workers(workers), check_quad_options(epsabs, epsrel, limit)
 
@@ -387,3 +417,105 @@ def chunk(named: Mapping[str, xr.DataArray], chunks: Any) -> dict[str, xr.DataAr
                      if isinstance(chunks, Mapping) else chunks)
         out[role] = da.chunk(per_array) if da.ndim else da
     return out
+
+
+#: Largest magnitude of every input of the focusing function h (and of the φ = −2σξ it
+#: reaches through the overlap's kernel), as for the overlap.
+FOCUSING_LIMIT = 1e100
+#: Largest κξ(1+μ): with absorption, h grows like e^{2κξ(1+μ)} (the pump enters the crystal
+#: at τ = −ξ(1+μ)), which leaves float64 (e^709.8) once κξ(1+μ) ≳ 355.
+KAPPA_EXPONENT_LIMIT = 350.0
+FOCUSING_DOMAIN = (f"|sigma|, |phi|, |2 sigma xi|, B and |mu| <= {FOCUSING_LIMIT:g}, "
+                   f"0 < xi <= {FOCUSING_LIMIT:g}, kappa >= 0 with "
+                   f"kappa xi (1 + mu) <= {KAPPA_EXPONENT_LIMIT:g} (beyond it h, which grows "
+                   "like exp(2 kappa xi (1 + mu)), overflows float64)")
+
+
+def check_focusing_domain(named: Mapping[str, xr.DataArray]) -> None:
+    """Refuse, before any work, inputs of the focusing function beyond its float64 domain
+    (:data:`FOCUSING_DOMAIN`), naming what the user passed.
+
+    ``named`` holds the checked inputs by role (``sigma`` or ``phi``, ``xi``, ``B``,
+    ``kappa``, ``mu``); each one's own magnitude is bounded by :func:`check_real`, this
+    checks the combinations: |2σξ| (the φ the kernel reaches from σ) and κξ(1+μ).
+    Dask-backed inputs are not checked here (their chunks are checked by the kernel).
+    """
+    if any(da.chunks is not None for da in named.values()):
+        return
+    xi, kappa, mu = named["xi"], named["kappa"], named["mu"]
+    with xr.set_options(keep_attrs=False), np.errstate(over="ignore", invalid="ignore"):
+        if "sigma" in named:
+            phi = abs(2 * named["sigma"] * xi)
+            bad = phi > FOCUSING_LIMIT
+            if bool(bad.any()):
+                phi, bad = xr.broadcast(phi, bad)
+                raise ValueError(
+                    f"sigma and xi reach the phase mismatch |phi| = |2 sigma xi| > "
+                    f"{FOCUSING_LIMIT:g}, beyond the supported domain ({FOCUSING_DOMAIN}); "
+                    f"|2 sigma xi| = {positions(phi, bad.values)}")
+        exponent = kappa * xi * (1 + mu)
+        bad = exponent > KAPPA_EXPONENT_LIMIT
+        if bool(bad.any()):
+            exponent, bad = xr.broadcast(exponent, bad)
+            raise ValueError(
+                f"kappa is too large for xi and mu: h grows like exp(2 kappa xi (1 + mu)) and "
+                f"leaves float64 beyond kappa xi (1 + mu) = {KAPPA_EXPONENT_LIMIT:g} (the "
+                f"supported domain: {FOCUSING_DOMAIN}); kappa xi (1 + mu) = "
+                f"{positions(exponent, bad.values)}. Check kappa = alpha b/2 (alpha in 1/m, "
+                "b the confocal parameter in m)")
+
+
+#: Plausible ranges of physical inputs in SI units (metres, rad, degC): outside them a
+#: value was almost surely given in another unit, which the message names.
+RANGES: dict[str, tuple[float, float, str]] = {
+    "wavelength": (1e-8, 1e-4, "nanometres or micrometres"),
+    "length": (1e-6, 1.0, "millimetres"),
+    "poling_period": (1e-7, 1e-2, "micrometres"),
+    "waist": (1e-7, 1e-1, "micrometres"),
+    "temperature": (-273.15, 1500.0, "kelvin"),
+    # A propagation angle in rad (theta from z, or phi from x): beyond a full turn it is
+    # degrees.
+    "angle": (-2 * np.pi, 2 * np.pi, "degrees (pass np.radians(value))"),
+    # A crystal's double-refraction walk-off is at most a few degrees (0.1 rad in calcite).
+    "walkoff_angle": (0.0, 0.5, "degrees (pass np.radians(value)) or milliradians"),
+    # Optical crystals' refractive indices (1.3 for fluorides to about 4 for germanium).
+    "refractive_index": (1.0, 5.0, "a typo (no optical crystal has n < 1 or n > 5)"),
+}
+
+#: Each kind's unit, for the messages.
+_UNITS = {"temperature": "degC", "angle": "rad", "walkoff_angle": "rad",
+          "refractive_index": "1"}
+
+
+def check_physical(value: Any, role: str, kind: str | None = None, *,
+                   positive: bool = True) -> xr.DataArray:
+    """A float64 DataArray of finite numbers (> 0 if ``positive``) in the plausible range
+    of ``kind`` (:data:`RANGES`: metres, rad, degC) when given; eager only.
+
+    Raises
+    ------
+    ValueError
+        A value outside the range, naming ``role``, the values and the unit they look like.
+    TypeError
+        Not real numbers, or dask-backed (physical inputs are evaluated eagerly).
+    """
+    da = check_real(find(None, value, role), role, positive=positive,
+                    nonnegative=kind in ("walkoff_angle",))
+    if da.chunks is not None:
+        raise TypeError(f"{role} is dask-backed; this function evaluates eagerly: pass "
+                        f"{role}.compute()")
+    if kind is not None:
+        lo, hi, guess = RANGES[kind]
+        bad = (da.values < lo) | (da.values > hi)
+        if bad.any():
+            unit = _UNITS.get(kind, "m")
+            what = kind.replace("_", " ")
+            if kind == "temperature":
+                raise ValueError(f"{role} must be in degC, between {lo:g} and {hi:g}; not "
+                                 f"{positions(da, bad)}")
+            within = f"between {lo:g} and {hi:g}" + ("" if unit == "1" else f" {unit}")
+            in_unit = "" if unit == "1" else f" in {'metres' if unit == 'm' else unit}"
+            article = "an" if what[0] in "aeiou" else "a"
+            raise ValueError(f"{role} must be{in_unit} {article} {what} {within}; values "
+                             f"such as {positions(da, bad)} look like {guess}")
+    return da

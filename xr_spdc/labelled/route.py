@@ -16,7 +16,6 @@ and ``ds.spdc.integrate``.
 from __future__ import annotations
 
 import inspect
-import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
@@ -28,7 +27,7 @@ from .._version import __version__
 from ..engine import fanout, identity
 from ..engine.methods import METHODS, Method
 from ..numerics import overlap as overlap_kernel
-from ..numerics.quadrature import EPSABS, EPSREL, LIMIT, STATUS_MEANINGS
+from ..numerics.quadrature import EPSABS, EPSREL, LIMIT
 from . import inputs, sweep
 from . import names as labels
 
@@ -41,6 +40,7 @@ def evaluate(
     *,
     name: str,
     options: Mapping[str, Any] | None = None,
+    checks: Mapping[str, Mapping[str, Any]] | None = None,
     workers: int | Executor | None = None,
     progress: bool | None = None,
     timeout: float | None = None,
@@ -52,28 +52,31 @@ def evaluate(
     Parameters
     ----------
     spec : xr_spdc.engine.methods.Method
-        The block function, its named outputs, block size and cost per point.
+        The block function, its named outputs, block size, cost per point, and what its
+        diagnostics report (``spec.check``, ``spec.finish``).
     args : mapping of str to DataArray or float
         One entry per argument of ``spec.block``, in its order: the role (e.g. "phi") to a
-        DataArray checked with :func:`xr_spdc.labelled.inputs.check_real` (it becomes a coordinate
-        of the result) or a number (it adds no coordinate).
+        DataArray checked with :func:`xr_spdc.labelled.inputs.check_real` (it becomes a
+        coordinate of the result) or a number (it adds no coordinate).
     name : str
         The result's name.
     options : mapping, optional
         Keyword options for ``spec.block`` (e.g. QUADPACK's tolerances).
+    checks : mapping of str to mapping, optional
+        The rules each role was checked with (``check_real``'s keywords): dask-backed
+        inputs, which ``check_real`` cannot see, are checked with them as chunks compute.
     workers, progress, timeout, chunks
         As for :func:`overlap`.
     attrs : mapping, optional
-        The result's attrs (diagnostics are added to them).
+        The result's attrs (its diagnostics are added to them).
 
     Returns
     -------
     xarray.DataArray
-        The first output, over the broadcast dims of the DataArray arguments, each of which
-        is a labelled coordinate; ``attrs`` plus ``xr_spdc_inputs`` (which coordinate played
-        which role).  With outputs "abserr" and "status": ``quad_max_abserr`` and
-        ``quad_failed_points`` in attrs and one IntegrationWarning when points fell short
-        (for a lazy result, warned per chunk as it is computed, and not in attrs).
+        The result (``spec.finish`` of the outputs; by default the first), over the
+        broadcast dims of the DataArray arguments, each of which is a labelled coordinate;
+        ``attrs`` plus ``xr_spdc_inputs`` (which coordinate played which role) plus what
+        ``spec.finish`` reports (QUADPACK's ``quad_max_abserr`` and ``quad_failed_points``).
 
     Raises
     ------
@@ -84,35 +87,64 @@ def evaluate(
         finished blocks as DataArrays labelled like the result.
     """
     options = dict(options or {})
-    named = inputs.align({role: a for role, a in args.items() if isinstance(a, xr.DataArray)})
-    # chunks= and deferred value checks change only what the blocks see, not the coordinates.
-    given = {role: inputs.without_deferred_check(da) for role, da in named.items()}
-    if chunks is not None:
-        named = inputs.chunk(named, chunks)
-    named = {role: inputs.apply_deferred_check(da, args[role])  # type: ignore[arg-type]
-             for role, da in named.items()}
-    values = [named.get(role, a) for role, a in args.items()]
-    dims = list(dict.fromkeys(d for da in named.values() for d in da.dims))
-    sizes = {d: n for da in named.values() for d, n in da.sizes.items()}
-    lazy = any(da.chunks is not None for da in named.values())
-    if lazy:
-        inputs.require_dask()
-        if workers is not None:
-            raise ValueError(
-                f"workers={workers!r} cannot be used with dask-backed inputs: dask's scheduler "
-                "runs the blocks (threads, processes or a dask.distributed cluster); drop "
-                "workers=, or .compute() the inputs first for a process pool")
-    else:
-        inputs.check_eager_size(sizes)
-        workers = fanout.resolve_workers(workers, int(np.prod(list(sizes.values()), dtype=int)),
-                                         spec.seconds_per_point)
-    # Each dim's coordinate values, for naming a failing point's position.
-    coords = {d: _coord_values(given, d) for d in dims}
+    # 1. align; the given inputs label the result, their (chunked, checked) data is computed.
+    given = inputs.align({role: a for role, a in args.items() if isinstance(a, xr.DataArray)})
+    data = _data_path(given, chunks, checks or {})
+    lazy = any(da.chunks is not None for da in data.values())
+    # 2. where the blocks run: dask's scheduler, or this process / a pool.
+    workers = _resolve_workers(workers, lazy, data, spec)
+    dims = tuple(dict.fromkeys(d for da in given.values() for d in da.dims))
     kwargs = {"spec": spec, "options": options, "roles": tuple(args), "workers": workers,
-              "progress": progress, "timeout": timeout, "dims": tuple(dims), "coords": coords}
+              "progress": progress, "timeout": timeout, "dims": dims,
+              "coords": {d: _coord_values(given, d) for d in dims}}
+    # 3. one apply_ufunc for numpy and dask alike.
+    outputs = _apply([data.get(role, a) for role, a in args.items()], kwargs, given, name)
+    # 4. the method's own result and diagnostics, labelled.
+    value, reported = spec.finish(dict(zip((n for n, _ in spec.outputs), outputs,
+                                           strict=True)), options, lazy)
+    result = _labelled(value, given, name)
+    result.attrs = {**(attrs or {}), labels.INPUTS_ATTR: labels.format_input_names(
+        {role: str(da.name) for role, da in given.items()}), **reported}
+    return result
+
+
+def _data_path(given: Mapping[str, xr.DataArray], chunks: Any,
+               checks: Mapping[str, Mapping[str, Any]]) -> dict[str, xr.DataArray]:
+    """The inputs as computed: chunked if asked, and, where they came dask-backed (their
+    values unseen by :func:`~.inputs.check_real`), checked as their chunks compute.  The
+    coordinates keep ``given``: a dask layer shared by a coordinate and the data it feeds
+    is lost by dask.distributed ("lost dependencies")."""
+    data = dict(given) if chunks is None else inputs.chunk(given, chunks)
+    for role, da in given.items():
+        if da.chunks is not None:
+            data[role] = inputs.check_chunks(data[role], role, **checks.get(role, {}))
+    return data
+
+
+def _resolve_workers(workers: int | Executor | None, lazy: bool,
+                     data: Mapping[str, xr.DataArray], spec: Method) -> int | Executor | None:
+    """``workers`` for an eager run (the engine's policy); refused with dask input."""
+    sizes = {d: n for da in data.values() for d, n in da.sizes.items()}
+    if not lazy:
+        inputs.check_eager_size(sizes)
+        return fanout.resolve_workers(workers, int(np.prod(list(sizes.values()), dtype=int)),
+                                      spec.seconds_per_point)
+    inputs.require_dask()
+    if workers is not None:
+        raise ValueError(
+            f"workers={workers!r} cannot be used with dask-backed inputs: dask's scheduler "
+            "runs the blocks (threads, processes or a dask.distributed cluster); drop "
+            "workers=, or .compute() the inputs first for a process pool")
+    return None
+
+
+def _apply(values: list[Any], kwargs: dict[str, Any], given: Mapping[str, xr.DataArray],
+           name: str) -> tuple[xr.DataArray, ...]:
+    """``xr.apply_ufunc`` of :func:`_evaluate_array`: every output, as a DataArray."""
+    n_outputs = len(kwargs["spec"].outputs)
     try:
         outputs = xr.apply_ufunc(_evaluate_array, *values, kwargs=kwargs, dask="allowed",
-                                 output_core_dims=[()] * len(spec.outputs),
+                                 output_core_dims=[()] * n_outputs,
                                  keep_attrs="override")  # the coordinates' attrs
     except fanout.FanoutError as exc:
         if exc.partial is not None:  # keep the finished blocks, labelled like the result
@@ -120,16 +152,7 @@ def evaluate(
             exc.partial = tuple(_labelled(template.copy(data=p), given, name)
                                 for p in exc.partial)
         raise
-    if len(spec.outputs) == 1:
-        outputs = (outputs,)
-    found = dict(zip((n for n, _ in spec.outputs), outputs, strict=True))
-    result = _labelled(outputs[0], given, name)
-    result.attrs = {**(attrs or {}), labels.INPUTS_ATTR: labels.format_input_names(
-        {role: str(da.name) for role, da in given.items()})}
-    if "status" in found and not lazy:
-        result.attrs["quad_max_abserr"] = float(found["abserr"].max())
-        result.attrs["quad_failed_points"] = int(np.count_nonzero(found["status"].values))
-    return result
+    return outputs if n_outputs > 1 else (outputs,)
 
 
 def _coord_values(named: Mapping[str, xr.DataArray], dim: Hashable) -> np.ndarray | None:
@@ -214,32 +237,12 @@ def _compute(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
     except fanout.FanoutError as exc:
         exc.partial = tuple(p.reshape(shape) for p in exc.partial or ())
         raise
-    names = [n for n, _ in spec.outputs]
-    if "status" in names:
+    if spec.check is not None:
         # Here for eager and lazy alike (a lazy result's attrs were written before any
         # value existed): each dask chunk warns as it is computed.
-        _warn_quad_failures(outputs[names.index("abserr")], outputs[names.index("status")],
-                            dict(zip(roles, np.broadcast_arrays(*flat), strict=True)))
+        spec.check(dict(zip((n for n, _ in spec.outputs), outputs, strict=True)),
+                   dict(zip(roles, np.broadcast_arrays(*flat), strict=True)))
     return tuple(out.reshape(shape) for out in outputs)
-
-
-def _warn_quad_failures(abserr: np.ndarray, status: np.ndarray,
-                        points: Mapping[str, np.ndarray]) -> None:
-    """One IntegrationWarning naming the worst points, if any fell short of the tolerance."""
-    from scipy.integrate import IntegrationWarning
-
-    failed = np.flatnonzero(status)
-    if failed.size:
-        worst = failed[np.argsort(abserr[failed])[::-1]]
-        described = dict.fromkeys(  # repeated points (e.g. an extra dim) are shown once
-            fanout.format_point({role: float(v[i]) for role, v in points.items()})
-            + f" (abserr {abserr[i]:.2g}: {STATUS_MEANINGS.get(int(status[i]), status[i])})"
-            for i in worst)
-        shown = "; ".join(list(described)[:inputs.SHOWN])
-        warnings.warn(
-            f"quad did not reach epsabs/epsrel at {failed.size} of {status.size} points; "
-            f"worst: {shown}. Raise limit= or use method='auto'",
-            IntegrationWarning, stacklevel=2)
 
 
 def overlap(
@@ -256,7 +259,6 @@ def overlap(
     progress: bool | None = None,
     timeout: float | None = None,
     chunks: int | str | dict[str, int] | None = None,
-    start_method: None = None,
 ) -> xr.DataArray:
     """The SPDC spatial-mode overlap O(φ, ξ, μ) over labelled inputs.
 
@@ -309,9 +311,6 @@ def overlap(
         ``DataArray.chunk``, e.g. ``{"phi": 100}``).  Needs the ``dask`` extra.  Inputs that
         are dask-backed already are evaluated lazily without it.  A lazy ``method="quad"``
         result cannot carry QUADPACK's diagnostics in attrs: it warns as chunks compute.
-    start_method : None
-        Removed: pools use loky's own start method, which needs no ``__main__`` guard and
-        never deadlocks; any other value raises a TypeError saying so.
 
     Returns
     -------
@@ -341,18 +340,20 @@ def overlap(
     1.570796326795
     """
     workers, tolerances = inputs.check_common(ds, workers, progress, epsabs, epsrel, limit,
-                                              timeout, start_method)
+                                              timeout)
     spec = METHODS["overlap"][inputs.check_choice(method, "method", METHODS["overlap"])]
     options = {name: tolerances[name] for name in spec.options}
     named = {"phi": inputs.find(ds, phi, "phi", default="phi"),
              "xi": inputs.find(ds, xi, "xi", default="xi"),
              "mu": inputs.find_optional(ds, mu, "mu")}
     inputs.check_distinct(named)
-    args = {role: inputs.check_real(da, role, positive=role == "xi",
-                                    bound=(overlap_kernel.LIMIT, overlap_kernel.DOMAIN))
-            for role, da in named.items()}
-    return evaluate(spec, args, name="overlap", options=options, workers=workers,
-                    progress=progress, timeout=timeout, chunks=chunks,
+    bound = (overlap_kernel.LIMIT, overlap_kernel.DOMAIN)
+    rules: dict[str, dict[str, Any]] = {
+        "phi": {"bound": bound}, "xi": {"positive": True, "bound": bound},
+             "mu": {"bound": bound}}
+    args = {role: inputs.check_real(da, role, **rules[role]) for role, da in named.items()}
+    return evaluate(spec, args, name="overlap", options=options, checks=rules,
+                    workers=workers, progress=progress, timeout=timeout, chunks=chunks,
                     attrs=labels.overlap_attrs(method, options))
 
 
@@ -365,6 +366,7 @@ def integrate(
     params: Mapping[str, str | xr.DataArray | float] | None = None,
     points: Sequence[float] | None = None,
     name: str = "integral",
+    complex_func: bool | None = None,
     workers: int | Executor | None = None,
     epsabs: float = EPSABS,
     epsrel: float = EPSREL,
@@ -372,14 +374,15 @@ def integrate(
     progress: bool | None = None,
     timeout: float | None = None,
     chunks: int | str | dict[str, int] | None = None,
-    start_method: None = None,
 ) -> xr.DataArray:
     """Integrate your own integrand over a labelled parameter grid, point by point.
 
     The general form of what the seed blog post does by hand: for every point of the
     broadcast parameters, ``∫ integrand(l, **params) dl`` from ``lower`` to ``upper`` by
-    scipy's QUADPACK (real and imaginary parts separately, so complex values are kept),
-    run like :func:`overlap` (in-process, on a process pool, or with dask).
+    scipy's QUADPACK, at the cost of a plain ``scipy.integrate.quad`` loop over the same
+    points: one QUADPACK call a point for a real integrand, and for a complex one the real
+    and imaginary parts apart, as ``quad(..., complex_func=True)`` does.  Run like
+    :func:`overlap` (in-process, on a process pool, or with dask).
 
     Parameters
     ----------
@@ -395,22 +398,31 @@ def integrate(
     params : mapping, optional
         ``{keyword: variable name, DataArray or number}`` passed to ``integrand``.  By
         default each parameter of ``integrand`` after the first is looked up in ``ds`` by
-        its own name.
+        its own name; a parameter with a default value (``lambda l, a=2.0: ...``) is taken
+        from ``ds`` when it has a variable of that name, and otherwise keeps its default.
     points : sequence of float, optional
         Breakpoints (e.g. where the integrand peaks or is not smooth), used where they lie
         strictly inside a point's limits (QUADPACK's ``points=``).
     name : str
         Name of the result.
-    workers, epsabs, epsrel, limit, progress, timeout, chunks, start_method
-        As for :func:`overlap`.
+    complex_func : bool or None, default None
+        scipy's name.  None: the imaginary part is integrated only where the integrand
+        returns complex values; an eager result is float64 when every value it returned
+        was real, else complex128; a lazy (dask) result is complex128, since its dtype must
+        be known before anything runs.  True: complex128, both parts always integrated.
+        False: float64; a complex value from the integrand is an error.
+    workers, epsabs, epsrel, limit, progress, timeout, chunks
+        As for :func:`overlap`.  The default tolerances (epsabs = epsrel = 1e-10, limit
+        = 200) are tighter than ``scipy.integrate.quad``'s (1.49e-8, 1.49e-8, 50); pass
+        those to get quad's results and cost (benchmarks/bench_integrate.py).
 
     Returns
     -------
     xarray.DataArray
-        complex128 over the broadcast dims of the parameters and limits, with the parameters
-        as coordinates; attrs name the integrand, limits, tolerances and QUADPACK's
-        diagnostics (``quad_max_abserr``, ``quad_failed_points``; for a lazy result, a
-        warning as chunks compute instead).
+        float64 or complex128 (see ``complex_func``) over the broadcast dims of the
+        parameters and limits, with the parameters as coordinates; attrs name the
+        integrand, limits, tolerances and QUADPACK's diagnostics (``quad_max_abserr``,
+        ``quad_failed_points``; for a lazy result, a warning as chunks compute instead).
 
     Raises
     ------
@@ -419,7 +431,8 @@ def integrate(
     ValueError
         A parameter is missing or not finite, as for :func:`overlap`.
     xr_spdc.FanoutError
-        ``integrand`` raised at some point: the message names it.
+        ``integrand`` raised at some point (or returned a complex value with
+        ``complex_func=False``): the message names it.
 
     Examples
     --------
@@ -428,13 +441,39 @@ def integrate(
     >>> out = ds.spdc.integrate(lambda l, k: np.exp(1j * k * l), workers=1)  # 2 sin(k)/k
     >>> bool(np.allclose(out.values, 2 * np.sin(ds.k.values) / ds.k.values, rtol=1e-12))
     True
+    >>> ds.spdc.integrate(lambda l, k: np.cos(k * l), workers=1).dtype  # real: one call
+    dtype('float64')
     """
     workers, tolerances = inputs.check_common(ds, workers, progress, epsabs, epsrel, limit,
-                                              timeout, start_method)
-    params = _integrand_parameters(integrand, params, lower, upper)
+                                              timeout)
+    inputs.check_flag(complex_func, "complex_func")
+    wanted, keywords = _integrand_parameters(integrand, params, ds, lower, upper)
+    args = _integrand_args(ds, wanted, lower, upper)
+    breakpoints = inputs.check_breakpoints(points)
+    options: dict[str, Any] = {**tolerances, "integrand": integrand, "keywords": keywords,
+                               "complex_func": complex_func, "points": breakpoints}
+    description: dict[str, Any] = {
+        "long_name": f"integral of {_qualified_name(integrand)}",
+        "integrand": _qualified_name(integrand),
+        "integrand_sha256": identity.code_hash(integrand),  # what a resume must not change
+        "method": "quad", **tolerances,
+        "xr_spdc_version": __version__}
+    if breakpoints:
+        description["points"] = list(breakpoints)
+    description.update({role: args[role] for role in ("lower", "upper")
+                        if not isinstance(args[role], xr.DataArray)})
+    return evaluate(METHODS["integrand"]["quad"], args, name=name, options=options,
+                    checks={"lower": {"infinite": True}, "upper": {"infinite": True}},
+                    workers=workers, progress=progress, timeout=timeout, chunks=chunks,
+                    attrs=description)
+
+
+def _integrand_args(ds: xr.Dataset | None, wanted: Mapping[str, Any], lower: Any,
+                    upper: Any) -> dict[str, Arg]:
+    """The integrand's parameters found and checked, then the limits."""
     found = {key: inputs.check_real(inputs.find(ds, value, key, default=key,
                                                 override=f"params={{{key!r}: '<name>'}}"), key)
-             for key, value in params.items()}
+             for key, value in wanted.items()}
     inputs.check_distinct(found)
     args: dict[str, Arg] = dict(found)
     # Limits may be infinite (QUADPACK maps them); a constant one adds no coordinate.
@@ -444,33 +483,59 @@ def integrate(
                              "limit; rename it")
         da = inputs.check_real(inputs.find(ds, value, role), role, infinite=True)
         args[role] = da if isinstance(value, (str, xr.DataArray)) else float(da)
-    breakpoints = inputs.check_breakpoints(points)
-    options: dict[str, Any] = {**tolerances, "integrand": integrand, "names": tuple(found)}
-    if breakpoints:
-        options["points"] = breakpoints
-    description: dict[str, Any] = {
-        "long_name": f"integral of {_qualified_name(integrand)}",
-        "integrand": _qualified_name(integrand),
-        "integrand_sha256": identity.code_hash(integrand),  # what a resume must not change
-        "method": "quad", **tolerances,
-        "xr_spdc_version": __version__}
-    if breakpoints:
-        description["points"] = list(breakpoints)
-    for role in ("lower", "upper"):
-        if not isinstance(args[role], xr.DataArray):
-            description[role] = args[role]
-    return evaluate(METHODS["integrand"]["quad"], args, name=name, options=options, workers=workers,
-                    progress=progress, timeout=timeout, chunks=chunks, attrs=description)
+    return args
 
 
 _INTEGRAND_SHAPE = ("the integrand must be a Python function of the integration variable "
                     "and named parameters, f(l, a, b) (its parameters after l are looked "
                     "up in the Dataset by name, or mapped with params={'a': 'name', ...})")
+_P = inspect.Parameter
+_NAMED = (_P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY)
 
 
-def _integrand_parameters(integrand: Any, params: Any, lower: Any, upper: Any
-                          ) -> Mapping[str, Any]:
-    """The parameters to look up: ``params``, or the integrand's own after the first."""
+def _integrand_parameters(integrand: Any, params: Any, ds: xr.Dataset | None, lower: Any,
+                          upper: Any) -> tuple[dict[str, Any], tuple[str, ...] | None]:
+    """The parameters to look up (``params``, or the integrand's own after the first), and
+    the keywords to pass them by (None: by position, in this order, as a quad loop does)."""
+    signature = _signature(integrand, params)
+    listed = list(signature.parameters.values())[1:]
+    # Required parameters always; one with a default only where the Dataset has it.
+    own = {p.name: p.name for p in listed if p.kind in _NAMED and (
+        p.default is _P.empty or (ds is not None and p.name in ds.variables))}
+    if params is None and any(p.kind is _P.VAR_POSITIONAL for p in listed):
+        raise TypeError(f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} "
+                        "takes *args, which cannot be matched to variables by name: "
+                        "name its parameters, or pass params= for a **kwargs integrand")
+    wanted = {**own, **(params or {})}  # params= maps some; the others by their own names
+    if params is not None:
+        _check_binds(integrand, signature, wanted)
+    if not wanted and not any(isinstance(b, (str, xr.DataArray)) for b in (lower, upper)):
+        defaults = ", ".join(p.name for p in listed if p.default is not _P.empty)
+        raise TypeError(
+            f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} "
+            + (f"has nothing to look up: its parameters all have defaults ({defaults}), "
+               "which they keep where the Dataset has no variable of their name, "
+               if defaults else "has no parameters ")
+            + "and the limits are numbers, so there is no grid to integrate over (for one "
+            "integral, call scipy.integrate.quad)")
+    positional = [p.name for p in listed if p.kind in (_P.POSITIONAL_ONLY,
+                                                       _P.POSITIONAL_OR_KEYWORD)]
+    by_position = list(wanted) == positional[:len(wanted)]
+    return wanted, None if by_position else tuple(wanted)
+
+
+def _check_binds(integrand: Any, signature: inspect.Signature, wanted: Mapping[str, Any]
+                 ) -> None:
+    try:
+        signature.bind(0.0, **dict.fromkeys(wanted, 0.0))
+    except TypeError as exc:
+        raise TypeError(f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} "
+                        f"cannot be called as f(l, {', '.join(map(str, wanted))}): "
+                        f"{exc}") from None
+
+
+def _signature(integrand: Any, params: Any) -> inspect.Signature:
+    """The integrand's signature, if it is a function of l and named parameters."""
     if not callable(integrand):
         raise TypeError(f"{_INTEGRAND_SHAPE}; got the non-callable {integrand!r:.60}")
     if params is not None and not isinstance(params, Mapping):
@@ -484,34 +549,11 @@ def _integrand_parameters(integrand: Any, params: Any, lower: Any, upper: Any
         raise TypeError(f"{_INTEGRAND_SHAPE}; the parameters of {integrand!r:.60} cannot be "
                         "read: wrap it, e.g. lambda l, k: np.cos(k * l)") from None
     listed = list(signature.parameters.values())
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                  inspect.Parameter.VAR_POSITIONAL)
-    if not listed or listed[0].kind not in positional:
+    if not listed or listed[0].kind not in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD,
+                                            _P.VAR_POSITIONAL):
         raise TypeError(f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} takes "
                         "no integration variable")
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    own = {p.name: p.name for p in listed[1:]
-           if p.kind in kinds and p.default is inspect.Parameter.empty}
-    if params is None:
-        if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in listed):
-            raise TypeError(f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} "
-                            "takes *args, which cannot be matched to variables by name: "
-                            "name its parameters, or pass params= for a **kwargs integrand")
-        params = own
-    else:
-        # params= maps some parameters; the others are still found by their own names.
-        params = {**own, **params}
-        try:
-            signature.bind(0.0, **dict.fromkeys(params, 0.0))
-        except TypeError as exc:
-            raise TypeError(f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} "
-                            f"cannot be called as f(l, {', '.join(map(str, params))}): "
-                            f"{exc}") from None
-    if not params and not any(isinstance(b, (str, xr.DataArray)) for b in (lower, upper)):
-        raise TypeError(f"{_INTEGRAND_SHAPE}; {_qualified_name(integrand)}{signature} has no "
-                        "parameters and the limits are numbers, so there is no grid to "
-                        "integrate over (for one integral, call scipy.integrate.quad)")
-    return params
+    return signature
 
 
 def _qualified_name(func: Any) -> str:

@@ -129,8 +129,8 @@ def overlap(phi: ArrayLike, xi: ArrayLike, mu: ArrayLike = 0.0) -> np.ndarray:
     0. ξ ≤ 1e-8 or |μ| ≥ 1e8 (the pole −i/ξ far from the interval on its scale:
        r = |ξ/(1 + iξμ)| ≤ 1e-8): with u = l + μ, k = φ/2 and w₀ = 1 + iξμ,
        O = (√ξ/w₀)·e^{−iφμ/2}·[2 sin k/k + (iξ/w₀)·2i(sin k − k cos k)/k²], the first two
-       terms of the expansion in ξu/w₀ (ξ → 0: O → 2√ξ·sinc(φ/2), physics.md), exact to
-       r²/3 ≤ 3.4e-17 of the envelope, the phase φμ/2 taken from an error-free product.
+       terms of the expansion in ξu/w₀ (ξ → 0: O → 2√ξ·sinc(φ/2), the plane-wave limit),
+       exact to r²/3 ≤ 3.4e-17 of the envelope, the phase φμ/2 taken from an error-free product.
     1. |φ|·max(|l₁|, |l₂|) ≤ 1e-8·min(1, ξ), including φ = 0: first order in φ,
        O ≈ √ξ·M₀ − φ(2 − M₀)/(2√ξ), with √ξ·M₀ = i(log w₂ − log w₁)/√ξ
        = [atan(ξl₂) − atan(ξl₁) + ½i(log1p(ξ²l₂²) − log1p(ξ²l₁²))]/√ξ, the φ = 0 law

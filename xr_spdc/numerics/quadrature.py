@@ -16,9 +16,11 @@ Pure numpy/scipy: nothing here knows about xarray.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
-from typing import NamedTuple
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -53,6 +55,9 @@ _STATUS_BY_MESSAGE = {
     "The algorithm does not converge": 4,
     "The integral is probably divergent": 5,
 }
+
+# numpy's warning of a discarded imaginary part (np.exceptions from numpy 1.25).
+_ComplexWarning: type[Warning] = getattr(np, "exceptions", np).ComplexWarning
 
 # Unit roundoff, for the rounding bound of the overlap's substitution (see overlap_quad).
 _EPS = float(np.finfo(np.float64).eps)
@@ -134,7 +139,7 @@ def _overlap_imag(l: float, phi: float, xi: float) -> float:
 
 # In s = asinh(xi*l): dl = cosh(s) ds/xi and 1/(1 - i sinh s) = (1 + i sinh s)/cosh^2 s, so
 # sqrt(xi) e^{i phi l/2}/(1 - i xi l) dl = e^{i theta} (1/cosh s + i tanh s) ds / sqrt(xi),
-# theta = (phi/2) sinh(s)/xi: modulus 1/sqrt(xi) everywhere (physics.md).  ``k`` = phi/2.
+# theta = (phi/2) sinh(s)/xi: modulus 1/sqrt(xi) everywhere.  ``k`` = phi/2.
 def _overlap_s_real(s: float, k: float, xi: float) -> float:
     t = k * (math.sinh(s) / xi)
     return math.cos(t) / math.cosh(s) - math.tanh(s) * math.sin(t)
@@ -143,21 +148,6 @@ def _overlap_s_real(s: float, k: float, xi: float) -> float:
 def _overlap_s_imag(s: float, k: float, xi: float) -> float:
     t = k * (math.sinh(s) / xi)
     return math.sin(t) / math.cosh(s) + math.tanh(s) * math.cos(t)
-
-
-class ComplexPart:
-    """The real or imaginary part of a user's integrand ``f(l, **params) -> complex``.
-
-    A class rather than a closure so that it pickles (by reference to ``func``) to worker
-    processes.
-    """
-
-    def __init__(self, func: Callable[..., complex], names: tuple[str, ...], imag: bool) -> None:
-        self.func, self.names, self.imag = func, names, imag
-
-    def __call__(self, l: float, *point: float) -> float:
-        value = complex(self.func(l, **dict(zip(self.names, point, strict=True))))
-        return value.imag if self.imag else value.real
 
 
 def quad_part(
@@ -196,9 +186,7 @@ def quad_part(
         return out[0], out[1], NOT_FINITE
     if len(out) == 3:
         return out[0], out[1], 0
-    status = next((code for prefix, code in _STATUS_BY_MESSAGE.items()
-                   if out[3].startswith(prefix)), _UNKNOWN)
-    return out[0], out[1], status
+    return out[0], out[1], _status_of(out[3])
 
 
 def integrate_points(
@@ -273,6 +261,252 @@ def integrate_points(
         abserr[i] = re_err + im_err
         status[i] = max(re_status, im_status)
     return QuadResult(value.reshape(shape), abserr.reshape(shape), status.reshape(shape))
+
+
+class IntegralResult(NamedTuple):
+    """A user's integrand integrated point by point (:func:`integrate_function`).
+
+    Attributes
+    ----------
+    value : ndarray of complex128
+        The integrals (imaginary part 0 where ``is_complex`` is False).
+    abserr, status : ndarray
+        As for :class:`QuadResult`.
+    is_complex : ndarray of bool
+        Where the integrand returned complex values, so that its imaginary part was
+        integrated too (a second QUADPACK call); False where every value was real (one call).
+    """
+
+    value: np.ndarray
+    abserr: np.ndarray
+    status: np.ndarray
+    is_complex: np.ndarray
+
+
+def integrate_function(
+    func: Callable[..., Any],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    args: Sequence[np.ndarray],
+    *,
+    keywords: Sequence[str] | None = None,
+    complex_func: bool | None = None,
+    epsabs: float | np.ndarray = EPSABS,
+    epsrel: float = EPSREL,
+    limit: int = LIMIT,
+    points: tuple[float, ...] = (),
+) -> IntegralResult:
+    """Integrate a user's (real or complex) integrand from ``lower`` to ``upper`` at each point.
+
+    What a plain loop of ``scipy.integrate.quad(func, a, b, args=point)`` does, at its cost:
+    ``func`` goes to QUADPACK itself, unwrapped, one call a point while it returns real
+    numbers; where it returns a complex number, the real and imaginary parts are integrated
+    apart, as ``quad(..., complex_func=True)`` does (two calls).
+
+    Parameters
+    ----------
+    func : callable
+        ``func(l, *point)`` (or ``func(l, **dict(zip(keywords, point)))``) -> a real or
+        complex number.
+    lower, upper : ndarray
+        Integration limits, one per point (or broadcastable to ``lower``).
+    args : sequence of ndarray
+        Per-point parameters, all of one shape.
+    keywords : sequence of str, optional
+        Pass ``args`` by these keywords instead of by position.
+    complex_func : bool or None
+        None: integrate the imaginary part only where ``func`` returns complex values.
+        True: always (scipy's ``complex_func=True``).  False: ``func`` must return real
+        numbers; a complex one raises a TypeError (nothing is dropped silently).
+    epsabs, epsrel, limit, points
+        As for :func:`integrate_points`.
+
+    Returns
+    -------
+    IntegralResult
+
+    Raises
+    ------
+    TypeError
+        ``complex_func=False`` and ``func`` returned a complex number.
+    ValueError
+        For tolerances or a limit QUADPACK cannot run with (:func:`check_tolerances`).
+
+    Notes
+    -----
+    A complex value is seen either as QUADPACK's refusal of a Python ``complex`` (a
+    TypeError) or as numpy's ComplexWarning when it casts a numpy complex scalar; the point
+    is then integrated again as complex, and the rest of the block starts out complex.  The
+    other warnings ``func`` raises reach the caller unchanged.
+
+    Examples
+    --------
+    >>> import math
+    >>> import numpy as np
+    >>> res = integrate_function(lambda l, k: math.cos(k * l), np.array([-1.0, -1.0]),
+    ...                          np.array([1.0, 1.0]), (np.array([1.0, 2.0]),))
+    >>> np.round(res.value.real, 12).tolist(), res.is_complex.tolist()
+    ([1.682941969616, 0.909297426826], [False, False])
+    """
+    from scipy.integrate import IntegrationWarning  # here: importing xr_spdc stays light
+
+    check_tolerances(epsabs, epsrel, limit)
+    lower = np.asarray(lower, dtype=np.float64)
+    shape, n = lower.shape, lower.size
+    starts = lower.ravel().tolist()
+    ends = np.broadcast_to(np.asarray(upper, dtype=np.float64), shape).ravel().tolist()
+    tolerance = np.broadcast_to(np.asarray(epsabs, dtype=np.float64), shape).ravel().tolist()
+    columns = [np.broadcast_to(np.asarray(a), shape).ravel().tolist() for a in args]
+    at = list(zip(*columns, strict=True)) if columns else [()] * n
+    breaks = sorted({float(p) for p in points})
+    out = IntegralResult(np.zeros(n, np.complex128), np.zeros(n), np.zeros(n, np.int8),
+                         np.zeros(n, bool))
+    with warnings.catch_warnings(record=True) as log:
+        # "always": numpy warns of a discarded imaginary part once per place otherwise.
+        warnings.simplefilter("always", _ComplexWarning)
+        warnings.simplefilter("always", IntegrationWarning)
+        complex_now = complex_func or (complex_func is None and n > 0 and _returns_complex(
+            *_bind(func, keywords, at[0]), starts[0], ends[0]))
+        for i in range(n):
+            call, point = _bind(func, keywords, at[i])
+            job = _Job(call, starts[i], ends[i], point, tolerance[i], epsrel, limit,
+                       _inside(breaks, starts[i], ends[i]) if breaks else (), log)
+            found = None if complex_now else job.real()
+            if found is not None:
+                out.value[i], out.abserr[i], out.status[i] = found
+                continue
+            if complex_func is False:
+                raise TypeError(_COMPLEX_REFUSED)
+            complex_now = True
+            (out.value[i], out.abserr[i], out.status[i]), out.is_complex[i] = job.complex(), True
+    for w in log:  # what func warned, to the caller (the block's recorder, or the user)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return IntegralResult(*(array.reshape(shape) for array in out))
+
+
+_COMPLEX_REFUSED = ("the integrand returned a complex value, but complex_func=False; pass "
+                    "complex_func=None (the default) or True to integrate its imaginary part "
+                    "too, or return the real part if that is what you mean")
+
+
+def _bind(func: Callable[..., Any], keywords: Sequence[str] | None, point: tuple
+          ) -> tuple[Callable[..., Any], tuple]:
+    """``func`` and the arguments QUADPACK passes after l: by position as they are, or by
+    keyword through a partial (no Python-level wrapper either way)."""
+    if keywords is None:
+        return func, point
+    return functools.partial(func, **dict(zip(keywords, point, strict=True))), ()
+
+
+def _inside(breaks: list[float], a: float, b: float) -> tuple[float, ...]:
+    return tuple(p for p in breaks if min(a, b) < p < max(a, b))
+
+
+def _returns_complex(call: Callable[..., Any], point: tuple, a: float, b: float) -> bool:
+    """Whether ``call`` returns a complex number at a node QUADPACK visits (the middle of a
+    finite interval); False if it fails there (QUADPACK then meets the failure)."""
+    middle = 0.5 * (a + b) if math.isfinite(a) and math.isfinite(b) else (
+        a if math.isfinite(a) else b if math.isfinite(b) else 0.0)
+    try:
+        value = call(middle, *point)
+    except Exception:  # noqa: BLE001 - reported by the integration itself
+        return False
+    return bool(np.iscomplexobj(value))
+
+
+# Where scipy's quad warns from: its IntegrationWarning names our call (stacklevel=2), and
+# numpy's ComplexWarning of a discarded imaginary part names scipy's own module.
+_HERE = __file__
+_QUADPACK_MODULE = "_quadpack_py.py"
+
+
+class _Job(NamedTuple):
+    """One point's integral, as ``quad(call, a, b, args=point)`` computes it."""
+
+    call: Callable[..., Any]
+    a: float
+    b: float
+    point: tuple
+    epsabs: float
+    epsrel: float
+    limit: int
+    inside: tuple[float, ...]
+    log: list[warnings.WarningMessage]
+
+    def real(self) -> tuple[float, float, int] | None:
+        """One QUADPACK call on ``call`` itself; None where it returned a complex number."""
+        mark = len(self.log)
+        try:
+            found = self._quad(self.call)
+        except Exception as exc:
+            # QUADPACK's refusal of a Python complex: "must be real number, not complex"
+            # (scipy >= 1.15), "Supplied function does not return a valid float" (before).
+            # An error of func's own is raised again when the point is integrated as complex.
+            if not ("complex" in str(exc) or "valid float" in str(exc)):
+                raise
+            return None
+        if len(self.log) > mark and self._discarded_imaginary(mark):
+            return None
+        return found
+
+    def complex(self) -> tuple[complex, float, int]:
+        """As ``quad(..., complex_func=True)``: the real and imaginary parts apart."""
+        call = self.call
+
+        def real(l: float, *point: Any) -> float:
+            return call(l, *point).real
+
+        def imag(l: float, *point: Any) -> float:
+            return call(l, *point).imag
+
+        re, re_err, re_status = self._quad(real)
+        im, im_err, im_status = self._quad(imag)
+        return complex(re, im), re_err + im_err, max(re_status, im_status)
+
+    def _quad(self, f: Callable[..., Any]) -> tuple[float, float, int]:
+        if self.inside:
+            return quad_part(f, self.a, self.b, self.point, self.epsabs, self.epsrel,
+                             self.limit, self.inside)
+        from scipy.integrate import quad
+
+        # Without full_output (it builds arrays a point: ~3 % of a cheap integrand's time):
+        # QUADPACK's ier comes as scipy's IntegrationWarning, recorded in the log.
+        mark = len(self.log)
+        value, abserr = quad(f, self.a, self.b, args=self.point, epsabs=self.epsabs,
+                             epsrel=self.epsrel, limit=self.limit)
+        status = 0
+        if len(self.log) > mark:
+            status = self._status(mark)
+        if not (math.isfinite(value) and math.isfinite(abserr)):
+            status = NOT_FINITE
+        return value, abserr, status
+
+    def _status(self, mark: int) -> int:
+        """QUADPACK's ier from quad's own IntegrationWarning (dropped from the log)."""
+        from scipy.integrate import IntegrationWarning
+
+        status = 0
+        for w in list(self.log[mark:]):
+            if issubclass(w.category, IntegrationWarning) and w.filename == _HERE:
+                status = max(status, _status_of(str(w.message)))
+                self.log.remove(w)
+        return status
+
+    def _discarded_imaginary(self, mark: int) -> bool:
+        """Whether QUADPACK cast a complex value to real since ``mark`` (those warnings are
+        dropped: the point is integrated again, as complex)."""
+        cast = [w for w in self.log[mark:]
+                if issubclass(w.category, _ComplexWarning)
+                and w.filename.endswith(_QUADPACK_MODULE)]
+        if not cast:
+            return False
+        del self.log[mark:]
+        return True
+
+
+def _status_of(message: str) -> int:
+    return next((code for prefix, code in _STATUS_BY_MESSAGE.items()
+                 if message.startswith(prefix)), _UNKNOWN)
 
 
 def overlap_quad(

@@ -2,7 +2,7 @@
 
 Boyd & Kleinman, J. Appl. Phys. 39, 3597 (1968), Sec. II–III, write the general focusing
 function (their H, here ``h``; the paper's equation numbers could not be checked here, as no
-copy of it was at hand: the definition below is the one of xr_spdc's issue 13, and what was
+copy of it was at hand: the definition below is the package's reading of it, and what was
 checked is its B = κ = 0 case against Bennink's overlap and the limits in the tests)
 
     h(σ, B, κ, ξ, μ) = 1/(4ξ) ∫_a^b ∫_a^b dτ dτ′ exp[−κ(τ+τ′) + iσ(τ−τ′) − (B²/ξ)(τ−τ′)²]

@@ -25,28 +25,19 @@ from typing import Any, cast
 import numpy as np
 import xarray as xr
 
-from ..labelled import inputs
-from ..labelled.names import INPUT_ATTRS
+from ..labelled import inputs, names
+from ..labelled.names import renamed
 
-#: A real number, a 0-d numpy array, or a DataArray of real numbers.
-Real = float | np.ndarray | xr.DataArray
+Real = inputs.Real
 
-REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010)"
+REFERENCE = names.BENNINK
 
 #: Relative size of 1/λp − 1/λs − 1/λi beyond which the wavelengths are taken for a typo.
 ENERGY_TOLERANCE = 1e-6
 
 _BEAMS = ("p", "s", "i")
 
-FORMULAS = {
-    "xi_j": "xi_j = L/(k_j w_j^2), k_j = 2 pi n_j/lambda_j (Bennink Eq. 11)",
-    "A_plus": "A+ = 1 + (k_s xi_s + k_i xi_i)/(k_p xi_p) (Bennink Eqs. 12-15)",
-    "B_plus": "B+ = (1 - dk/k_p) + ((k_s + dk)/k_p)(xi_p/xi_s) + ((k_i + dk)/k_p)(xi_p/xi_i), "
-              "dk = k_p - k_s - k_i (Bennink Eqs. 12-15)",
-    "xi": "xi = (B+/A+) xi_s xi_i/xi_p (Bennink Eqs. 12-15)",
-    "rate_factor": "arctan(xi)/(A+ B+) (Bennink Eqs. 40-41)",
-    "dk": "dk = k_p - k_s - k_i",
-}
+FORMULAS = names.BEAM_FORMULAS
 
 
 # ---------------------------------------------------------------------------- checking
@@ -89,38 +80,47 @@ def _wave_number(wavelength: xr.DataArray, refractive_index: xr.DataArray) -> xr
         return 2 * np.pi * refractive_index / wavelength
 
 
+def wave_vector_mismatch(pump: xr.DataArray, signal: xr.DataArray, idler: xr.DataArray
+                         ) -> xr.DataArray:
+    """Δk = k_p − k_s − k_i, the material mismatch of three wave numbers (any one unit),
+    grouped as k_p − (k_s + k_i) so that swapping signal and idler changes no bit; the one
+    place the package computes it (:mod:`xr_spdc.physics.crystals` subtracts the grating).
+
+    Examples
+    --------
+    >>> float(wave_vector_mismatch(xr.DataArray(3.0), xr.DataArray(1.0), xr.DataArray(1.5)))
+    0.5
+    """
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        return pump - (signal + idler)
+
+
 def _beam_focus(k: xr.DataArray, waist: xr.DataArray, length: xr.DataArray) -> xr.DataArray:
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
         return length / (k * waist**2)
 
 
-def _aggregate(kp: xr.DataArray, ks: xr.DataArray, ki: xr.DataArray, xp: xr.DataArray,
-               xs: xr.DataArray, xi: xr.DataArray) -> dict[str, xr.DataArray]:
+def _aggregate(pump_wave_number: xr.DataArray, signal_wave_number: xr.DataArray,
+               idler_wave_number: xr.DataArray, pump_focus: xr.DataArray,
+               signal_focus: xr.DataArray, idler_focus: xr.DataArray
+               ) -> dict[str, xr.DataArray]:
+    kp, ks, ki = pump_wave_number, signal_wave_number, idler_wave_number
+    xp, xs, xi_i = pump_focus, signal_focus, idler_focus
     # The signal and idler terms are grouped symmetrically (ks + ki, s-term + i-term,
-    # xs * xi), so that swapping the two changes no bit of the result.
+    # xs * xi_i), so that swapping the two changes no bit of the result.
+    dk = wave_vector_mismatch(kp, ks, ki)
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        dk = kp - (ks + ki)
-        a_plus = 1 + (ks * xs + ki * xi) / (kp * xp)
-        b_plus = (1 - dk / kp) + (((ks + dk) / kp) * (xp / xs) + ((ki + dk) / kp) * (xp / xi))
-        aggregate = (b_plus / a_plus) * (xs * xi) / xp
+        a_plus = 1 + (ks * xs + ki * xi_i) / (kp * xp)
+        b_plus = (1 - dk / kp) + (((ks + dk) / kp) * (xp / xs)
+                                  + ((ki + dk) / kp) * (xp / xi_i))
+        aggregate = (b_plus / a_plus) * (xs * xi_i) / xp
         rate = cast(xr.DataArray, np.arctan(aggregate)) / (a_plus * b_plus)
     return {"xi": aggregate, "A_plus": a_plus, "B_plus": b_plus, "rate_factor": rate}
 
 
 def _labelled(parts: Mapping[str, xr.DataArray]) -> xr.Dataset:
-    attrs = {
-        "xi": {**INPUT_ATTRS["xi"], "description": "Bennink's aggregate focusing parameter"},
-        "A_plus": {"long_name": "Bennink A+", "units": "1",
-                   "description": "focus weight of signal and idler against the pump"},
-        "B_plus": {"long_name": "Bennink B+", "units": "1",
-                   "description": "inverse-focus weight of signal and idler against the pump"},
-        "rate_factor": {"long_name": "pair-rate factor arctan(xi)/(A+ B+)", "units": "1",
-                        "description": "the pair rate is proportional to it (at fixed pump "
-                                       "power, crystal and phase mismatch)"},
-    }
     return xr.Dataset(
-        {name: da.rename(name).assign_attrs(attrs[name], formula=FORMULAS[name])
-         for name, da in parts.items()},
+        {name: da.rename(name).assign_attrs(names.attrs(name)) for name, da in parts.items()},
         attrs={"references": f"{REFERENCE}, Eqs. 11-15, 40-41"})
 
 
@@ -159,8 +159,7 @@ def wave_number(wavelength: Real, refractive_index: Real) -> xr.DataArray:
     named = _checked({"wavelength": wavelength, "refractive_index": refractive_index})
     unit = named["wavelength"].attrs.get("units", "m")
     return _wave_number(named["wavelength"], named["refractive_index"]).rename("k").assign_attrs(
-        long_name="wave number in the crystal", units=f"rad/{unit}",
-        formula="k = 2 pi n/lambda")
+        names.attrs("k", units=f"rad/{unit}"))
 
 
 def beam_focus(wavelength: Real, refractive_index: Real, waist: Real,
@@ -212,21 +211,26 @@ def beam_focus(wavelength: Real, refractive_index: Real, waist: Real,
     _one_unit({n: named[n] for n in ("wavelength", "waist", "length")}, "lengths")
     k = _wave_number(named["wavelength"], named["refractive_index"])
     return _beam_focus(k, named["waist"], named["length"]).rename("xi_j").assign_attrs(
-        long_name="beam focusing parameter", units="1", formula=FORMULAS["xi_j"])
+        names.attrs("xi_j"))
 
 
-def aggregate_focus(k_p: Real, k_s: Real, k_i: Real, xi_p: Real, xi_s: Real,
-                    xi_i: Real) -> xr.Dataset:
+@renamed(k_p="pump_wave_number", k_s="signal_wave_number", k_i="idler_wave_number",
+         xi_p="pump_focus", xi_s="signal_focus", xi_i="idler_focus")
+def aggregate_focus(pump_wave_number: Real, signal_wave_number: Real,
+                    idler_wave_number: Real, pump_focus: Real, signal_focus: Real,
+                    idler_focus: Real) -> xr.Dataset:
     """Bennink's aggregate focus ξ, his A₊ and B₊, and the pair-rate factor.
 
     Parameters
     ----------
-    k_p, k_s, k_i : float or DataArray
-        Wave numbers in the crystal of pump, signal and idler, > 0, in rad/m or any one
-        unit (only their ratios enter).  DataArrays with ``units`` attrs must agree.
-    xi_p, xi_s, xi_i : float or DataArray
-        Per-beam focusing parameters ξ_j = L/(k_j w_j²), dimensionless, > 0 (see
-        :func:`beam_focus`).
+    pump_wave_number, signal_wave_number, idler_wave_number : float or DataArray
+        Wave numbers k_p, k_s, k_i in the crystal, > 0, in rad/m or any one unit (only
+        their ratios enter).  DataArrays with ``units`` attrs must agree.  (Renamed from
+        ``k_p``, ``k_s``, ``k_i``, which work until the next release with a
+        DeprecationWarning.)
+    pump_focus, signal_focus, idler_focus : float or DataArray
+        Per-beam focusing parameters ξ_p, ξ_s, ξ_i = L/(k_j w_j²), dimensionless, > 0 (see
+        :func:`beam_focus`).  (Renamed from ``xi_p``, ``xi_s``, ``xi_i``.)
 
     Returns
     -------
@@ -285,13 +289,17 @@ def aggregate_focus(k_p: Real, k_s: Real, k_i: Real, xi_p: Real, xi_s: Real,
     Signal waists on a labelled axis:
 
     >>> import xarray as xr
-    >>> xi_s = xr.DataArray([1.0, 2.84, 8.0], dims="waist_s", coords={"waist_s": [3, 2, 1]})
+    >>> xi_s = xr.DataArray([1.0, 2.84, 8.0], dims="signal_waist",
+    ...                     coords={"signal_waist": [3, 2, 1]})
     >>> aggregate_focus(2.0, 1.0, 1.0, 2.84, xi_s, 2.84).xi.round(4).values
     array([1.7422, 2.84  , 4.6141])
     """
-    named = _checked({"k_p": k_p, "k_s": k_s, "k_i": k_i,
-                      "xi_p": xi_p, "xi_s": xi_s, "xi_i": xi_i})
-    _one_unit({name: named[name] for name in ("k_p", "k_s", "k_i")}, "wave numbers")
+    named = _checked({"pump_wave_number": pump_wave_number,
+                      "signal_wave_number": signal_wave_number,
+                      "idler_wave_number": idler_wave_number, "pump_focus": pump_focus,
+                      "signal_focus": signal_focus, "idler_focus": idler_focus})
+    _one_unit({name: named[name] for name in ("pump_wave_number", "signal_wave_number",
+                                              "idler_wave_number")}, "wave numbers")
     return _labelled(_aggregate(*named.values()))
 
 
@@ -381,11 +389,9 @@ def aggregate_focus_from_beams(wavelengths: Sequence[Real], indices: Sequence[Re
     ds = _labelled(_aggregate(k["p"], k["s"], k["i"], xi["p"], xi["s"], xi["i"]))
     for j, beam in zip(_BEAMS, ("pump", "signal", "idler"), strict=True):
         ds[f"xi_{j}"] = xi[j].rename(f"xi_{j}").assign_attrs(
-            long_name=f"{beam} focusing parameter", units="1", formula=FORMULAS["xi_j"])
-    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        dk = k["p"] - (k["s"] + k["i"])
-    ds["dk"] = dk.rename("dk").assign_attrs(long_name="wave-vector mismatch", units=f"rad/{unit}",
-                                            formula=FORMULAS["dk"])
+            names.attrs("xi_j", long_name=f"{beam} focusing parameter"))
+    dk = wave_vector_mismatch(k["p"], k["s"], k["i"])
+    ds["dk"] = dk.rename("dk").assign_attrs(names.attrs("dk", units=f"rad/{unit}"))
     return ds
 
 
@@ -451,10 +457,13 @@ def walkoff_parameters(walkoff_angle: Real, length: Real, wavelength: Real,
     >>> round(float(ds.B), 3), round(float(ds.xi), 4), float(ds.kappa)
     (8.753, 1.1369, 0.0)
     """
+    kinds = {"walkoff_angle": "walkoff_angle", "length": "length",
+             "wavelength": "wavelength", "refractive_index": "refractive_index",
+             "waist": "waist"}
     named = inputs.align({
-        name: inputs.check_real(inputs.find(None, value, name), name,
-                                positive=name not in ("walkoff_angle", "absorption"),
-                                nonnegative=name in ("walkoff_angle", "absorption"))
+        name: (inputs.check_physical(value, name, kinds[name],
+                                     positive=name != "walkoff_angle") if name in kinds
+               else inputs.check_real(inputs.find(None, value, name), name, nonnegative=True))
         for name, value in {"walkoff_angle": walkoff_angle, "length": length,
                             "wavelength": wavelength, "refractive_index": refractive_index,
                             "waist": waist, "absorption": absorption}.items()})
@@ -466,13 +475,9 @@ def walkoff_parameters(walkoff_angle: Real, length: Real, wavelength: Real,
         kappa = named["absorption"] * b / 2
         xi = named["length"] / b
     return xr.Dataset({
-        "B": walkoff.assign_attrs(long_name="walk-off parameter B", units="1",
-                                  formula="B = rho sqrt(L k)/2 (Boyd-Kleinman)"),
-        "kappa": kappa.assign_attrs(long_name="absorption parameter kappa", units="1",
-                                    formula="kappa = alpha b/2 (Boyd-Kleinman)"),
-        "xi": xi.assign_attrs(**INPUT_ATTRS["xi"], formula="xi = L/b"),
-        "confocal_parameter": b.assign_attrs(long_name="confocal parameter", units="m",
-                                             formula="b = k w0^2"),
-        "k": k.assign_attrs(long_name="wave number in the crystal", units="rad/m",
-                            formula="k = 2 pi n/lambda"),
-    }, attrs={"references": "G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968)"})
+        "B": walkoff.assign_attrs(names.attrs("B")),
+        "kappa": kappa.assign_attrs(names.attrs("kappa")),
+        "xi": xi.assign_attrs(names.attrs("xi_bk")),
+        "confocal_parameter": b.assign_attrs(names.attrs("confocal_parameter")),
+        "k": k.assign_attrs(names.attrs("k")),
+    }, attrs={"references": names.BOYD_KLEINMAN})

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import xarray as xr
 
-from ..labelled.names import input_names
+from ..labelled.names import (
+    H_ATTRS,
+    SIGMA_ATTRS,
+    input_names,
+    require_coords,
+    require_role,
+)
 
 #: Boyd and Kleinman's optimum, h_mm = 1.068 at ξ = 2.84, σ = 0.57 (published); these are
-#: the digits refined with mpmath (see physics.md and :func:`xr_spdc.find_optimum`).
+#: the digits refined with mpmath (:func:`xr_spdc.find_optimum` finds them;
+#: tests/test_optimum.py checks both).
 H_MM = 1.0677249747653114
 SIGMA_M = 0.5735887545232851
 XI_M = 2.8375191194941384
-
-SIGMA_ATTRS = {"long_name": "Boyd-Kleinman phase parameter sigma = -phi/(2 xi)", "units": "1"}
-H_ATTRS = {"long_name": "Boyd-Kleinman focusing function h", "units": "1",
-           "formula": "h = |O|^2 / 4, sigma = -phi / (2 xi)",
-           "references": "G. D. Boyd and D. A. Kleinman, J. Appl. Phys. 39, 3597 (1968)"}
-
 
 def boyd_kleinman(overlap: xr.DataArray, *, phi: str | None = None, xi: str | None = None
                   ) -> xr.DataArray:
@@ -46,8 +47,10 @@ def boyd_kleinman(overlap: xr.DataArray, *, phi: str | None = None, xi: str | No
 
     Raises
     ------
-    KeyError
-        ``overlap`` has no coordinate ``phi`` or ``xi``.
+    ValueError
+        ``overlap`` is another kind of xr_spdc result (an h, a joint spectrum), or has no
+        coordinate ``phi`` or ``xi`` (:class:`xr_spdc.labelled.names.MissingCoordinateError`,
+        also a KeyError).
 
     Examples
     --------
@@ -58,13 +61,14 @@ def boyd_kleinman(overlap: xr.DataArray, *, phi: str | None = None, xi: str | No
     >>> round(float(h), 10), round(float(h.sigma), 10)
     (1.0677249748, 0.5735887545)
     """
+    if not isinstance(overlap, xr.DataArray):
+        raise TypeError(f"boyd_kleinman needs an overlap DataArray, not "
+                        f"{type(overlap).__name__}")
+    require_role(overlap, "overlap", "h (boyd_kleinman, o.spdc.h())")
     recorded = input_names(overlap)
     phi = phi or recorded.get("phi", "phi")
     xi = xi or recorded.get("xi", "xi")
-    missing = [name for name in (phi, xi) if name not in overlap.coords]
-    if missing:
-        raise KeyError(f"the overlap has no coordinate {missing[0]!r} (it has "
-                       f"{list(map(str, overlap.coords))}); pass phi=/xi= with the names used")
+    require_coords(overlap, {"phi": phi, "xi": xi}, "h (boyd_kleinman)")
     sigma = (-overlap[phi] / (2 * overlap[xi])).reset_coords(drop=True)
     h = (abs(overlap) ** 2 / 4).rename("h")
     h.attrs = dict(H_ATTRS)

@@ -47,29 +47,37 @@ from __future__ import annotations
 import numbers
 import re
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import xarray as xr
 
-from ..labelled import inputs
-from .beams import aggregate_focus_from_beams, per_beam
+from ..labelled import inputs, names
+from ..labelled.inputs import Real
+from .beams import aggregate_focus_from_beams, per_beam, wave_vector_mismatch
 
 #: Temperature unit of every temperature here (and in ndispers).
 TEMPERATURE_UNITS = "degC"
 
-PHI_FORMULA = ("phi = (k_p - k_s - k_i - 2 pi m/Lambda) L, k_j = 2 pi n_j(lambda_j, T)/lambda_j, "
-               "1/lambda_i = 1/lambda_p - 1/lambda_s, m = order * sign(k_p - k_s - k_i)")
+PHI_FORMULA = names.PHI_FORMULA
+REFERENCE = names.PHI_REFERENCE
 
-REFERENCE = "R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 11-15, 27"
+if TYPE_CHECKING:
+    from ndispers._baseclass import Medium
+else:  # ndispers is optional: at run time the alias only documents
+    Medium = Any
 
-# Plausible ranges, in metres: outside them a value was almost surely given in another
-# unit (nm or µm for a wavelength, mm for a length).  The message names the likely unit.
-_RANGES = {"wavelength": (1e-8, 1e-4), "length": (1e-6, 1.0), "poling_period": (1e-7, 1e-2),
-           "waist": (1e-7, 1e-1), "temperature": (-273.15, 1500.0)}
+#: A crystal: the name of an ndispers medium or a short name (:data:`SHORT_NAMES`), or an
+#: ndispers medium instance.
+Crystal: TypeAlias = "str | Medium"
 
 _BEAMS = ("pump", "signal", "idler")
+
+#: The most points a :func:`brightness_map` computes in memory: each holds some twenty
+#: float64 temporaries (indices, wave numbers, foci, phi, the overlap).
+MAX_MAP_POINTS = inputs.MAX_EAGER_POINTS // 8
 
 
 # ---------------------------------------------------------------------------- the medium
@@ -86,7 +94,7 @@ SHORT_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-def medium(crystal: Any) -> Any:
+def medium(crystal: Crystal) -> Medium:
     """The ndispers medium for ``crystal``: an instance, a short name of
     :data:`SHORT_NAMES`, or the name of a class in ``ndispers.media.crystals``.
 
@@ -144,7 +152,11 @@ def medium(crystal: Any) -> Any:
                     f"instance of one, not {type(crystal).__name__} ({crystal!r:.60})")
 
 
-def _source(med: Any) -> dict[str, str]:
+#: The attributes of :func:`_source`, which every result of this module carries.
+SOURCE_ATTRS = ("crystal", "crystal_description", "sellmeier_source", "sellmeier_dois")
+
+
+def _source(med: Medium) -> dict[str, str]:
     """Attributes that say which Sellmeier data a result used, as ndispers names them."""
     import ndispers
 
@@ -156,7 +168,7 @@ def _source(med: Any) -> dict[str, str]:
             "sellmeier_dois": ", ".join(dois)}
 
 
-def _class_path(med: Any) -> str:
+def _class_path(med: Medium) -> str:
     """Where a medium's class lives: ndispers' public name for its own media (its classes
     are defined in private modules), the defining module for any other."""
     import ndispers
@@ -167,7 +179,7 @@ def _class_path(med: Any) -> str:
     return f"{type(med).__module__}.{name}"
 
 
-def _angle(med: Any, angle: Any) -> float:
+def _angle(med: Medium, angle: float | None) -> float:
     """The propagation angle ndispers varies for this medium (θ, or φ for an xy-plane
     class); None: along a principal axis normal to z (θ = π/2, or φ = 0: along x)."""
     if angle is None:
@@ -176,10 +188,10 @@ def _angle(med: Any, angle: Any) -> float:
             not np.isfinite(float(angle)):
         raise TypeError(f"angle must be a finite real number of radians (or None), not "
                         f"{angle!r}")
-    return float(angle)
+    return float(inputs.check_physical(float(angle), "angle", "angle", positive=False))
 
 
-def _polarizations(polarizations: Any) -> tuple[str, str, str]:
+def _polarizations(polarizations: Sequence[str] | str) -> tuple[str, str, str]:
     """(pump, signal, idler) from a sequence of three 'o'/'e', or a string such as "eeo"."""
     if isinstance(polarizations, str) and len(polarizations) == 3:
         polarizations = tuple(polarizations)
@@ -197,27 +209,10 @@ def _pol_label(pols: tuple[str, str, str]) -> str:
 # ---------------------------------------------------------------------------- checking
 
 
-def _checked(value: Any, role: str, kind: str | None) -> xr.DataArray:
+def _checked(value: Real, role: str, kind: str | None) -> xr.DataArray:
     """A float64 DataArray of finite numbers, > 0 unless a temperature, in the plausible
     range of ``kind`` (metres; degC for "temperature") when given; errors name ``role``."""
-    da = inputs.check_real(inputs.find(None, value, role), role,
-                           positive=kind != "temperature")
-    if da.chunks is not None:
-        raise TypeError(f"{role} is dask-backed; the crystal functions evaluate eagerly: "
-                        f"pass {role}.compute()")
-    if kind is not None:
-        lo, hi = _RANGES[kind]
-        bad = (da.values < lo) | (da.values > hi)
-        if bad.any():
-            if kind == "temperature":
-                raise ValueError(f"{role} must be in degC, between {lo:g} and {hi:g}; not "
-                                 f"{inputs.positions(da, bad)}")
-            guess = {"wavelength": "nanometres or micrometres", "length": "millimetres",
-                     "poling_period": "micrometres", "waist": "micrometres"}[kind]
-            raise ValueError(f"{role} must be in metres (a {kind.replace('_', ' ')} between "
-                             f"{lo:g} and {hi:g} m); values such as "
-                             f"{inputs.positions(da, bad)} look like {guess}")
-    return da
+    return inputs.check_physical(value, role, kind, positive=kind != "temperature")
 
 
 def _aligned(**named: xr.DataArray) -> dict[str, xr.DataArray]:
@@ -235,7 +230,8 @@ def _order(order: Any) -> int:
 # ---------------------------------------------------------------------------- kernels
 
 
-def _apply(func: Any, *args: xr.DataArray, **kwargs: Any) -> xr.DataArray:
+def _apply(func: Callable[..., np.ndarray | float], *args: xr.DataArray, **kwargs: Any
+           ) -> xr.DataArray:
     """``xr.apply_ufunc`` that keeps the coordinates' attrs (units for plots) but gives the
     result no attrs of its own (the caller labels it)."""
     result = xr.apply_ufunc(func, *args, join="exact", keep_attrs=True, **kwargs)
@@ -243,17 +239,43 @@ def _apply(func: Any, *args: xr.DataArray, **kwargs: Any) -> xr.DataArray:
     return result
 
 
-def _index(med: Any, wavelength: xr.DataArray, temperature: xr.DataArray, pol: str,
+def _index(med: Medium, wavelength: xr.DataArray, temperature: xr.DataArray, pol: str,
            angle: float) -> xr.DataArray:
     """n(λ, T) for one polarisation, broadcast by xarray's rules (ndispers takes µm)."""
     if pol == "o":
         _check_has_ordinary(med)
-    return _apply(
-        lambda lam, t: np.asarray(med.n(lam * 1e6, angle, t, pol=pol), dtype=np.float64),
-        wavelength, temperature)
+    with warnings.catch_warnings():
+        # A square root of a negative number far outside the equation's range: refused
+        # below with the range, rather than numpy's bare RuntimeWarning.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        n = _apply(
+            lambda lam, t: np.asarray(med.n(lam * 1e6, angle, t, pol=pol), dtype=np.float64),
+            wavelength, temperature)
+    _check_defined(med, n, wavelength, temperature, pol)
+    return n
 
 
-def _check_has_ordinary(med: Any) -> None:
+def _check_defined(med: Medium, n: xr.DataArray, wavelength: xr.DataArray,
+                   temperature: xr.DataArray, pol: str) -> None:
+    """Refuse wavelengths (or temperatures) where the Sellmeier equation has no real
+    index (NaN): far outside its range, where it is not an extrapolation but undefined."""
+    bad = ~np.isfinite(n.values)
+    if not bad.any():
+        return
+    lam, _ = xr.broadcast(wavelength, n)
+    temp, _ = xr.broadcast(temperature, n)
+    valid = getattr(med, "_wl_range", None)  # ndispers' stated range, in um
+    stated = (f"its stated range is {valid[0] * 1e-6:g} to {valid[1] * 1e-6:g} m"
+              if valid else "see the medium's source for its range")
+    raise ValueError(
+        f"wavelength: the Sellmeier equation of {type(med).__name__} ({pol}-wave) gives no "
+        f"real refractive index at {lam.name or 'wavelength'} "
+        f"{inputs.positions(lam, bad)} (temperature {inputs.positions(temp, bad)} degC): "
+        f"outside the equation's range ({stated}); choose wavelengths inside it or another "
+        f"crystal's equation")
+
+
+def _check_has_ordinary(med: Medium) -> None:
     """Refuse an ordinary wave in a medium whose source gives only n_e (SLN, CLN_Jundt1997),
     naming media that have both rays, rather than ndispers' bare 'must be e'.  ndispers
     marks such media with ``_default_pol = 'e'`` (checked without building any sympy
@@ -266,7 +288,7 @@ def _check_has_ordinary(med: Any) -> None:
             f"or 'CLN_Zelmon1997' (undoped, 21 degC)")
 
 
-def _wave_numbers(med: Any, lam: dict[str, xr.DataArray], temperature: xr.DataArray,
+def _wave_numbers(med: Medium, lam: dict[str, xr.DataArray], temperature: xr.DataArray,
                   pols: tuple[str, str, str], angle: float
                   ) -> tuple[dict[str, xr.DataArray], dict[str, xr.DataArray]]:
     """(n_j, k_j = 2π n_j/λ_j in rad/m) for pump, signal and idler."""
@@ -303,9 +325,11 @@ def _grating(dk0: xr.DataArray, poling_period: xr.DataArray | None, order: int
         return xr.apply_ufunc(np.sign, dk0) * (2 * np.pi * order) / poling_period
 
 
-def _process(crystal: Any, pump: Any, signal: Any, temperature: Any, polarizations: Any,
-             angle: Any) -> tuple[Any, float, tuple[str, str, str], dict[str, xr.DataArray],
-                                  xr.DataArray]:
+def _process(crystal: Crystal, pump: Real, signal: Real, temperature: Real,
+             polarizations: Sequence[str] | str,
+             angle: float | None
+             ) -> tuple[Medium, float, tuple[str, str, str], dict[str, xr.DataArray],
+                        xr.DataArray]:
     """The checked common inputs: (medium, angle, pols, {pump, signal, idler}, T)."""
     med = medium(crystal)
     pols = _polarizations(polarizations)
@@ -319,20 +343,17 @@ def _process(crystal: Any, pump: Any, signal: Any, temperature: Any, polarizatio
     return med, _angle(med, angle), pols, lam, named["temperature"]
 
 
-def _labelled_phi(phi: xr.DataArray, med: Any, pols: tuple[str, str, str], order: int,
+def _labelled_phi(phi: xr.DataArray, med: Medium, pols: tuple[str, str, str], order: int,
                   poled: bool) -> xr.DataArray:
-    return phi.rename("phi").assign_attrs(
-        long_name="phase mismatch", units="rad", formula=PHI_FORMULA,
-        convention="Bennink: dk = k_p - k_s - k_i - 2 pi m/Lambda; phi < 0: k_p short",
-        polarizations=_pol_label(pols),
-        qpm_order=order if poled else 0, temperature_units=TEMPERATURE_UNITS,
-        references=REFERENCE, **_source(med))
+    return phi.rename("phi").assign_attrs(names.attrs(
+        "phi", polarizations=_pol_label(pols), qpm_order=order if poled else 0,
+        temperature_units=TEMPERATURE_UNITS, **_source(med)))
 
 
 # ---------------------------------------------------------------------------- public
 
 
-def refractive_index(crystal: Any, wavelength: Any, temperature: Any, *, polarization: str,
+def refractive_index(crystal: Crystal, wavelength: Real, temperature: Real, *, polarization: str,
                      angle: float | None = None) -> xr.DataArray:
     """The refractive index n(λ, T) of a crystal, from ndispers' published equations.
 
@@ -366,13 +387,12 @@ def refractive_index(crystal: Any, wavelength: Any, temperature: Any, *, polariz
     named = _aligned(wavelength=_checked(wavelength, "wavelength", "wavelength"),
                      temperature=_checked(temperature, "temperature", "temperature"))
     n = _index(med, named["wavelength"], named["temperature"], pol, _angle(med, angle))
-    return n.rename("n").assign_attrs(long_name="refractive index", units="1",
-                                      polarization=pol, temperature_units=TEMPERATURE_UNITS,
-                                      **_source(med))
+    return n.rename("n").assign_attrs(names.attrs(
+        "n", polarization=pol, temperature_units=TEMPERATURE_UNITS, **_source(med)))
 
 
-def phase_mismatch(crystal: Any, *, pump: Any, signal: Any, temperature: Any, length: Any,
-                   polarizations: Sequence[str], poling_period: Any = None, order: int = 1,
+def phase_mismatch(crystal: Crystal, *, pump: Real, signal: Real, temperature: Real, length: Real,
+                   polarizations: Sequence[str], poling_period: Real | None = None, order: int = 1,
                    angle: float | None = None) -> xr.DataArray:
     """The phase mismatch φ = Δk·L of collinear SPDC in a real crystal, ready for
     :func:`xr_spdc.overlap`.
@@ -456,14 +476,14 @@ def phase_mismatch(crystal: Any, *, pump: Any, signal: Any, temperature: Any, le
         extra["poling_period"] = _checked(poling_period, "poling_period", "poling_period")
     extra = _aligned(**extra, temperature=temp)
     _, k = _wave_numbers(med, lam, temp, pols, ang)
+    dk0 = wave_vector_mismatch(k["pump"], k["signal"], k["idler"])
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        dk0 = k["pump"] - (k["signal"] + k["idler"])
         dk = dk0 - _grating(dk0, extra.get("poling_period"), m)
         phi = dk * extra["length"]
     return _labelled_phi(phi, med, pols, m, poling_period is not None)
 
 
-def poling_period(crystal: Any, *, pump: Any, signal: Any, temperature: Any,
+def poling_period(crystal: Crystal, *, pump: Real, signal: Real, temperature: Real,
                   polarizations: Sequence[str], order: int = 1,
                   angle: float | None = None) -> xr.DataArray:
     """The poling period Λ = 2π m/(k_p − k_s − k_i) that quasi-phase-matches a process
@@ -504,19 +524,17 @@ def poling_period(crystal: Any, *, pump: Any, signal: Any, temperature: Any,
                                          angle)
     m = _order(order)
     _, k = _wave_numbers(med, lam, temp, pols, ang)
-    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        dk0 = k["pump"] - (k["signal"] + k["idler"])
+    dk0 = wave_vector_mismatch(k["pump"], k["signal"], k["idler"])
     bad = ~(dk0.values != 0)
     if bad.any():
         raise ValueError(f"k_p - k_s - k_i is 0 (birefringently phase-matched: no poling "
                          f"needed) at {inputs.positions(dk0, bad)}")
-    return (2 * np.pi * m / abs(dk0)).rename("poling_period").assign_attrs(
-        long_name="poling period", units="m", formula="Lambda = 2 pi |m|/|k_p - k_s - k_i|",
-        polarizations=_pol_label(pols),
-        qpm_order=m, temperature_units=TEMPERATURE_UNITS, **_source(med))
+    return (2 * np.pi * m / abs(dk0)).rename("poling_period").assign_attrs(names.attrs(
+        "poling_period", polarizations=_pol_label(pols), qpm_order=m,
+        temperature_units=TEMPERATURE_UNITS, **_source(med)))
 
 
-def _scalar_root(func: Any, grid: np.ndarray, prefer: float) -> float:
+def _scalar_root(func: Callable[[Any], Any], grid: np.ndarray, prefer: float) -> float:
     """The root of ``func`` on ``grid`` (sign changes refined by Brent's method) nearest
     ``prefer``; NaN if there is none."""
     from scipy.optimize import brentq
@@ -532,7 +550,7 @@ def _scalar_root(func: Any, grid: np.ndarray, prefer: float) -> float:
     return float(min(roots, key=lambda r: abs(r - prefer)))
 
 
-def phase_matching_temperature(crystal: Any, *, pump: Any, signal: Any, poling_period: Any,
+def phase_matching_temperature(crystal: Crystal, *, pump: Real, signal: Real, poling_period: Real,
                                polarizations: Sequence[str], order: int = 1,
                                angle: float | None = None,
                                bounds: tuple[float, float] = (0.0, 200.0)) -> xr.DataArray:
@@ -578,7 +596,7 @@ def phase_matching_temperature(crystal: Any, *, pump: Any, signal: Any, poling_p
         li = 1 / (1 / lp - 1 / ls)
         grating = 2 * np.pi * m / period
 
-        def dk(t: Any) -> Any:
+        def dk(t: np.ndarray | float) -> np.ndarray:
             n = [med.n(lam * 1e6, ang, t, pol=p) for lam, p in zip((lp, ls, li), pols,
                                                                      strict=True)]
             dk0 = 2 * np.pi * (n[0] / lp - n[1] / ls - n[2] / li)
@@ -596,7 +614,7 @@ def phase_matching_temperature(crystal: Any, *, pump: Any, signal: Any, poling_p
         search_bounds=f"{lo:g} to {hi:g} {TEMPERATURE_UNITS}", **_source(med))
 
 
-def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: Any,
+def tuning_curve(crystal: Crystal, *, pump: Real, temperature: Real, poling_period: Real,
                  polarizations: Sequence[str], order: int = 1, angle: float | None = None,
                  max_detuning: float = 0.3, points: int = 2001) -> xr.Dataset:
     """Signal and idler wavelengths that phase-match (Δk = 0) at each temperature.
@@ -652,7 +670,7 @@ def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: An
     def solve(lp: float, t: float, period: float) -> float:
         grating = 2 * np.pi * m / period
 
-        def dk(x: Any) -> Any:
+        def dk(x: np.ndarray | float) -> np.ndarray:
             ls = 2 * lp / (1 + np.asarray(x))
             li = 2 * lp / (1 - np.asarray(x))
             n = [med.n(lam * 1e6, ang, t, pol=p) for lam, p in zip((lp, ls, li), pols,
@@ -680,10 +698,12 @@ def tuning_curve(crystal: Any, *, pump: Any, temperature: Any, poling_period: An
         attrs={"polarizations": _pol_label(pols)})
 
 
-def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, length: Any,
-                   pump_waist: Any, polarizations: Sequence[str], poling_period: Any = None,
-                   order: int = 1, angle: float | None = None, signal_waist: Any = None,
-                   idler_waist: Any = None, workers: int | None = 1) -> xr.Dataset:
+def brightness_map(crystal: Crystal, *, pump: Real, signal: Real, temperature: Real,
+                   length: Real, pump_waist: Real, polarizations: Sequence[str],
+                   poling_period: Real | None = None,
+                   order: int = 1, angle: float | None = None, signal_waist: Real | None = None,
+                   idler_waist: Real | None = None,
+                   workers: int | Executor | None = None) -> xr.Dataset:
     """φ, ξ and the overlap O(φ, ξ) of a real crystal over its lab parameters, e.g.
     |O|² over (temperature, pump waist).
 
@@ -701,8 +721,8 @@ def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, le
     signal_waist, idler_waist : float or DataArray, optional
         Waist radii of the collected modes in m.  Default: the same confocal parameter as
         the pump (k_j w_j² = k_p w_p², so ξ_s = ξ_i = ξ_p), Bennink's choice.
-    workers : int or None, default 1
-        Passed to :func:`xr_spdc.overlap`.
+    workers : int, concurrent.futures.Executor or None, default None
+        As for :func:`xr_spdc.overlap` (None: the automatic choice).
 
     Returns
     -------
@@ -735,24 +755,39 @@ def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, le
     """
     from ..labelled.route import overlap
 
-    phi = phase_mismatch(crystal, pump=pump, signal=signal, temperature=temperature,
-                         length=length, polarizations=polarizations,
-                         poling_period=poling_period, order=order, angle=angle)
-    med, ang, pols, lam, temp = _process(crystal, pump, signal, temperature, polarizations,
-                                         angle)
+    checked_workers = inputs.check_workers(workers)
+    # Every input checked and aligned, and the grid's size capped, before any work: a dim
+    # shared by two inputs with different sizes is named here, not deep in the arithmetic.
+    given = {"pump": (pump, "wavelength"), "signal": (signal, "wavelength"),
+             "temperature": (temperature, "temperature"), "length": (length, "length"),
+             "pump_waist": (pump_waist, "waist"), "poling_period": (poling_period,
+                                                                    "poling_period"),
+             "signal_waist": (signal_waist, "waist"), "idler_waist": (idler_waist, "waist")}
+    named = inputs.align({role: _checked(value, role, kind)
+                          for role, (value, kind) in given.items() if value is not None})
+    inputs.check_eager_size({d: n for da in named.values() for d, n in da.sizes.items()},
+                            limit=MAX_MAP_POINTS,
+                            how="compute it in pieces: split one input's grid "
+                                "(e.g. temperature.isel(...)) and join the results with "
+                                "xr.concat")
+    phi = phase_mismatch(crystal, pump=named["pump"], signal=named["signal"],
+                         temperature=named["temperature"], length=named["length"],
+                         polarizations=polarizations,
+                         poling_period=named.get("poling_period"), order=order, angle=angle)
+    med, ang, pols, lam, temp = _process(crystal, named["pump"], named["signal"],
+                                         named["temperature"], polarizations, angle)
     n, k = _wave_numbers(med, lam, temp, pols, ang)
-    wp = _checked(pump_waist, "pump_waist", "waist")
+    wp = named["pump_waist"]
     waists = {"pump": wp}
-    for beam, given in (("signal", signal_waist), ("idler", idler_waist)):
-        if given is None:  # same confocal parameter as the pump: w_j = w_p sqrt(k_p/k_j)
+    for beam in ("signal", "idler"):
+        if f"{beam}_waist" not in named:  # same confocal parameter: w_j = w_p sqrt(k_p/k_j)
             with xr.set_options(arithmetic_join="exact", keep_attrs=False):
                 waists[beam] = wp * np.sqrt(k["pump"] / k[beam])
         else:
-            waists[beam] = _checked(given, f"{beam}_waist", "waist")
+            waists[beam] = named[f"{beam}_waist"]
     focus = aggregate_focus_from_beams([lam[b] for b in _BEAMS], [n[b] for b in _BEAMS],
-                                       [waists[b] for b in _BEAMS],
-                                       _checked(length, "length", "length"))
-    o = overlap(phi=phi, xi=focus.xi.rename("xi"), workers=workers)
+                                       [waists[b] for b in _BEAMS], named["length"])
+    o = overlap(phi=phi, xi=focus.xi.rename("xi"), workers=checked_workers)
     with xr.set_options(keep_attrs=False):
         intensity = abs(o) ** 2
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
@@ -760,13 +795,9 @@ def brightness_map(crystal: Any, *, pump: Any, signal: Any, temperature: Any, le
     ds = xr.Dataset({
         "phi": phi, "xi": focus.xi, "rate_factor": focus.rate_factor,
         "overlap": o.reset_coords(drop=True),
-        "intensity": intensity.reset_coords(drop=True).assign_attrs(
-            long_name="|O|^2", units="1", description="4 h (Boyd-Kleinman)"),
+        "intensity": intensity.reset_coords(drop=True).assign_attrs(names.attrs("intensity")),
         "brightness": brightness.reset_coords(drop=True).rename("brightness").assign_attrs(
-            long_name="pair brightness 4|O|^2/(A+ B+)", units="1",
-            formula="4 |O|^2/(A+ B+)",
-            description="pairs per unit phi (bandwidth) in the collected modes, per pump "
-                        "power and up to constants; equals |O|^2 for equal foci")})
+            names.attrs("brightness"))})
     ds.attrs = {"temperature_units": TEMPERATURE_UNITS, "references": REFERENCE,
                 **_source(med)}
     return ds

@@ -34,7 +34,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from ..labelled import inputs
-from ..labelled.names import INPUT_ATTRS, REFERENCES
+from ..labelled.names import INPUT_ATTRS, REFERENCES, attrs
 from ..numerics.overlap import overlap
 from ..numerics.walkoff import focusing_function
 
@@ -339,12 +339,9 @@ def optimum_per_xi(xi: ArrayLike | xr.DataArray, mu: float | None = None, *, B: 
     coords[name] = (dim, values, {**INPUT_ATTRS["xi"], **given.attrs})
     coords.update(_scalar_coords(target))
     return xr.Dataset(
-        {"h_m": (dim, square / 4, {"long_name": "Boyd-Kleinman h maximised over sigma",
-                                   "units": "1"}),
-         "sigma_m": (dim, -phi_m / (2 * values),
-                     {"long_name": "optimal Boyd-Kleinman sigma = -phi_m/(2 xi)",
-                      "units": "1"}),
-         "phi_m": (dim, phi_m, {"long_name": "optimal phase mismatch", "units": "rad"})},
+        {"h_m": (dim, square / 4, attrs("h_m")),
+         "sigma_m": (dim, -phi_m / (2 * values), attrs("sigma_m")),
+         "phi_m": (dim, phi_m, attrs("phi_m"))},
         coords=coords, attrs={"references": REFERENCES})
 
 
@@ -447,10 +444,8 @@ def walkoff_optimum(B: ArrayLike | xr.DataArray, kappa: float = 0.0, mu: float =
     coords["kappa"] = ((), target.kappa, dict(INPUT_ATTRS["kappa"]))
     coords["mu"] = ((), target.mu, dict(INPUT_ATTRS["mu"]))
     return xr.Dataset(
-        {"h_mm": (dim, h_mm, {"long_name": "Boyd-Kleinman h maximised over sigma and xi",
-                              "units": "1"}),
-         "xi_m": (dim, xi_m, {"long_name": "optimal focusing parameter xi", "units": "1"}),
-         "sigma_m": (dim, -phi_m / (2 * xi_m),
-                     {"long_name": "optimal Boyd-Kleinman sigma", "units": "1"}),
-         "phi_m": (dim, phi_m, {"long_name": "optimal phase mismatch", "units": "rad"})},
+        {"h_mm": (dim, h_mm, attrs("h_mm")),
+         "xi_m": (dim, xi_m, attrs("xi_m")),
+         "sigma_m": (dim, -phi_m / (2 * xi_m), attrs("sigma_mm")),
+         "phi_m": (dim, phi_m, attrs("phi_m"))},
         coords=coords, attrs={"references": REFERENCES})

@@ -23,13 +23,23 @@ the signal wavelength alone (the idler is its energy-conserving partner), and K 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from concurrent.futures import Executor
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
+from ..labelled import inputs, names
+from ..labelled.inputs import Real
 from . import crystals
+from .crystals import Crystal
+
+#: The most grid points (signal x idler) a joint spectrum is computed for in memory: each
+#: point holds some twenty float64 temporaries (wavelengths, indices, wave numbers, phi,
+#: the overlap), so this cap keeps a call under a few GB.
+MAX_SPECTRUM_POINTS = inputs.MAX_EAGER_POINTS // 8
 
 #: Speed of light in vacuum, m/s (exact, SI).
 C = 299_792_458.0
@@ -37,18 +47,14 @@ C = 299_792_458.0
 SIGNAL_DIM = "signal_wavelength"
 IDLER_DIM = "idler_wavelength"
 
-JSA_FORMULA = ("psi(w_s, w_i) = N alpha(w_s + w_i) O(phi(w_s, w_i), xi), "
-               "alpha(w) = exp(-(w - w_p)^2/(2 sigma^2)), sigma = FWHM_w/(2 sqrt(ln 2)), "
-               "sum |psi|^2 dw_s dw_i = 1")
-
-REFERENCES = ("R. S. Bennink, Phys. Rev. A 81, 053805 (2010), Eqs. 27-28; C. K. Law, I. A. "
-              "Walmsley and J. H. Eberly, Phys. Rev. Lett. 84, 5304 (2000)")
+JSA_FORMULA = names.JSA_FORMULA
+REFERENCES = names.JSA_REFERENCES
 
 
 # ---------------------------------------------------------------------------- grids
 
 
-def _axis(values: Any, role: str, dim: str) -> xr.DataArray:
+def _axis(values: ArrayLike, role: str, dim: str) -> xr.DataArray:
     """A 1-D, strictly monotonic grid of wavelengths in m on ``dim``, labelled."""
     if isinstance(values, xr.DataArray):
         if values.ndim != 1:
@@ -59,7 +65,7 @@ def _axis(values: Any, role: str, dim: str) -> xr.DataArray:
         raise ValueError(f"{role} must be a 1-D grid of at least 3 wavelengths (m), not "
                          f"{values!r:.80}")
     da = xr.DataArray(arr, dims=dim, name=dim)
-    crystals._checked(da, role, "wavelength")
+    inputs.check_physical(da, role, "wavelength")
     steps = np.diff(arr)
     if not (np.all(steps > 0) or np.all(steps < 0)):
         raise ValueError(f"{role} must be strictly increasing or decreasing; it is not "
@@ -68,7 +74,7 @@ def _axis(values: Any, role: str, dim: str) -> xr.DataArray:
         long_name=dim.replace("_", " "), units="m")
 
 
-def conjugate_grid(pump: float, signal: Any) -> np.ndarray:
+def conjugate_grid(pump: float, signal: ArrayLike) -> np.ndarray:
     """The idler wavelengths 1/(1/λ_p − 1/λ_s) of a signal grid, ascending (m).
 
     Examples
@@ -80,8 +86,8 @@ def conjugate_grid(pump: float, signal: Any) -> np.ndarray:
     return np.sort(1 / (1 / pump - 1 / sig))
 
 
-def _scalar(value: Any, role: str, kind: str | None) -> float:
-    da = crystals._checked(value, role, kind)
+def _scalar(value: Real, role: str, kind: str | None) -> float:
+    da = inputs.check_physical(value, role, kind, positive=kind != "temperature")
     if da.ndim:
         raise ValueError(f"{role} must be a single number here, not of sizes "
                          f"{dict(da.sizes)}")
@@ -100,11 +106,12 @@ def _omega_weights(coord: xr.DataArray) -> np.ndarray:
 # ---------------------------------------------------------------------------- the JSA
 
 
-def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float,
+def joint_spectrum(crystal: Crystal, *, pump: float, signal: ArrayLike, temperature: float,
                    length: float, xi: float, polarizations: Sequence[str] | str,
-                   idler: Any = None, pump_bandwidth: float | None = None,
+                   idler: ArrayLike | None = None, pump_bandwidth: float | None = None,
                    poling_period: float | None = None, order: int = 1,
-                   angle: float | None = None, workers: int | None = 1) -> xr.DataArray:
+                   angle: float | None = None,
+                   workers: int | Executor | None = None) -> xr.DataArray:
     """The joint spectral amplitude ψ(λ_s, λ_i) of a CW or pulsed Gaussian pump.
 
     ψ(ω_s, ω_i) = N · α(ω_s + ω_i) · O(φ(ω_s, ω_i), ξ)  (Bennink 2010, Eq. 28), with
@@ -130,8 +137,8 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
     pump_bandwidth : float, optional
         FWHM of the pump's intensity spectrum, in m of wavelength.  None: a CW pump, and the
         result is 1-D over ``signal_wavelength`` with the idler as a coordinate.
-    workers : int or None, default 1
-        Passed to :func:`xr_spdc.overlap`.
+    workers : int, concurrent.futures.Executor or None, default None
+        As for :func:`xr_spdc.overlap` (None: the automatic choice).
 
     Returns
     -------
@@ -156,9 +163,7 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
     """
     from ..labelled.route import overlap
 
-    med = crystals.medium(crystal)
-    pols = crystals._polarizations(polarizations)
-    ang, m = crystals._angle(med, angle), crystals._order(order)
+    checked_workers = inputs.check_workers(workers)
     lp = _scalar(pump, "pump", "wavelength")
     t = _scalar(temperature, "temperature", "temperature")
     length_m = _scalar(length, "length", "length")
@@ -170,24 +175,28 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
         raise ValueError(f"signal must be longer than pump ({lp:g} m); its grid starts at "
                          f"{float(sig.min()):g} m")
     cw = pump_bandwidth is None
-    if cw:
+    if pump_bandwidth is None:
         if idler is not None:
             raise ValueError("idler is fixed by energy conservation for a CW pump "
                              "(pump_bandwidth=None): leave it out")
         lam = {"pump": xr.full_like(sig, lp), "signal": sig}
-        lam["idler"] = 1 / (1 / lam["pump"] - 1 / sig)
     else:
         bandwidth = _scalar(pump_bandwidth, "pump_bandwidth", None)
         idl = _axis(conjugate_grid(lp, sig.values) if idler is None else idler, "idler",
                     IDLER_DIM)
+        inputs.check_eager_size({"signal": sig.size, "idler": idl.size},
+                                limit=MAX_SPECTRUM_POINTS, how=_IN_PIECES)
+        _check_resolved(bandwidth, lp, sig, idl)
         s2, i2 = xr.broadcast(sig, idl)
-        lam = {"pump": 1 / (1 / s2 + 1 / i2), "signal": s2, "idler": i2}
-    temp = xr.DataArray(t)
-    _, k = crystals._wave_numbers(med, lam, temp, pols, ang)
-    dk0 = k["pump"] - (k["signal"] + k["idler"])
-    grating = crystals._grating(dk0, None if period is None else xr.DataArray(period), m)
-    phi = crystals._labelled_phi((dk0 - grating) * length_m, med, pols, m, period is not None)
-    o = overlap(phi=phi.reset_coords(drop=True).rename("phi"), xi=xi_value, workers=workers)
+        lam = {"pump": 1 / (1 / s2 + 1 / i2), "signal": s2}
+    # The pump wavelength of each point is 1/(1/lambda_s + 1/lambda_i); phase_mismatch
+    # returns the idler as its energy-conserving partner, so phi is computed in one place.
+    phi = crystals.phase_mismatch(crystal, pump=lam["pump"].rename("pump"),
+                                  signal=lam["signal"].rename("signal"), temperature=t,
+                                  length=length_m, polarizations=polarizations,
+                                  poling_period=period, order=order, angle=angle)
+    o = overlap(phi=phi.reset_coords(drop=True).rename("phi"), xi=xi_value,
+                workers=checked_workers)
     values = o.values
     if cw:
         weights = _omega_weights(sig)
@@ -196,7 +205,7 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
         omega_p = 2 * np.pi * C / lp
         # FWHM of |alpha|^2 in angular frequency, from the wavelength FWHM at lambda_p
         sigma = (2 * np.pi * C * bandwidth / lp**2) / (2 * np.sqrt(np.log(2)))
-        omega_sum = 2 * np.pi * C * (1 / lam["signal"].values + 1 / lam["idler"].values)
+        omega_sum = 2 * np.pi * C / lam["pump"].values
         values = values * np.exp(-((omega_sum - omega_p) ** 2) / (2 * sigma**2))
         weights = np.outer(_omega_weights(sig), _omega_weights(idl))
         alpha_desc = (f"Gaussian pump, intensity FWHM {bandwidth:g} m "
@@ -208,17 +217,41 @@ def joint_spectrum(crystal: Any, *, pump: float, signal: Any, temperature: float
     coords = {SIGNAL_DIM: sig}
     dims: tuple[str, ...] = (SIGNAL_DIM,)
     if cw:
-        coords["idler"] = lam["idler"].reset_coords(drop=True).assign_attrs(
+        coords["idler"] = (1 / (1 / lam["pump"] - 1 / sig)).reset_coords(drop=True).assign_attrs(
             long_name="idler wavelength", units="m")
     else:
         coords[IDLER_DIM] = idl
         dims = (SIGNAL_DIM, IDLER_DIM)
     return xr.DataArray(values / norm, dims=dims, coords=coords, name="jsa").assign_attrs(
-        long_name="joint spectral amplitude", units="s", formula=JSA_FORMULA,
-        pump=alpha_desc, pump_wavelength=lp, xi=xi_value, length=length_m,
-        poling_period=np.nan if period is None else period, temperature=t,
-        temperature_units=crystals.TEMPERATURE_UNITS, references=REFERENCES,
-        polarizations=phi.attrs["polarizations"], **crystals._source(med))
+        names.attrs("jsa", pump=alpha_desc, pump_wavelength=lp, xi=xi_value, length=length_m,
+                    poling_period=np.nan if period is None else period, temperature=t,
+                    temperature_units=crystals.TEMPERATURE_UNITS,
+                    **{key: phi.attrs[key] for key in ("polarizations",
+                                                       *crystals.SOURCE_ATTRS)}))
+
+
+_IN_PIECES = ("compute it in pieces: split the signal grid (np.array_split) and join the "
+              "results with xr.concat, or coarsen the grids")
+
+
+def _check_resolved(bandwidth: float, pump: float, signal: xr.DataArray,
+                    idler: xr.DataArray) -> None:
+    """Refuse a pump narrower than the grid's spacing (the JSA would be unresolved and K
+    bounded by the grid's size, not the physics); warn below two points per FWHM."""
+    fwhm = 2 * np.pi * C * bandwidth / pump**2  # of |alpha|^2, rad/s, along omega_s or _i
+    step = max(float(np.max(_omega_weights(signal))), float(np.max(_omega_weights(idler))))
+    per_fwhm = fwhm / step
+    what = (f"pump_bandwidth = {bandwidth:g} m ({fwhm:.3g} rad/s FWHM) spans "
+            f"{per_fwhm:.3g} grid steps (the coarsest, of the signal or idler grid, is "
+            f"{step:.3g} rad/s)")
+    if per_fwhm < 1:
+        raise ValueError(f"{what}: the pump is not resolved, and the Schmidt number would be "
+                         "bounded by the grid's size, not the source. Refine the grids to at "
+                         "least 2 points per pump FWHM, or pass pump_bandwidth=None for a CW "
+                         "pump")
+    if per_fwhm < 2:
+        warnings.warn(f"{what}: fewer than 2 points per pump FWHM; K may be off by more "
+                      "than 1e-4 (refine the grids)", UserWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------- analysis
@@ -231,7 +264,25 @@ def _two_dims(jsa: xr.DataArray) -> tuple[str, str]:
     for d in jsa.dims:
         if d not in jsa.coords:
             raise ValueError(f"jsa's dim {d!r} needs a coordinate (its grid)")
+    _check_spectrum(jsa)
     return str(jsa.dims[0]), str(jsa.dims[1])
+
+
+def _check_spectrum(jsa: xr.DataArray) -> None:
+    """Refuse a JSA with non-finite values or none that differ from 0: it has no Schmidt
+    decomposition and no bandwidth (NaN, or an SVD that does not converge)."""
+    if jsa.dtype.kind not in "iufc":
+        raise TypeError(f"jsa must hold numbers, not dtype {jsa.dtype}")
+    values = np.asarray(jsa.values)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = dict(zip(map(str, jsa.dims), map(int, np.argwhere(bad)[0]), strict=True))
+        raise ValueError(f"jsa must be finite; {int(bad.sum())} of {bad.size} values are not "
+                         f"(the first at index {first})")
+    if not np.any(values != 0):
+        raise ValueError(f"jsa is zero everywhere on its grid (sizes {dict(jsa.sizes)}): it "
+                         "has no Schmidt modes and no bandwidth; move or widen the grid "
+                         "to where the source emits")
 
 
 def schmidt_decomposition(jsa: xr.DataArray) -> xr.Dataset:
@@ -282,17 +333,13 @@ def schmidt_decomposition(jsa: xr.DataArray) -> xr.Dataset:
     lam = s**2 / np.sum(s**2)
     k = 1 / np.sum(lam**2)
     return xr.Dataset(
-        {"schmidt_coefficients": xr.DataArray(lam, dims="mode", attrs={
-            "long_name": "Schmidt coefficient", "units": "1",
-            "formula": "lambda_k = s_k^2/sum s^2, s = svd(psi sqrt(w_s w_i))"}),
-         "schmidt_number": xr.DataArray(k, attrs={
-             "long_name": "Schmidt number", "units": "1", "formula": "K = 1/sum lambda_k^2"}),
-         "purity": xr.DataArray(1 / k, attrs={
-             "long_name": "heralded spectral purity", "units": "1", "formula": "P = 1/K"})},
+        {"schmidt_coefficients": xr.DataArray(lam, dims="mode",
+                                              attrs=names.attrs("schmidt_coefficients")),
+         "schmidt_number": xr.DataArray(k, attrs=names.attrs("schmidt_number")),
+         "purity": xr.DataArray(1 / k, attrs=names.attrs("purity"))},
         coords={"mode": np.arange(lam.size)},
-        attrs={"references": "C. K. Law, I. A. Walmsley and J. H. Eberly, Phys. Rev. Lett. "
-                             "84, 5304 (2000)", "grid_points": f"{jsa.sizes[ds]} x "
-                                                                 f"{jsa.sizes[di]}"})
+        attrs={"references": names.LAW_WALMSLEY_EBERLY,
+               "grid_points": f"{jsa.sizes[ds]} x {jsa.sizes[di]}"})
 
 
 def _fwhm(x: np.ndarray, y: np.ndarray) -> float:
@@ -341,6 +388,10 @@ def marginal_bandwidths(jsa: xr.DataArray) -> xr.Dataset:
     """
     if not isinstance(jsa, xr.DataArray) or jsa.ndim not in (1, 2):
         raise ValueError("jsa must be a 1-D or 2-D DataArray")
+    for d in jsa.dims:
+        if d not in jsa.coords:
+            raise ValueError(f"jsa's dim {d!r} needs a coordinate (its grid)")
+    _check_spectrum(jsa)
     intensity = np.abs(np.asarray(jsa.values)) ** 2
     out = {}
     names = ("signal_bandwidth", "idler_bandwidth")
