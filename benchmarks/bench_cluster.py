@@ -122,15 +122,25 @@ def main() -> None:
     try:
         print(f"   cluster: {client.dashboard_link}")
         classic(20, 20).spdc.overlap(chunks={"phi": 10}).compute()  # warm the workers
-        for chunks in ({"phi": 500}, "auto", {"phi": 1000}):
-            w0, c0 = client.run(cpu), cpu()
-            t_c = best(lambda chunks=chunks: grid.spdc.overlap(chunks=chunks).compute())
-            w1 = client.run(cpu)
-            busiest = max(w1[k] - w0[k] for k in w0) / 2
-            print(f"2. 4e6 grid .compute() on the cluster, chunks={chunks}: {t_c:.2f} s, "
-                  f"{t_one / t_c:.2f}x eager workers=1 (CPU a run: busiest worker "
-                  f"{busiest:.2f} s, client {(cpu() - c0) / 2:.2f} s; eager CPU / busiest "
-                  f"worker's = {cpu_one / busiest:.2f}x)")
+        # Eager and cluster runs alternate, so both see the same load; medians of 3 rounds.
+        for chunks in ({"phi": 500}, {"phi": 1000}):
+            eager_t, eager_c, cluster_t, worker_c = [], [], [], []
+            for _ in range(3):
+                c0, start = cpu(), time.perf_counter()
+                grid.spdc.overlap(workers=1, progress=False)
+                eager_t.append(time.perf_counter() - start)
+                eager_c.append(cpu() - c0)
+                w0, start = client.run(cpu), time.perf_counter()
+                grid.spdc.overlap(chunks=chunks).compute()
+                cluster_t.append(time.perf_counter() - start)
+                w1 = client.run(cpu)
+                worker_c.append(max(w1[k] - w0[k] for k in w0))
+            te, tc = float(np.median(eager_t)), float(np.median(cluster_t))
+            ce, cw = float(np.median(eager_c)), float(np.median(worker_c))
+            print(f"2. 4e6 grid, eager workers=1 vs .compute() on the cluster, chunks={chunks}"
+                  f" (medians of 3 alternated rounds): {te:.2f} s vs {tc:.2f} s = "
+                  f"{te / tc:.2f}x; CPU: eager {ce:.2f} s, busiest worker {cw:.2f} s = "
+                  f"{ce / cw:.2f}x")
 
         side = int(round(math.sqrt(args.points)))
         big = classic(side, side)
@@ -152,7 +162,8 @@ def main() -> None:
               f"{rate:.3g} points/s = {rate / (2 * rate_one):.0%} of 2x the one-process "
               f"rate (by CPU: busiest worker {busiest:.1f} s against "
               f"{cpu_one * side**2 / 4e6:.1f} s for the same points eagerly: "
-              f"{cpu_one * side**2 / 4e6 / busiest:.0%} of 2x); {report.chunks} chunks, "
+              f"{cpu_one * side**2 / 4e6 / busiest:.2f}x = "
+              f"{cpu_one * side**2 / 4e6 / busiest / 2:.0%} of 2x); {report.chunks} chunks, "
               f"graph of {tasks} tasks built in "
               f"{t_graph:.2f} s; store {mib(folder_size(path))} "
               f"({folder_size(path) / side**2:.2f} bytes a point); peak RSS: workers "
@@ -167,11 +178,15 @@ def main() -> None:
 
         n = 4472  # 2e7 points, ~20 chunks
         sweep = work / "resume.zarr"
+        w0 = client.run(cpu)
         start = time.perf_counter()
         whole = xr_spdc.to_zarr(classic(n, n).spdc.overlap(chunks="auto"), sweep,
                                 progress=False)
         t_whole = time.perf_counter() - start
+        w1 = client.run(cpu)
+        work_whole = sum(w1[k] - w0[k] for k in w0)
         shutil.rmtree(sweep)
+        w2 = client.run(cpu)
         child = subprocess.Popen([sys.executable, "-c", CHILD, cluster.scheduler_address,
                                   str(sweep), str(n)], stdout=subprocess.PIPE, text=True)
         started = float(child.stdout.readline())
@@ -189,19 +204,23 @@ def main() -> None:
         resumed = xr_spdc.to_zarr(classic(n, n).spdc.overlap(chunks="auto"), sweep,
                                   progress=False)
         t_resume = time.perf_counter() - start
+        w3 = client.run(cpu)
+        work_both = sum(w3[k] - w2[k] for k in w2 if k in w3)
         print(f"4. {n}x{n} sweep: uninterrupted {t_whole:.1f} s ({whole.chunks} chunks); "
               f"killed after {t_killed:.1f} s with {resumed.skipped} chunks marked, resumed "
               f"in {t_resume:.1f} s writing {resumed.written}: "
               f"{(t_killed + t_resume) / t_whole:.2f}x the time, "
-              f"{(resumed.skipped + resumed.written) / whole.chunks:.2f}x the chunks")
+              f"{(resumed.skipped + resumed.written) / whole.chunks:.2f}x the chunks, "
+              f"{work_both / work_whole:.2f}x the workers' CPU time ({work_both:.1f} s "
+              f"against {work_whole:.1f} s)")
 
-        side_q = 40
+        side_q = 100
         qgrid = classic(side_q, side_q)
         t_loop = best(lambda: serial_quad_loop(qgrid.phi.values, qgrid.xi.values), 1)
-        t_quad = best(lambda: qgrid.spdc.overlap(method="quad", chunks={"phi": 5}).compute(),
+        t_quad = best(lambda: qgrid.spdc.overlap(method="quad", chunks={"phi": 10}).compute(),
                       1)
         t_user = best(lambda: qgrid.spdc.integrate(
-            user_integrand, chunks={"phi": 5}).compute(), 1)
+            user_integrand, chunks={"phi": 10}).compute(), 1)
         print(f"5. {side_q}x{side_q} points: serial quad loop {t_loop:.2f} s; on the "
               f"cluster: overlap(method='quad') {t_quad:.2f} s ({t_loop / t_quad:.2f}x), "
               f"integrate(user integrand) {t_user:.2f} s ({t_loop / t_user:.2f}x)")
