@@ -262,3 +262,9 @@ def test_a_killed_run_resumes_with_only_the_missing_chunks(tmp_path):
     eager = sweep().compute()
     assert xr_spdc.open_zarr(path)["overlap"].values.tobytes() == eager.values.tobytes()
     json.loads(zarr.open_group(str(path), mode="r")[zarr_io.PROGRESS].attrs["fingerprint"])
+
+
+def test_a_progress_bar_counts_chunks_on_dask_threads(grid, tmp_path, capsys):
+    xr_spdc.to_zarr(grid.spdc.overlap(chunks={"phi": 15}), tmp_path / "p.zarr", progress=True)
+    bar = capsys.readouterr().err
+    assert "4/4" in bar and "chunk" in bar and str(tmp_path / "p.zarr") in bar
