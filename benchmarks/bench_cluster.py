@@ -104,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--points", type=float, default=1e8)
     parser.add_argument("--folder", default=tempfile.gettempdir())
+    parser.add_argument("--steps", default="12345", help="which steps to run, e.g. 25")
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 
@@ -123,7 +124,7 @@ def main() -> None:
         print(f"   cluster: {client.dashboard_link}")
         classic(20, 20).spdc.overlap(chunks={"phi": 10}).compute()  # warm the workers
         # Eager and cluster runs alternate, so both see the same load; medians of 3 rounds.
-        for chunks in ({"phi": 500}, {"phi": 1000}):
+        for chunks in ({"phi": 500}, {"phi": 1000}) if "2" in args.steps else ():
             eager_t, eager_c, cluster_t, worker_c = [], [], [], []
             for _ in range(3):
                 c0, start = cpu(), time.perf_counter()
@@ -142,93 +143,125 @@ def main() -> None:
                   f"{te / tc:.2f}x; CPU: eager {ce:.2f} s, busiest worker {cw:.2f} s = "
                   f"{ce / cw:.2f}x")
 
-        side = int(round(math.sqrt(args.points)))
-        big = classic(side, side)
-        start = time.perf_counter()
-        lazy = big.spdc.overlap(chunks="auto")
-        tasks = len(lazy.data.__dask_graph__())
-        t_graph = time.perf_counter() - start
-        path = work / "big.zarr"
-        w0 = client.run(cpu)
-        start = time.perf_counter()
-        report = xr_spdc.to_zarr(lazy, path, progress=False)
-        t_z = time.perf_counter() - start
-        w1 = client.run(cpu)
-        busiest = max(w1[k] - w0[k] for k in w0)
-        rate = side * side / t_z
-        worker_rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                                * 1024)
-        print(f"3. {side}x{side} = {side * side:.3g} points to zarr: {t_z:.1f} s, "
-              f"{rate:.3g} points/s = {rate / (2 * rate_one):.0%} of 2x the one-process "
-              f"rate (by CPU: busiest worker {busiest:.1f} s against "
-              f"{cpu_one * side**2 / 4e6:.1f} s for the same points eagerly: "
-              f"{cpu_one * side**2 / 4e6 / busiest:.2f}x = "
-              f"{cpu_one * side**2 / 4e6 / busiest / 2:.0%} of 2x); {report.chunks} chunks, "
-              f"graph of {tasks} tasks built in "
-              f"{t_graph:.2f} s; store {mib(folder_size(path))} "
-              f"({folder_size(path) / side**2:.2f} bytes a point); peak RSS: workers "
-              f"{', '.join(mib(v) for v in worker_rss.values())}, client "
-              f"{mib(peak_rss())}")
-        back = xr_spdc.open_zarr(path)["overlap"]
-        rows = slice(side // 2, side // 2 + 3)
-        eager_rows = big.isel(phi=rows).spdc.overlap(workers=1, progress=False)
-        print("   rows read back equal the eager values bitwise:",
-              back.isel(phi=rows).values.tobytes() == eager_rows.values.tobytes())
-        shutil.rmtree(path)
-
-        n = 4472  # 2e7 points, ~20 chunks
-        sweep = work / "resume.zarr"
-        w0 = client.run(cpu)
-        start = time.perf_counter()
-        whole = xr_spdc.to_zarr(classic(n, n).spdc.overlap(chunks="auto"), sweep,
-                                progress=False)
-        t_whole = time.perf_counter() - start
-        w1 = client.run(cpu)
-        work_whole = sum(w1[k] - w0[k] for k in w0)
-        shutil.rmtree(sweep)
-        w2 = client.run(cpu)
-        child = subprocess.Popen([sys.executable, "-c", CHILD, cluster.scheduler_address,
-                                  str(sweep), str(n)], stdout=subprocess.PIPE, text=True)
-        started = float(child.stdout.readline())
-        while True:
-            marks = (sweep / zarr_io.PROGRESS / "overlap")
-            done = sum(1 for p in marks.rglob("*") if p.is_file() and p.name != "zarr.json")
-            if done >= whole.chunks // 2 or child.poll() is not None:
-                break
-            time.sleep(0.05)
-        os.kill(child.pid, signal.SIGKILL)
-        t_killed = time.time() - started
-        child.wait()
-        time.sleep(1.0)  # the scheduler notices the client is gone and drops its tasks
-        start = time.perf_counter()
-        resumed = xr_spdc.to_zarr(classic(n, n).spdc.overlap(chunks="auto"), sweep,
-                                  progress=False)
-        t_resume = time.perf_counter() - start
-        w3 = client.run(cpu)
-        work_both = sum(w3[k] - w2[k] for k in w2 if k in w3)
-        print(f"4. {n}x{n} sweep: uninterrupted {t_whole:.1f} s ({whole.chunks} chunks); "
-              f"killed after {t_killed:.1f} s with {resumed.skipped} chunks marked, resumed "
-              f"in {t_resume:.1f} s writing {resumed.written}: "
-              f"{(t_killed + t_resume) / t_whole:.2f}x the time, "
-              f"{(resumed.skipped + resumed.written) / whole.chunks:.2f}x the chunks, "
-              f"{work_both / work_whole:.2f}x the workers' CPU time ({work_both:.1f} s "
-              f"against {work_whole:.1f} s)")
-
-        side_q = 100
-        qgrid = classic(side_q, side_q)
-        t_loop = best(lambda: serial_quad_loop(qgrid.phi.values, qgrid.xi.values), 1)
-        t_quad = best(lambda: qgrid.spdc.overlap(method="quad", chunks={"phi": 10}).compute(),
-                      1)
-        t_user = best(lambda: qgrid.spdc.integrate(
-            user_integrand, chunks={"phi": 10}).compute(), 1)
-        print(f"5. {side_q}x{side_q} points: serial quad loop {t_loop:.2f} s; on the "
-              f"cluster: overlap(method='quad') {t_quad:.2f} s ({t_loop / t_quad:.2f}x), "
-              f"integrate(user integrand) {t_user:.2f} s ({t_loop / t_user:.2f}x)")
+        if "3" in args.steps:
+            big_sweep(client, args, work, rate_one, cpu_one)
+        if "4" in args.steps:
+            resume(client, cluster, work)
+        if "5" in args.steps:
+            quad_runs(client)
     finally:
         client.close()
         cluster.close()
         shutil.rmtree(work, ignore_errors=True)
     print(f"load average after: {os.getloadavg()}")
+
+
+def big_sweep(client, args, work: Path, rate_one: float, cpu_one: float) -> None:
+    """Step 3: the 10⁸-point sweep to zarr."""
+    side = int(round(math.sqrt(args.points)))
+    big = classic(side, side)
+    start = time.perf_counter()
+    lazy = big.spdc.overlap(chunks="auto")
+    tasks = len(lazy.data.__dask_graph__())
+    t_graph = time.perf_counter() - start
+    path = work / "big.zarr"
+    w0 = client.run(cpu)
+    start = time.perf_counter()
+    report = xr_spdc.to_zarr(lazy, path, progress=False)
+    t_z = time.perf_counter() - start
+    w1 = client.run(cpu)
+    busiest = max(w1[k] - w0[k] for k in w0)
+    rate = side * side / t_z
+    worker_rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                            * 1024)
+    print(f"3. {side}x{side} = {side * side:.3g} points to zarr: {t_z:.1f} s, "
+          f"{rate:.3g} points/s = {rate / (2 * rate_one):.0%} of 2x the one-process "
+          f"rate (by CPU: busiest worker {busiest:.1f} s against "
+          f"{cpu_one * side**2 / 4e6:.1f} s for the same points eagerly: "
+          f"{cpu_one * side**2 / 4e6 / busiest:.2f}x = "
+          f"{cpu_one * side**2 / 4e6 / busiest / 2:.0%} of 2x); {report.chunks} chunks, "
+          f"graph of {tasks} tasks built in "
+          f"{t_graph:.2f} s; store {mib(folder_size(path))} "
+          f"({folder_size(path) / side**2:.2f} bytes a point); peak RSS: workers "
+          f"{', '.join(mib(v) for v in worker_rss.values())}, client "
+          f"{mib(peak_rss())}")
+    back = xr_spdc.open_zarr(path)["overlap"]
+    rows = slice(side // 2, side // 2 + 3)
+    eager_rows = big.isel(phi=rows).spdc.overlap(workers=1, progress=False)
+    print("   rows read back equal the eager values bitwise:",
+          back.isel(phi=rows).values.tobytes() == eager_rows.values.tobytes())
+    shutil.rmtree(path)
+
+
+def resume(client, cluster, work: Path) -> None:
+    """Step 4: a sweep killed half-way (SIGKILL of its client process) and resumed."""
+    n = 4472  # 2e7 points, ~20 chunks
+    sweep = work / "resume.zarr"
+    w0 = client.run(cpu)
+    start = time.perf_counter()
+    whole = xr_spdc.to_zarr(classic(n, n).spdc.overlap(chunks="auto"), sweep,
+                            progress=False)
+    t_whole = time.perf_counter() - start
+    w1 = client.run(cpu)
+    work_whole = sum(w1[k] - w0[k] for k in w0)
+    shutil.rmtree(sweep)
+    w2 = client.run(cpu)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, cluster.scheduler_address,
+                              str(sweep), str(n)], stdout=subprocess.PIPE, text=True)
+    started = float(child.stdout.readline())
+    while True:
+        marks = (sweep / zarr_io.PROGRESS / "overlap")
+        done = sum(1 for p in marks.rglob("*") if p.is_file() and p.name != "zarr.json")
+        if done >= whole.chunks // 2 or child.poll() is not None:
+            break
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    t_killed = time.time() - started
+    child.wait()
+    time.sleep(1.0)  # the scheduler notices the client is gone and drops its tasks
+    start = time.perf_counter()
+    resumed = xr_spdc.to_zarr(classic(n, n).spdc.overlap(chunks="auto"), sweep,
+                              progress=False)
+    t_resume = time.perf_counter() - start
+    w3 = client.run(cpu)
+    work_both = sum(w3[k] - w2[k] for k in w2 if k in w3)
+    print(f"4. {n}x{n} sweep: uninterrupted {t_whole:.1f} s ({whole.chunks} chunks); "
+          f"killed after {t_killed:.1f} s with {resumed.skipped} chunks marked, resumed "
+          f"in {t_resume:.1f} s writing {resumed.written}: "
+          f"{(t_killed + t_resume) / t_whole:.2f}x the time, "
+          f"{(resumed.skipped + resumed.written) / whole.chunks:.2f}x the chunks, "
+          f"{work_both / work_whole:.2f}x the workers' CPU time ({work_both:.1f} s "
+          f"against {work_whole:.1f} s)")
+
+
+
+def quad_runs(client) -> None:
+    """Step 5: quad and a user integrand on the cluster against the serial quad loop."""
+    side_q = 100
+    qgrid = classic(side_q, side_q)
+    loop_t, quad_t, user_t, loop_c, quad_c, user_c = [], [], [], [], [], []
+    for _ in range(3):  # alternated rounds, medians
+        c0, start = cpu(), time.perf_counter()
+        serial_quad_loop(qgrid.phi.values, qgrid.xi.values)
+        loop_t.append(time.perf_counter() - start)
+        loop_c.append(cpu() - c0)
+        for times, cpus, run in (
+                (quad_t, quad_c, lambda: qgrid.spdc.overlap(
+                    method="quad", chunks={"phi": 10}).compute()),
+                (user_t, user_c, lambda: qgrid.spdc.integrate(
+                    user_integrand, chunks={"phi": 10}).compute())):
+            w0, start = client.run(cpu), time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+            w1 = client.run(cpu)
+            cpus.append(max(w1[k] - w0[k] for k in w0))
+    tl, tq, tu = (float(np.median(t)) for t in (loop_t, quad_t, user_t))
+    cl, cq, cu = (float(np.median(c)) for c in (loop_c, quad_c, user_c))
+    print(f"5. {side_q}x{side_q} points (medians of 3 alternated rounds): serial quad loop "
+          f"{tl:.2f} s; on the cluster: overlap(method='quad') {tq:.2f} s "
+          f"({tl / tq:.2f}x), integrate(user integrand) {tu:.2f} s ({tl / tu:.2f}x); CPU: "
+          f"loop {cl:.2f} s, busiest worker {cq:.2f} s ({cl / cq:.2f}x) and {cu:.2f} s "
+          f"({cl / cu:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -510,27 +510,28 @@ def _missing_chunks(group: Any) -> int:
 
 def _chunk_tasks(variable: xr.Variable, name: str, done: np.ndarray, location: str,
                  options: Mapping[str, Any], layout: str) -> list[Any]:
-    """One task per unfinished chunk: compute it, write it, mark it."""
-    import dask
+    """One task per unfinished chunk that computes it, writes it and marks it.
 
-    blocks = variable.data.to_delayed(optimize_graph=True)
-    assert variable.chunks is not None
-    edges = [np.concatenate([[0], np.cumsum(c)]) for c in variable.chunks]
-    write = dask.delayed(_write_chunk, pure=True)
-    tasks = []
-    for index in zip(*np.nonzero(~done), strict=True) if done.ndim else []:
-        index = tuple(int(i) for i in index)
-        region = tuple(slice(int(e[i]), int(e[i + 1])) for e, i in zip(edges, index,
-                                                                          strict=True))
-        tasks.append(write(blocks[index], location=location, options=dict(options),
-                           name=name, index=index, region=region, layout=layout,
-                           dask_key_name=f"xr_spdc-write-{layout}-{name}-"
-                                         + "-".join(map(str, index))))
-    if done.ndim == 0 and not bool(done):  # a 0-d dask variable: one chunk
-        tasks.append(write(blocks[()], location=location, options=dict(options), name=name,
-                           index=(), region=(), layout=layout,
-                           dask_key_name=f"xr_spdc-write-{layout}-{name}"))
-    return tasks
+    The write is mapped over the chunks (``map_blocks``) so that dask fuses it with the
+    chunk's computation into one task: a chunk whose task is running when its client dies
+    is still written and marked by its worker, and no computed chunk waits in a worker's
+    memory for a separate write task.
+    """
+    import dask.array as da
+
+    data = variable.data
+    written = da.map_blocks(
+        _write_block, data, dtype=np.int64, chunks=tuple((1,) * len(c) for c in data.chunks),
+        name=f"{_TASK_PREFIX}{layout}-{name}", location=location, options=dict(options),
+        variable=name, layout=layout)
+    blocks = written.to_delayed(optimize_graph=True)
+    pending = list(zip(*np.nonzero(~done), strict=True)) if done.ndim else (
+        [] if bool(done) else [()])
+    return [blocks[tuple(int(i) for i in index)] for index in pending]
+
+
+#: The start of a write task's key (a local progress bar counts these).
+_TASK_PREFIX = "xr_spdc-write-"
 
 
 _ARRAYS: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
@@ -551,13 +552,16 @@ def _arrays(location: str, options: Mapping[str, Any], name: str, layout: str
         return _ARRAYS[key]
 
 
-def _write_chunk(block: np.ndarray, *, location: str, options: Mapping[str, Any], name: str,
-                 index: tuple[int, ...], region: tuple[slice, ...], layout: str) -> int:
+def _write_block(block: np.ndarray, *, block_info: Any = None, location: str,
+                 options: Mapping[str, Any], variable: str, layout: str) -> np.ndarray:
     """Write one chunk, then mark it done (a crash between the two leaves it unmarked)."""
-    data, done = _arrays(location, options, name, layout)
+    where = block_info[0]
+    index = tuple(where["chunk-location"])
+    region = tuple(slice(start, stop) for start, stop in where["array-location"])
+    data, done = _arrays(location, options, variable, layout)
     data[region] = block
     done[index] = 1
-    return int(np.size(block))
+    return np.ones((1,) * block.ndim, np.int64)
 
 
 def _run(tasks: list[Any], progress: bool | None, shown: str) -> None:
@@ -603,7 +607,7 @@ class _TaskCounter:
             def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, id: Any
                           ) -> None:
                 name = key[0] if isinstance(key, tuple) else key
-                if isinstance(name, str) and name.startswith("xr_spdc-write-"):
+                if isinstance(name, str) and name.startswith(_TASK_PREFIX):
                     counter.bar.update(1)
 
         self.bar = bar
