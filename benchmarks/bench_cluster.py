@@ -1,6 +1,6 @@
 """A sweep on dask.distributed, side by side with one process, in one run (by hand, ~10 min).
 
-    .venv/bin/python benchmarks/bench_cluster.py [--points 1e8] [--folder /tmp]
+    .venv/bin/python benchmarks/bench_cluster.py [--points 1e8] [--folder /tmp] [--steps 12345]
 
 On ``LocalCluster(n_workers=2, threads_per_worker=1)`` (started once, beforehand), against
 what one process does in the same run:
