@@ -11,6 +11,39 @@ from hypothesis import HealthCheck, settings
 
 import xr_spdc  # noqa: F401  (registers the accessors)
 
+#: Slow tests in files whose owners mark nothing themselves: node ids (prefixes) and why.
+#: They run with `pytest -m slow` and in .ci/run's second step (DEVELOPERS.md).
+SLOW = {
+    "tests/test_readme.py::test_every_python_block_runs_as_written":
+        "runs every README example, pools and plots included (~40 s)",
+    "tests/test_dask.py::test_distributed_local_cluster": "starts a dask.distributed cluster",
+    "tests/test_dask.py::test_processes_scheduler": "starts dask's process scheduler",
+    "tests/test_dask.py::test_chunks_lift_the_in_memory_size_limit": "a large lazy grid",
+    "tests/test_io.py::test_a_disk_that_fills_up": "fills a small file system in a subprocess",
+    "tests/test_io.py::test_lazy_save_onto_a_disk_that_fills": "same, lazily",
+    "tests/test_io.py::test_sigterm_during_a_save": "kills a saving subprocess",
+    "tests/test_layers.py::test_a_moved_module_path_still_works":
+        "a fresh interpreter for each moved path",
+    "tests/test_typing.py::test_mypy_is_clean_on_the_package": "runs mypy",
+    "tests/test_cli.py::test_end_to_end_writes_the_grid_and_the_figure":
+        "the CLI in a subprocess, figure included",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.nodeid.startswith(prefix) for prefix in SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _warnings_once_per_test() -> None:
+    """The engine warns once per process per cause: each test starts afresh."""
+    from xr_spdc.engine import fanout
+
+    getattr(fanout, "_WARNED", set()).clear()
+
+
 settings.register_profile("ci", derandomize=True, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None)

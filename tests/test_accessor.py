@@ -126,7 +126,7 @@ def test_worker_failure_through_the_accessor_names_the_point(monkeypatch, worker
     err = info.value
     assert err.point == {"phi": ds.phi.values[30], "xi": 0.5, "mu": 0.0}
     assert err.index == 30
-    assert "xi=0.5" in str(err) and "Traceback in the worker" in str(err)
+    assert "xi=0.5" in str(err) and "Traceback (in " in str(err)
     partial = err.partial[0]
     assert partial.dims == ("point",) and partial.phi.attrs["units"] == "rad"
     assert np.isnan(partial.values[28:32]).all()  # the failing block

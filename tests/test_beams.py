@@ -362,8 +362,13 @@ def test_walkoff_parameters_refuses_unit_slips_naming_the_argument(slip, match):
 
 
 def test_the_old_per_beam_names_work_for_one_release_with_a_warning():
-    with pytest.warns(DeprecationWarning, match="k_p= is renamed pump_wave_number="):
+    with pytest.warns(DeprecationWarning) as caught:
         old = aggregate_focus(k_p=2.0, k_s=1.0, k_i=1.0, xi_p=1.0, xi_s=2.0, xi_i=3.0)
+    said = " ".join(str(w.message) for w in caught)
+    for before, after in [("k_p", "pump_wave_number"), ("k_s", "signal_wave_number"),
+                          ("k_i", "idler_wave_number"), ("xi_p", "pump_focus"),
+                          ("xi_s", "signal_focus"), ("xi_i", "idler_focus")]:
+        assert f"{before}= is renamed {after}=" in said
     new = aggregate_focus(pump_wave_number=2.0, signal_wave_number=1.0, idler_wave_number=1.0,
                           pump_focus=1.0, signal_focus=2.0, idler_focus=3.0)
     xr.testing.assert_identical(old, new)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
 import time
@@ -85,11 +86,12 @@ def test_lambdas_and_local_functions_run_on_the_pool():
 
 def test_fanout_error_pickles_with_all_its_fields():
     err = fanout.FanoutError("failed at point 3", {"phi": 1.0, "xi": 2.0}, 3, "Traceback...",
-                             {"point": 7})
+                             {"point": 7}, "in worker process 123")
     back = pickle.loads(pickle.dumps(err))
-    assert (back.message, back.point, back.index, back.worker_traceback, back.position) == (
-        err.message, err.point, err.index, err.worker_traceback, err.position)
-    assert "Traceback in the worker" in str(back)
+    assert (back.message, back.point, back.index, back.worker_traceback, back.position,
+            back.where) == (err.message, err.point, err.index, err.worker_traceback,
+                            err.position, err.where)
+    assert "Traceback (in worker process 123):" in str(back)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -103,7 +105,10 @@ def test_unpicklable_worker_exception_names_the_point(workers):
     assert err.point == {"phi": arrays[0][737], "xi": bad, "mu": 0.0}
     assert f"xi={float(bad)!r}" in str(err)
     assert "QuadpackLikeError: Supplied function does not return a valid float." in str(err)
-    assert "Traceback in the worker" in str(err) and "fail_at" in err.worker_traceback
+    where = "in this process" if workers == 1 else "in worker process "
+    assert where in err.where and f"Traceback ({where}" in str(err)
+    assert str(err).count(f"xi={float(bad)!r}") == 1  # the point, named once
+    assert "fail_at" in err.worker_traceback
 
 
 def test_failure_keeps_completed_blocks_in_partial():
@@ -163,8 +168,9 @@ def test_a_block_over_its_timeout_is_named_and_its_worker_stopped():
     np.testing.assert_array_equal(out, arrays[0] + 1j)
 
 
-@pytest.mark.parametrize("make", [lambda: ThreadPoolExecutor(2),
-                                  lambda: ProcessPoolExecutor(2)])
+# forkserver: forking this multi-threaded test process would warn (Python >= 3.12).
+@pytest.mark.parametrize("make", [lambda: ThreadPoolExecutor(2), lambda: ProcessPoolExecutor(
+    2, mp_context=multiprocessing.get_context("forkserver"))])
 def test_a_users_executor_is_used_as_given_and_left_running(make):
     arrays = _inputs(300)
     with make() as executor:

@@ -247,3 +247,17 @@ def test_two_source_dip_sits_at_the_second_sources_delay():
     out = hom_interference(_jsa(psi, WIDE), [0.0], second=_jsa(late, WIDE), dims=("s", "i"))
     np.testing.assert_allclose(out.two_source_dip_delay, [0.7e-12, 0.0], rtol=0, atol=1e-18)
     np.testing.assert_allclose(out.two_source_visibility, 0.8, rtol=0, atol=1e-12)
+
+
+def test_a_joint_spectrum_has_hom_through_its_accessor_and_an_overlap_is_refused():
+    import xr_spdc
+
+    nu = np.linspace(-3.0, 3.0, 41)
+    attrs = {"units": "rad/s"}
+    jsa = xr.DataArray(np.exp(-(nu[:, None] ** 2 + nu[None, :] ** 2) / 2), dims=("s", "i"),
+                       coords={"s": ("s", nu, attrs), "i": ("i", nu, attrs)}, name="jsa")
+    via = jsa.spdc.hom_interference(dims=("s", "i"))
+    xr.testing.assert_identical(via, hom_interference(jsa, dims=("s", "i")))
+    o = xr_spdc.overlap(phi=xr.DataArray([0.0, 1.0], dims="phi"), xi=1.0)
+    with pytest.raises(ValueError, match="hom_interference needs a joint spectral amplitude"):
+        o.spdc.hom_interference()

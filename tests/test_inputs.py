@@ -63,7 +63,7 @@ def test_many_offending_values_are_counted_not_all_listed():
         xr.Dataset(coords={"phi": [0.0], "xi": -np.arange(1.0, 21.0)}).spdc.overlap()
 
 
-@pytest.mark.parametrize("workers", [0, -1])
+@pytest.mark.parametrize("workers", [0])  # negative counts back from the CPUs (test_pool.py)
 def test_non_positive_workers_is_a_value_error(workers):
     with pytest.raises(ValueError, match=rf"workers must be >= 1 .* not {workers}"):
         grid().spdc.overlap(workers=workers)

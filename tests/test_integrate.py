@@ -155,10 +155,13 @@ def test_a_hanging_integrand_is_stopped_by_timeout_naming_the_block():
 
 
 def test_a_stdlib_executor_that_cannot_send_a_lambda_says_why():
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     ds = xr.Dataset(coords={"k": [1.0, 2.0]})
-    with ProcessPoolExecutor(1) as executor, pytest.raises(
+    # forkserver: forking this multi-threaded test process would warn (Python >= 3.12).
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")
+                             ) as executor, pytest.raises(
             TypeError, match=r"the executor passed as workers= could not send the work"):
         ds.spdc.integrate(lambda l, k: np.cos(k * l), workers=executor)
 

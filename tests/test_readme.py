@@ -69,7 +69,16 @@ def _quoted_numbers(ns: dict) -> list[tuple[str, object, bool]]:
     widths = spectrum.marginal_bandwidths(ns["psi"])
     fwhm = (float(widths.signal_bandwidth) * 1e9, float(widths.idler_bandwidth) * 1e9)
     best_focus = find_optimum()
+    hom, kept = ns["hom"], ns["kept"]
+    visibilities = (float(hom.visibility), *map(float, hom.two_source_visibility.values))
+    filtered = (float(kept.purity), float(kept.signal_heralding_efficiency))
     checks = [
+        ("# 46.22e-6 m", ns["ktp_period"], round(ns["ktp_period"] * 1e6, 2) == 46.22),
+        ("# 0.9946; 0.834 for both photons (= purity)", visibilities,
+         round(visibilities[0], 4) == 0.9946
+         and all(round(v, 3) == 0.834 for v in visibilities[1:])),
+        ("# 0.9967, 0.713", filtered,
+         (round(filtered[0], 4), round(filtered[1], 3)) == (0.9967, 0.713)),
         ("# B = 8.75, xi = 1.14", b_xi, b_xi == (8.75, 1.14)),
         ("# 19.54e-6 m", float(ns["period"]), round(float(ns["period"]) * 1e6, 2) == 19.54),
         # Boyd and Kleinman's 1.068; the README's grid (steps 0.05 in sigma, 5 % in xi)

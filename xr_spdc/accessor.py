@@ -81,7 +81,7 @@ class SpdcDatasetAccessor:
 
 @xr.register_dataarray_accessor("spdc")
 class SpdcDataArrayAccessor:
-    """``o.spdc``: views of a computed overlap."""
+    """``o.spdc``: views of a computed result (an overlap, h, a joint spectrum)."""
 
     def __init__(self, da: xr.DataArray) -> None:
         self._obj = da
@@ -92,3 +92,4 @@ class SpdcDataArrayAccessor:
     plot = _Forward(".plot", "plot_classic")
     to_netcdf = _Forward(".io", "to_netcdf")
     to_zarr = _Forward(".zarr_io", "to_zarr")
+    hom_interference = _Forward(".physics.hom", "hom_interference")

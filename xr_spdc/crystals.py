@@ -17,6 +17,18 @@ from .physics.crystals import (
     refractive_index,
     tuning_curve,
 )
+from .physics.poling import (
+    domain_pattern,
+    duty_cycle_pattern,
+    pattern_joint_spectrum,
+    pattern_overlap,
+    pattern_phase_matching,
+    periodic_pattern,
+    plot_jsi,
+    plot_pattern,
+    plot_pmf,
+    tracking_pattern,
+)
 
 __all__ = [
     "SHORT_NAMES",
@@ -28,3 +40,6 @@ __all__ = [
     "refractive_index",
     "tuning_curve",
 ]
+__all__ += ["domain_pattern", "duty_cycle_pattern", "pattern_joint_spectrum", "pattern_overlap",
+            "pattern_phase_matching", "periodic_pattern", "plot_jsi", "plot_pattern", "plot_pmf",
+            "tracking_pattern"]

@@ -35,24 +35,55 @@ made in the worker from a block number no faster), this process computing
 beside N - 1 workers and taking back unstarted blocks (no faster: 0.275 s against 0.271 s
 with two workers), more than two blocks in flight per worker (3 or 4: within 2 %), threads
 instead of processes for the package's own kernel (1.0-1.4x: it holds the GIL too long).
-User code now runs only in workers, so a crash or ``os._exit`` in it cannot take the
-caller down.  Kept, as measured: the package's own kernel computes a one-block job in this
-process (10^4 points: 7 ms here against 15 ms through a warm pool).
+Kept, as measured: the package's own kernel computes a one-block job in this process
+(10^4 points: 7 ms here against 15 ms through a warm pool).
+
+Where user code runs: on a pool (``workers=N``, or ``workers=None`` once the job pays for
+one), only in its workers, so a crash or ``os._exit`` in it cannot take the caller down.
+But ``workers=1``, and ``workers=None`` for a small job with no pool up (joblib's and
+scipy's default too), run it in this process: there a segfault ends the caller (a notebook's
+kernel).  ``workers=1, timeout=...`` runs it in one worker process, isolated.
+
+One pool per process: every thread's calls share one loky executor of at most the CPUs
+available (loky's own reusable executor is per thread), each call keeping at most its
+``workers`` blocks computing at once.  A call that must stop the pool (a timeout, Ctrl-C,
+a worker that died in its block) marks it as its own doing; another thread's call that
+lost blocks with it resubmits them on a fresh pool and ends as if nothing had happened.
+After ``os.fork()`` the child forgets the parent's pool (``os.register_at_fork``) and
+starts its own on first use.  Inside a pool or dask worker, calls run in process (nested
+pools would oversubscribe the CPUs).
+
+What a call sends: its function and options are pickled once (cloudpickle) and reach each
+worker once per call, not with every block: small ones inline with each task, larger ones
+as a file the worker reads once; numpy arrays of 1 MB or more inside them (a lookup table
+an integrand closes over) are written once to shared memory (``/dev/shm``) and memory-mapped
+read-only by the workers, as joblib does, so N workers share one copy (a write into such an
+array in a worker raises, as with joblib).  The files go when the call ends (or, if the
+caller is killed, with its workers or at the next call's start); a worker keeps the last
+call's function, and its mapping, until its next call or its idle exit.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import io
 import multiprocessing
 import os
 import pickle
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
+import uuid
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, wait
+from concurrent.futures import ProcessPoolExecutor as StdlibProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, NamedTuple
 
@@ -64,10 +95,23 @@ BlockFunction = Callable[..., tuple[np.ndarray, ...]]
 #: long enough for a notebook's next cell, short enough not to hold memory all day.
 IDLE_TIMEOUT = 300.0
 
+#: Seconds without any finished block (and no ``timeout=``) after which a call warns, once,
+#: naming the blocks computing and their workers' pids: a stopped or hung worker is
+#: otherwise silent forever.
+STALL_SECONDS = 600.0
+
 #: Blocks handed to the pool per worker at a time: one computing and one queued, so a
 #: worker never waits for this process (3 or 4 measured no faster at 10^6 points); more
 #: would only hold memory and delay Ctrl-C.
 _IN_FLIGHT_PER_WORKER = 2
+
+#: A call's pickled function and options travel inline with each task up to this size;
+#: above it, as a file each worker reads once per call.
+_INLINE_BYTES = 64 * 1024
+
+#: numpy arrays at least this large inside the function or options are written once to
+#: shared memory and memory-mapped by the workers (joblib's ``max_nbytes`` is 1 MB too).
+_SHARED_ARRAY_BYTES = 1 << 20
 
 
 class FanoutError(RuntimeError):
@@ -84,26 +128,33 @@ class FanoutError(RuntimeError):
     position : dict
         Where the point lies along each dim: the dim's coordinate value where it has one,
         else its integer position.
+    where : str
+        Where it ran: ``"in this process"`` or ``"in worker process <pid>"`` (empty when
+        unknown, e.g. on a user's executor).
     partial : tuple or None
         Set in the calling process of an eager run: the outputs with every completed block
         filled in and NaN (or 0 for integer outputs) elsewhere, so no finished work is lost.
     """
 
     def __init__(self, message: str, point: Mapping[str, float], index: int,
-                 worker_traceback: str, position: Mapping[str, Any] | None = None) -> None:
+                 worker_traceback: str, position: Mapping[str, Any] | None = None,
+                 where: str = "") -> None:
         # args mirror __init__ so the exception pickles (dask.distributed) unchanged.
-        super().__init__(message, dict(point), index, worker_traceback, dict(position or {}))
+        super().__init__(message, dict(point), index, worker_traceback, dict(position or {}),
+                         where)
         self.message = message
         self.point = dict(point)
         self.index = index
         self.worker_traceback = worker_traceback
         self.position = dict(position or {})
+        self.where = where
         self.partial: tuple[Any, ...] | None = None
 
     def __str__(self) -> str:
         if not self.worker_traceback:
             return self.message
-        return f"{self.message}\n\nTraceback in the worker:\n{self.worker_traceback.rstrip()}"
+        where = f" ({self.where})" if self.where else ""
+        return f"{self.message}\n\nTraceback{where}:\n{self.worker_traceback.rstrip()}"
 
 
 class WorkerDiedError(FanoutError):
@@ -134,57 +185,107 @@ def block_slices(n_points: int, block_size: int) -> Iterator[slice]:
 # process unless a pool is up already.
 POOL_PAYOFF_SECONDS = 0.5
 
+# ------------------------------------------------------------------ warnings, once each
+
+_WARNED: set[tuple[Any, ...]] = set()
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning issued by our caller at the first frame
+    outside this package and the libraries it calls through (xarray, dask): the user's
+    line, however deep the call came from."""
+    inside = tuple(os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+                   for name in ("xarray", "dask")
+                   if (module := sys.modules.get(name)) is not None and module.__file__)
+    inside += (_PACKAGE + os.sep,)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
+def _warn_once(cause: tuple[Any, ...], message: str, category: type[Warning]) -> None:
+    """Warn about ``cause`` once per process, pointing at the user's line."""
+    if cause in _WARNED:
+        return
+    _WARNED.add(cause)
+    warnings.warn(message, category, stacklevel=_user_stacklevel())
+
+
+def nested_reason() -> str | None:
+    """Why this process must not start a pool of its own, or None.
+
+    Inside a worker (of this package's pool, any loky or joblib pool, a multiprocessing
+    pool, a dask worker) the CPUs are already taken by the pool around it: a pool in each
+    worker would multiply the processes, as joblib avoids by running nested calls in
+    process.
+    """
+    process = multiprocessing.current_process()
+    if _IN_POOL_WORKER:
+        return "this is a worker of xr_spdc's pool"
+    if type(process).__name__ == "LokyProcess":
+        return "this is a loky (joblib) worker process"
+    if process.daemon:
+        return "this is a daemonic process (a multiprocessing pool worker)"
+    distributed = sys.modules.get("distributed")
+    if distributed is not None:
+        try:
+            distributed.get_worker()
+        except ValueError:
+            pass
+        else:
+            return "this is a dask worker"
+    return None
+
 
 def resolve_workers(workers: int | Executor | None, n_points: int,
                     seconds_per_point: float) -> int | Executor:
     """The ``workers`` policy, in one place.
 
     An Executor is used as given.  ``None``: every CPU this process may use once the job
-    (``n_points * seconds_per_point``) pays for starting a pool, else 1.  An int above the
-    CPUs available is capped, with a warning.  A daemonic process (a multiprocessing or
-    dask.distributed worker) cannot start processes: 1 there (with a warning if asked for
-    more).
+    (``n_points * seconds_per_point``) pays for starting a pool (or one is up), else 1.
+    A negative int counts back from the CPUs, as joblib does: -1 all, -2 all but one.  An
+    int above the CPUs available is capped, with a warning (once per process).  Inside a
+    pool or dask worker (see :func:`nested_reason`) every call runs in process: silently for
+    ``None``, with one warning for an explicit count.
     """
     if isinstance(workers, Executor):
         return workers
     cpus = available_cpus()
-    daemonic = multiprocessing.current_process().daemon
+    nested = nested_reason()
     if workers is None:
         pays = n_points * seconds_per_point >= POOL_PAYOFF_SECONDS or _pool_is_up()
-        return cpus if pays and not daemonic and n_points > 1 else 1
-    if workers > 1 and daemonic:
-        warnings.warn(f"workers={workers} ignored: this is a daemonic process (a pool or dask "
-                      "worker), which cannot start processes; evaluating in-process",
-                      RuntimeWarning, stacklevel=3)
+        return cpus if pays and nested is None and n_points > 1 else 1
+    if workers < 0:
+        workers = max(cpus + 1 + workers, 1)
+    if workers > 1 and nested is not None:
+        _warn_once(("nested", workers, nested),
+                   f"workers={workers} runs in this process: {nested}, whose pool already "
+                   "uses the CPUs (a pool in each worker would oversubscribe them)",
+                   RuntimeWarning)
         return 1
     if workers > cpus:
-        warnings.warn(f"workers={workers} capped at {cpus}, the CPUs this process may use: "
-                      "more processes than CPUs only compete for them", RuntimeWarning,
-                      stacklevel=3)
+        _warn_once(("capped", workers, cpus),
+                   f"workers={workers} capped at {cpus}, the CPUs this process may use: "
+                   "more processes than CPUs only compete for them", RuntimeWarning)
         return cpus
     return workers
 
 
-def _pool_is_up() -> bool:
-    """Whether loky's reusable pool is running (read from loky's internals; False if they
-    change)."""
-    try:
-        from loky.reusable_executor import _executor_storage
-
-        executor = getattr(_executor_storage, "executor", None)
-        return executor is not None and not (executor._flags.broken
-                                             or executor._flags.shutdown)
-    except (ImportError, AttributeError):
-        return False
+# ------------------------------------------------------------------ blocks and failures
 
 
 class _Failure(NamedTuple):
     """What a worker reports of a failed block (picklable, whatever the exception was)."""
 
-    at: int  # the point's index within the block, or -1 when no point fails alone
+    at: int  # the first failing point's index within the block, or -1 for none alone
     point: dict[str, float]
     reason: str  # "TypeName: message"
     traceback: str
+    n_failed: int  # points of the block that fail alone
+    pid: int  # the process that ran it
+    note: str = ""  # set when the block computed but its result could not be sent back
 
 
 def _point(names: Sequence[str], arrays: Sequence[np.ndarray], i: int) -> dict[str, float]:
@@ -199,15 +300,21 @@ def _block_of(arrays: Sequence[np.ndarray], block: slice) -> list[np.ndarray]:
 
 def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
                     kwargs: Mapping[str, Any], block_tb: str, block_reason: str) -> _Failure:
-    """Re-run a failed block point by point and describe the first point that fails alone."""
+    """Re-run a failed block point by point: its first failing point, and how many fail."""
+    first: _Failure | None = None
+    n_failed = 0
     for i in range(len(arrays[0]) if arrays else 0):
         try:
             func(*(array[i:i + 1] for array in arrays), **kwargs)
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported, with its traceback
-            return _Failure(i, _point(names, arrays, i), f"{type(exc).__name__}: {exc}",
-                            traceback.format_exc())
+            n_failed += 1
+            if first is None:
+                first = _Failure(i, _point(names, arrays, i), f"{type(exc).__name__}: {exc}",
+                                 traceback.format_exc(), 0, os.getpid())
+    if first is not None:
+        return first._replace(n_failed=n_failed)
     return _Failure(-1, _point(names, arrays, 0) if arrays and len(arrays[0]) else {},
-                    block_reason, block_tb)
+                    block_reason, block_tb, 0, os.getpid())
 
 
 def run_block(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
@@ -245,38 +352,49 @@ def _no_location(i: int) -> tuple[int, dict[str, Any]]:
     return i, {}
 
 
-def _where(position: Mapping[str, Any]) -> str:
-    return f"; at {format_point(position)}" if position else ""
+def _describe(point: Mapping[str, float], position: Mapping[str, Any]) -> str:
+    """A point once: its coordinates, then any input they do not already show."""
+    shown = dict(position)
+    shown.update({k: v for k, v in point.items() if k not in position
+                  or position[k] != v})
+    return format_point(shown)
 
 
-def _failure_error(failure: _Failure, block: slice, locate: Locate) -> FanoutError:
+def _ran_in(pid: int) -> str:
+    return "in this process" if pid == os.getpid() else f"in worker process {pid}"
+
+
+def _failure_error(failure: _Failure, block: slice, locate: Locate, others: int,
+                   evaluated: int, n_points: int) -> FanoutError:
+    """The error for the first failing point in grid order (``others``: how many more
+    points failed among the ``evaluated`` ones)."""
     first = block.start + max(failure.at, 0)
     index, position = locate(first)
-    if failure.at >= 0:
-        message = (f"evaluation failed at point {index} ({format_point(failure.point)}"
-                   f"{_where(position)}): {failure.reason}")
+    where = _ran_in(failure.pid)
+    if failure.note:
+        message = (f"the block of {block.stop - block.start} points from point {index} "
+                   f"({_describe(failure.point, position)}) computed {where}, but "
+                   f"{failure.note}")
+    elif failure.at >= 0:
+        message = (f"evaluation failed at point {index} ({_describe(failure.point, position)})"
+                   f" {where}: {failure.reason}")
     else:
         message = (f"evaluation failed in the block of {block.stop - block.start} points "
-                   f"from point {index} ({format_point(failure.point)}{_where(position)}), "
+                   f"from point {index} ({_describe(failure.point, position)}) {where}, "
                    f"though no point fails on its own: {failure.reason}")
-    return FanoutError(message, failure.point, index, failure.traceback, position)
+    if not failure.note:
+        unevaluated = n_points - evaluated
+        message += (f". It is the first failing point in grid order; {others} other point"
+                    f"{'' if others == 1 else 's'} failed among the {evaluated} evaluated"
+                    + (f" ({unevaluated} not evaluated)" if unevaluated else ""))
+    return FanoutError(message, failure.point, index, failure.traceback, position, where)
 
 
-def _worker_died(names: Sequence[str], arrays: Sequence[np.ndarray], blocks: list[slice],
-                 locate: Locate, cause: BaseException) -> WorkerDiedError:
-    """The error for a worker that died while ``blocks`` were being computed."""
-    first = blocks[0] if blocks else slice(0, 1)
-    point = _point(names, arrays, first.start) if arrays and len(arrays[0]) else {}
-    index, position = locate(first.start)
-    others = f" (or another of the {len(blocks)} blocks then computing)" if len(blocks) > 1 \
-        else ""
-    return WorkerDiedError(
-        f"a worker process died (killed by the operating system, e.g. for memory, crashed, or "
-        f"it called os._exit/sys.exit) while evaluating the block of points from point "
-        f"{index} ({format_point(point)}{_where(position)}){others}: {cause}. The pool was "
-        "replaced; completed blocks are in the exception's `partial` attribute.",
-        point, index, "", position)
+# ------------------------------------------------------------------ workers
 
+
+#: Set in our pool's workers (nested calls there run in process).
+_IN_POOL_WORKER = False
 
 #: How often a worker checks that the process that started it is still there.
 _PARENT_POLL_SECONDS = 0.5
@@ -289,10 +407,14 @@ def _exit_with_parent(parent: int) -> None:
     # parent is gone the worker is re-parented, and getppid() changes.
     while os.getppid() == parent:
         time.sleep(_PARENT_POLL_SECONDS)
+    if _CALL_CACHE is not None:  # the dead caller cannot remove its shared arrays
+        shutil.rmtree(_CALL_CACHE[3], ignore_errors=True)
     os._exit(1)
 
 
 def _init_worker() -> None:
+    global _IN_POOL_WORKER
+    _IN_POOL_WORKER = True
     # This process handles Ctrl-C and kills the workers; a worker that also raised
     # KeyboardInterrupt would print a traceback per process and might keep computing.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -305,28 +427,357 @@ def _init_worker() -> None:
     threadpool_limits(limits=1)
 
 
-def _pool(workers: int) -> Executor:
-    """loky's reusable executor with ``workers`` processes (started, reused or resized)."""
-    from loky import get_reusable_executor
+#: In a worker: the call it last served (token, func, kwargs, folder).
+_CALL_CACHE: tuple[str, BlockFunction, dict[str, Any], str] | None = None
 
-    return get_reusable_executor(max_workers=workers, timeout=IDLE_TIMEOUT,
-                                 initializer=_init_worker)
+
+def _load_shared_array(path: str) -> np.ndarray:
+    return np.load(path, mmap_mode="r")
+
+
+def _pool_block(token: str, payload: bytes | str, folder: str, start: int,
+                names: Sequence[str], arrays: Sequence[np.ndarray]) -> Any:
+    """A task on our pool: load the call's function once per worker, mark the block as
+    running (for timeouts, stall warnings and telling whose block killed a worker), run it."""
+    global _CALL_CACHE
+    if _CALL_CACHE is None or _CALL_CACHE[0] != token:
+        _CALL_CACHE = None  # the previous call's state (its tables) goes first
+        if isinstance(payload, str):
+            with open(payload, "rb") as f:
+                payload = f.read()
+        func, kwargs = pickle.loads(payload)
+        _CALL_CACHE = (token, func, kwargs, folder)
+    _, func, kwargs, _ = _CALL_CACHE
+    marker = os.path.join(folder, f"{os.getpid()}.running")
+    try:
+        with open(marker, "w") as f:
+            f.write(f"{start} {time.time()!r}")
+    except OSError:  # the call has ended (its folder is gone): nothing reads the mark
+        pass
+    try:
+        result = run_block(func, names, arrays, kwargs)
+        values = result[0]
+        if not isinstance(values, _Failure) and not all(
+                type(v) is np.ndarray and not v.dtype.hasobject for v in values):
+            problem = _find_unsendable(values, "the result", pickle.dumps)
+            if problem is not None:
+                result = (_Failure(-1, _point(names, np.broadcast_arrays(*arrays), 0), "", "",
+                                   0, os.getpid(), "its result could not be sent back: "
+                                   + problem), [])
+        return result
+    finally:
+        try:
+            os.unlink(marker)
+        except OSError:
+            pass
+
+
+def _running(folder: str) -> dict[int, tuple[int, float]]:
+    """The blocks a call's workers are computing: pid -> (block start, wall-clock start)."""
+    found = {}
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return {}
+    for entry in entries:
+        if entry.endswith(".running"):
+            try:
+                with open(os.path.join(folder, entry)) as f:
+                    start, since = f.read().split()
+                found[int(entry.split(".")[0])] = (int(start), float(since))
+            except (OSError, ValueError):
+                continue  # just removed, or being written
+    return found
+
+
+def _process_state(pid: int) -> str:
+    """'stopped' (SIGSTOP, a debugger), 'running', or '' where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+    return "stopped (SIGSTOP or a debugger)" if state in "tT" else "running"
+
+
+# ------------------------------------------------------------------ what a call sends
+
+
+def _kind(obj: Any) -> str:
+    """``a _thread.lock``, ``a generator``, ``an open file 'data.txt'``."""
+    if isinstance(obj, io.IOBase):
+        name = getattr(obj, "name", None)
+        return f"an open file {name!r}" if name is not None else "an open file"
+    cls = type(obj)
+    name = cls.__qualname__ if cls.__module__ == "builtins" else \
+        f"{cls.__module__}.{cls.__qualname__}"
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _parts(obj: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """The objects ``obj`` carries, each with where it was found, for naming the one that
+    cannot be pickled."""
+    if isinstance(obj, functools.partial):
+        yield from _parts(obj.func, where)
+        for k, arg in enumerate(obj.args):
+            yield f"argument {k} of the partial {where}", arg
+        for name, arg in obj.keywords.items():
+            yield f"argument {name!r} of the partial {where}", arg
+    elif inspect.ismethod(obj):
+        yield f"the object of the method {where}", obj.__self__
+    elif inspect.isfunction(obj):
+        found = inspect.getclosurevars(obj)
+        for name, value in found.nonlocals.items():
+            yield f"variable {name!r} in the closure of {where}", value
+        for name, value in found.globals.items():
+            yield f"global {name!r} used by {where}", value
+        for k, value in enumerate(obj.__defaults__ or ()):
+            yield f"default {k} of {where}", value
+    elif isinstance(obj, Mapping):
+        for name, value in obj.items():
+            yield f"{where}[{name!r}]", value
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        for k, value in enumerate(obj):
+            yield f"item {k} of {where}", value
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not inspect.ismodule(obj):
+        for name, value in vars(obj).items():
+            yield f"attribute {name!r} of {where}", value
+
+
+def _find_unsendable(obj: Any, where: str, dumps: Callable[[Any], bytes],
+                     depth: int = 0) -> str | None:
+    """None if ``dumps(obj)`` works; else the innermost object that fails, named with where
+    it was found, its kind and the pickler's reason."""
+    try:
+        dumps(obj)
+        return None
+    except Exception as exc:  # noqa: BLE001 - any pickling failure is described
+        error = exc
+    if depth < 4:
+        for inner_where, inner in _parts(obj, where):
+            found = _find_unsendable(inner, inner_where, dumps, depth + 1)
+            if found is not None:
+                return found
+    return f"{where} ({_kind(obj)}) cannot be pickled ({type(error).__name__}: {error})"
+
+
+def _labels(func: BlockFunction, kwargs: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """What a call sends, each with the name a message gives it."""
+    for name, value in kwargs.items():
+        yield ("the integrand" if name == "integrand" else f"the option {name!r}"), value
+    yield f"the block function {getattr(func, '__qualname__', func)!r}", func
+
+
+_UNSENDABLE_ADVICE = (
+    "Locks, generators, open files and connections cannot be copied into another "
+    "process: create them inside the function, pass their data instead, or run in this "
+    "process with workers=1")
+
+
+def _unsendable_error(func: BlockFunction, kwargs: Mapping[str, Any],
+                      dumps: Callable[[Any], bytes], exc: BaseException, advice: str,
+                      whose: str = "could not send the work to the worker processes"
+                      ) -> TypeError:
+    problem = next((found for label, value in _labels(func, kwargs)
+                    if (found := _find_unsendable(value, label, dumps)) is not None),
+                   f"({type(exc).__name__}: {exc})")
+    return TypeError(f"{whose}: {problem}. {advice}")
+
+
+def _scratch_dir() -> str | None:
+    """Shared memory (/dev/shm) when it has room, else the temporary directory."""
+    try:
+        stats = os.statvfs("/dev/shm")
+        if stats.f_bavail * stats.f_frsize > 2 << 30:
+            return "/dev/shm"
+    except (OSError, AttributeError):  # no /dev/shm, or no statvfs (Windows)
+        pass
+    return None
+
+
+def _remove_orphans(scratch: str | None) -> None:
+    """Remove the folders of callers that died without cleaning up (killed, or their
+    workers too)."""
+    scratch = scratch or tempfile.gettempdir()
+    try:
+        entries = [e for e in os.listdir(scratch) if e.startswith("xr_spdc-")]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            os.kill(int(entry.split("-")[1]), 0)
+        except (ValueError, IndexError):
+            continue
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(scratch, entry), ignore_errors=True)
+        except PermissionError:  # another user's process: alive
+            continue
+
+
+class _Payload:
+    """A call's function and options, pickled once for all its blocks and workers."""
+
+    def __init__(self, func: BlockFunction, kwargs: Mapping[str, Any]) -> None:
+        import cloudpickle  # type: ignore[import-untyped]
+
+        self.token = uuid.uuid4().hex
+        scratch = _scratch_dir()
+        _remove_orphans(scratch)
+        self.folder = tempfile.mkdtemp(prefix=f"xr_spdc-{os.getpid()}-", dir=scratch)
+        folder, arrays = self.folder, [0]
+
+        class Pickler(cloudpickle.CloudPickler):
+            def reducer_override(self, obj: Any) -> Any:
+                # Large arrays go to shared memory once; the workers map that one copy.
+                if type(obj) is np.ndarray and obj.nbytes >= _SHARED_ARRAY_BYTES \
+                        and not obj.dtype.hasobject:
+                    path = os.path.join(folder, f"array{arrays[0]}.npy")
+                    arrays[0] += 1
+                    np.save(path, obj, allow_pickle=False)
+                    return _load_shared_array, (path,)
+                return super().reducer_override(obj)
+
+        buffer = io.BytesIO()
+        try:
+            Pickler(buffer).dump((func, dict(kwargs)))
+        except Exception as exc:  # noqa: BLE001 - named below, then raised
+            self.close()
+            raise _unsendable_error(func, kwargs, cloudpickle.dumps, exc,
+                                    _UNSENDABLE_ADVICE) from exc
+        data = buffer.getvalue()
+        self.ref: bytes | str = data
+        if len(data) > _INLINE_BYTES:
+            self.ref = os.path.join(folder, "call.pkl")
+            with open(self.ref, "wb") as f:
+                f.write(data)
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ the one pool
+
+
+class _Generation:
+    """One executor of the process-wide pool and the calls using it."""
+
+    def __init__(self, size: int) -> None:
+        from loky import ProcessPoolExecutor
+
+        self.executor = ProcessPoolExecutor(max_workers=size, timeout=IDLE_TIMEOUT,
+                                            initializer=_init_worker)
+        self.size = size
+        self.users: set[int] = set()
+        self.shared = False  # whether two calls ever used it at once
+        self.killed_by: int | None = None  # the call that stopped it on purpose
+        self.retired = False  # replaced by a larger pool: takes no new blocks
+
+    def down(self) -> bool:
+        flags = getattr(self.executor, "_flags", None)
+        return self.retired or self.killed_by is not None or bool(
+            flags is not None and (flags.broken or flags.shutdown))
+
+
+_POOL_LOCK = threading.Lock()
+_POOL: _Generation | None = None
+
+
+def _forget_pool_after_fork() -> None:
+    # The child has the parent's executor object but none of its threads or workers:
+    # submitting to it would wait forever.  It starts its own pool on first use.
+    global _POOL_LOCK, _POOL
+    _POOL_LOCK = threading.Lock()
+    _POOL = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _pool_is_up() -> bool:
+    """Whether this process's pool is running."""
+    pool = _POOL
+    return pool is not None and not pool.down()
+
+
+def _join_pool(size: int, call: int) -> _Generation:
+    """The process's pool with at least ``size`` workers (started, reused or grown)."""
+    global _POOL
+    with _POOL_LOCK:
+        pool = _POOL
+        if pool is None or pool.down() or pool.size < size:
+            if pool is not None and not pool.down():
+                # Grown: the old executor finishes the blocks it holds, then its workers exit.
+                pool.retired = True
+                pool.executor.shutdown(wait=False)
+            pool = _POOL = _Generation(max(size, pool.size if pool is not None else 0))
+        pool.users.add(call)
+        pool.shared |= len(pool.users) > 1
+        return pool
+
+
+def _leave_pool(pool: _Generation, call: int) -> None:
+    with _POOL_LOCK:
+        pool.users.discard(call)
+
+
+def _kill_pool(pool: _Generation, call: int) -> None:
+    """Stop every worker of ``pool`` now (loky's documented way to stop tasks mid-block),
+    recording that ``call`` did it, so other calls resubmit what they lose."""
+    global _POOL
+    with _POOL_LOCK:
+        if pool.killed_by is None:
+            pool.killed_by = call
+        if _POOL is pool:
+            _POOL = None
+    pool.executor.shutdown(wait=True, kill_workers=True)  # type: ignore[call-arg]
+
+
+# ------------------------------------------------------------------ progress and warnings
+
+
+def _in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (as tqdm.autonotebook tells)."""
+    ipython = sys.modules.get("IPython")
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+        return shell is not None and "IPKernelApp" in shell.config
+    except Exception:  # noqa: BLE001 - an unusual shell is not a notebook
+        return False
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:
-    from tqdm.auto import tqdm
-
+    """tqdm's bar: a widget in a notebook with ipywidgets; without them, tqdm's text bar,
+    which a notebook redraws in place at each update (its stderr is not a terminal, so it
+    is enabled explicitly); on a terminal the text bar, silent elsewhere."""
     # progress=None: only on a terminal or notebook, and only once the run has taken a
     # second, so quick calls and tests stay silent.
-    return tqdm(total=total, unit="pt", unit_scale=True, desc="xr_spdc",
-                disable=None if progress is None else not progress,
-                delay=1.0 if progress is None else 0.0, file=sys.stderr)
+    options = {"total": total, "unit": "pt", "unit_scale": True, "desc": "xr_spdc",
+               "delay": 1.0 if progress is None else 0.0}
+    if _in_notebook():
+        from tqdm.notebook import IProgress
+
+        if IProgress is not None:
+            from tqdm.notebook import tqdm as widget
+
+            return widget(disable=progress is False, **options)
+        from tqdm.std import tqdm as text
+
+        return text(disable=progress is False, file=sys.stderr, mininterval=0.5, ncols=80,
+                    **options)
+    from tqdm.std import tqdm
+
+    return tqdm(disable=None if progress is None else not progress, file=sys.stderr,
+                **options)
 
 
 def _reemit(caught: Mapping[tuple[type[Warning], str], int]) -> None:
     for (category, message), blocks in caught.items():
         suffix = f" (in {blocks} blocks)" if blocks > 1 else ""
-        warnings.warn(f"{message}{suffix}", category, stacklevel=4)
+        warnings.warn(f"{message}{suffix}", category, stacklevel=_user_stacklevel())
+
+
+# ------------------------------------------------------------------ running a call
 
 
 def run_blocks(
@@ -359,12 +810,16 @@ def run_blocks(
     out_dtypes : sequence of dtype
         The dtype of each output ``func`` returns.
     kwargs : mapping, optional
-        Keyword options passed to every call of ``func``.
+        Keyword options passed to every call of ``func``.  On the pool, ``func`` and
+        ``kwargs`` reach each worker once per call (not with every block), and numpy arrays
+        of 1 MB or more inside them are shared read-only through memory-mapped files.
     workers : int or concurrent.futures.Executor
-        1: every block in this process.  N > 1: loky's reusable pool of N worker processes
-        (``func`` runs only there).  An Executor (your own loky or ProcessPoolExecutor, a
-        dask.distributed client's ``get_executor()``): used as given and never shut down.
-        Use :func:`resolve_workers` for the package's policy (None, capping, daemons).
+        1: every block in this process.  N > 1: the process's one pool (loky), with at most
+        N of this call's blocks computing at once (``func`` runs only in its workers).
+        Inside a pool or dask worker, every int runs in this process.  An Executor (your own
+        loky or ProcessPoolExecutor, a dask.distributed client's ``get_executor()``): used
+        as given and never shut down.  Use :func:`resolve_workers` for the package's policy
+        (None, negative counts, capping, nesting).
     block_size : int
         Points per task.  Fixed whatever ``workers`` is, so results are reproducible bit for
         bit; large enough to amortise what a task costs, small enough for a balanced load.
@@ -373,8 +828,11 @@ def run_blocks(
         run has lasted a second.
     timeout : float, optional
         Seconds a block may compute before the run stops with a :class:`FanoutError`
-        naming it (the pool's workers are killed).  Needs worker processes: with
-        ``workers=1`` the blocks then run in one worker.
+        naming it (the pool's workers are killed).  It is for an integrand that may hang or
+        run away; it needs worker processes: with ``workers=1`` the blocks then run in one
+        worker, isolated from this process.  Without it, a call in which no block has
+        finished for :data:`STALL_SECONDS` warns once, naming the blocks computing and
+        their workers' pids.
     locate : callable, optional
         ``locate(i) -> (index, position)`` for messages: the flat index of point ``i`` in
         the whole array and its position by dim (dask blocks are parts of a larger array).
@@ -391,12 +849,16 @@ def run_blocks(
     Raises
     ------
     FanoutError
-        ``func`` raised: the message names the first point that fails alone and carries the
-        worker's traceback; ``.partial`` holds the outputs of the completed blocks.  Also
-        when a block exceeds ``timeout``.
+        ``func`` raised: the message names the first failing point in grid order, where it
+        ran, and how many other points failed among those evaluated, with the traceback;
+        ``.partial`` holds the outputs of the completed blocks.  Also when a block exceeds
+        ``timeout``.
     WorkerDiedError
-        A worker process died (killed by the OS, a crash, ``os._exit``); ``.partial`` as
-        above.  The next call gets a fresh pool.
+        A worker process died (killed by the OS, a crash, ``os._exit``) in this call's
+        block; ``.partial`` as above.  The next call gets a fresh pool.
+    TypeError
+        ``func`` or ``kwargs`` cannot be sent to worker processes: the message names the
+        object (a lock, a generator, an open file) and where it was found.
     """
     kwargs = dict(kwargs or {})
     locate = locate or _no_location
@@ -406,21 +868,34 @@ def run_blocks(
     slices = list(block_slices(n_points, block_size))
     # Only another process can be stopped mid-block: with a timeout, even one worker is one.
     pool_size = 0
-    if not isinstance(workers, Executor) and (workers > 1 or timeout is not None):
-        pool_size = workers
+    if not isinstance(workers, Executor):
+        if workers < 0:
+            workers = max(available_cpus() + 1 + workers, 1)
+        if workers > 1 or timeout is not None:
+            pool_size = workers
+        if pool_size and nested_reason() is not None:
+            if timeout is not None:
+                _warn_once(("nested timeout", nested_reason()),
+                           f"timeout={timeout} is not applied: {nested_reason()}, where "
+                           "blocks run in process and cannot be stopped mid-block",
+                           RuntimeWarning)
+            pool_size = 0
     if not isolate and len(slices) <= 1 and timeout is None:
         # One block computes in one process either way; sending it and its outputs through
         # the pool's pipes cost more than the computing (10^4 points of the exact kernel:
         # 15 ms via a warm pool against 7 ms here, benchmarks/bench_overlap.py).
         pool_size = 0
     caught: dict[tuple[type[Warning], str], int] = {}
+    run = _Run(names, arrays, outputs, locate, n_points)
 
     def store(block: slice, result: tuple[Any, list[tuple[type[Warning], str]]]) -> None:
         values, block_warnings = result
         if isinstance(values, _Failure):
-            raise _failure_error(values, block, locate)
+            run.failed(block, values)
+            return
         for output, value in zip(outputs, values, strict=True):
             output[block] = value
+        run.evaluated += block.stop - block.start
         for key in dict.fromkeys(block_warnings):
             caught[key] = caught.get(key, 0) + 1
         bar.update(block.stop - block.start)
@@ -428,14 +903,15 @@ def run_blocks(
     bar = _progress_bar(n_points, progress)
     try:
         if isinstance(workers, Executor):
-            _run_on(workers, False, func, names, arrays, kwargs, slices, timeout, store,
-                    locate)
+            _run_on(workers, func, names, arrays, kwargs, slices, timeout, store, run)
         elif pool_size and slices:  # an Executor given is always used
-            _run_on(_pool(pool_size), True, func, names, arrays, kwargs, slices, timeout,
-                    store, locate)
+            _run_pooled(pool_size, func, names, arrays, kwargs, slices, timeout, store, run)
         else:
             for block in slices:
+                if run.first is not None:
+                    break
                 store(block, run_block(func, names, _block_of(arrays, block), kwargs))
+        run.raise_first()
     except FanoutError as exc:
         exc.partial = outputs
         raise
@@ -445,83 +921,318 @@ def run_blocks(
     return outputs
 
 
-def _run_on(executor: Executor, ours: bool, func: BlockFunction, names: Sequence[str],
-            arrays: Sequence[np.ndarray], kwargs: Mapping[str, Any], slices: list[slice],
-            timeout: float | None, store: Callable[..., None], locate: Locate) -> None:
-    """Run the blocks on ``executor``, at most a few per worker at a time.
+class _Run:
+    """A call's bookkeeping of failures: the first in grid order wins."""
 
-    Whatever ends the run early (a failure, a dead worker, a timeout, Ctrl-C) cancels the
-    blocks not yet started; on our own pool it also kills the workers, so none goes on
-    computing (loky gives the next call a fresh pool).  A user's executor is never shut
-    down: its running tasks finish on their own.
+    def __init__(self, names: Sequence[str], arrays: Sequence[np.ndarray],
+                 outputs: tuple[np.ndarray, ...], locate: Locate, n_points: int) -> None:
+        self.names, self.arrays, self.locate, self.n_points = names, arrays, locate, n_points
+        self.first: tuple[slice, _Failure] | None = None
+        self.n_failed = 0
+        self.evaluated = 0
+
+    def failed(self, block: slice, failure: _Failure) -> None:
+        self.n_failed += max(failure.n_failed, 1)
+        self.evaluated += block.stop - block.start
+        if self.first is None or block.start < self.first[0].start:
+            self.first = (block, failure)
+
+    def wanted(self, block: slice) -> bool:
+        """Whether ``block`` could still hold an earlier failure than the one found."""
+        return self.first is None or block.start < self.first[0].start
+
+    def raise_first(self) -> None:
+        if self.first is not None:
+            block, failure = self.first
+            raise _failure_error(failure, block, self.locate, self.n_failed - 1,
+                                 self.evaluated, self.n_points)
+
+    def point(self, start: int) -> tuple[dict[str, float], int, dict[str, Any]]:
+        index, position = self.locate(start)
+        return _point(self.names, self.arrays, start), index, position
+
+
+def _transport_error(executor: Executor, func: BlockFunction, kwargs: Mapping[str, Any],
+                     exc: BaseException) -> BaseException | None:
+    """A clear TypeError if ``exc`` is a user executor failing to pickle the work (the
+    standard library says so with PicklingError, or, on Python 3.13, AttributeError "Can't
+    get local object"); None if it is something else."""
+    text = str(exc)
+    if not isinstance(exc, (pickle.PicklingError, AttributeError, TypeError)) or not any(
+            s in text for s in ("pickle", "Can't get local object", "Can't get attribute")):
+        return None
+    stdlib = isinstance(executor, StdlibProcessPoolExecutor)
+    advice = _UNSENDABLE_ADVICE
+    if stdlib:
+        advice = ("The standard library's ProcessPoolExecutor pickles functions by name, so a "
+                  "lambda or a function defined in a notebook or script cannot reach its "
+                  "processes: pass workers=N (loky, cloudpickle) or a dask client's executor, "
+                  "or define the function at the top level of an importable module")
+    return _unsendable_error(func, kwargs, pickle.dumps if stdlib else _cloudpickle_dumps,
+                             exc, advice, "the executor passed as workers= could not send the "
+                             "work to its processes")
+
+
+def _cloudpickle_dumps(obj: Any) -> bytes:
+    import cloudpickle  # type: ignore[import-untyped]
+
+    return cloudpickle.dumps(obj)
+
+
+def _run_on(executor: Executor, func: BlockFunction, names: Sequence[str],
+            arrays: Sequence[np.ndarray], kwargs: Mapping[str, Any], slices: list[slice],
+            timeout: float | None, store: Callable[..., None], run: _Run) -> None:
+    """Run the blocks on a user's ``executor``, at most a few per worker at a time.
+
+    Whatever ends the run early cancels the blocks not yet started; the executor is never
+    shut down: its running tasks finish on their own.
     """
     n_workers = getattr(executor, "_max_workers", None) or available_cpus()
     window = _IN_FLIGHT_PER_WORKER * n_workers
-    todo = iter(slices)
-    pending: dict[Future, slice] = {}  # in submission order: loky starts them in this order
+    todo = deque(slices)
+    pending: dict[Future, slice] = {}  # in submission order: tasks start in this order
     started: dict[Future, float] = {}  # when a block was surely computing (for timeout)
+    last = time.monotonic()
+    stalled = False
     try:
-        for block in todo:
-            try:
-                future = executor.submit(run_block, func, names, _block_of(arrays, block),
-                                         kwargs)
-            except BrokenProcessPool as exc:  # a worker died since the last collect
-                raise _worker_died(names, arrays, [block], locate, exc) from exc
-            pending[future] = block
-            while len(pending) >= window:
-                _collect(pending, started, n_workers, timeout, store, names, arrays, locate)
-        while pending:
-            _collect(pending, started, n_workers, timeout, store, names, arrays, locate)
+        while todo or pending:
+            while todo and len(pending) < window and run.wanted(todo[0]):
+                block = todo.popleft()
+                pending[executor.submit(run_block, func, names, _block_of(arrays, block),
+                                        kwargs)] = block
+            todo = deque(b for b in todo if run.wanted(b))
+            for future in [f for f in pending if not run.wanted(pending[f])]:
+                future.cancel()
+                del pending[future]
+            if not pending:
+                continue
+            now = time.monotonic()
+            # A block among the n_workers oldest unfinished ones has a worker (tasks start in
+            # submission order), so its timeout runs from then, at the latest.
+            for future in list(pending)[:n_workers]:
+                started.setdefault(future, now)
+            wait_for = last + STALL_SECONDS - now
+            if timeout is not None:
+                wait_for = min(started[f] for f in started if f in pending) + timeout - now
+            done, _ = wait(pending, timeout=max(wait_for, 0.0), return_when=FIRST_COMPLETED)
+            if not done:
+                late = min((f for f in started if f in pending), key=started.__getitem__)
+                point, index, position = run.point(pending[late].start)
+                if timeout is not None:
+                    raise FanoutError(
+                        f"the block of {pending[late].stop - pending[late].start} points from "
+                        f"point {index} ({_describe(point, position)}) did not finish within "
+                        f"timeout={timeout} s on the executor passed as workers= (its task was "
+                        "cancelled if not yet started; a running one is left to finish)",
+                        point, index, "", position)
+                last = time.monotonic()
+                if not stalled:
+                    stalled = True
+                    warnings.warn(
+                        f"no block has finished for {STALL_SECONDS:g} s on the executor passed "
+                        f"as workers=; the oldest computing is from point {index} "
+                        f"({_describe(point, position)}). Pass timeout= (seconds per block) to "
+                        "stop blocks that hang", RuntimeWarning, stacklevel=_user_stacklevel())
+                continue
+            for future in [f for f in pending if f in done]:
+                block = pending.pop(future)
+                started.pop(future, None)
+                last = time.monotonic()
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:
+                    point, index, position = run.point(block.start)
+                    raise WorkerDiedError(
+                        f"a process of the executor passed as workers= died while evaluating "
+                        f"the block of points from point {index} ({_describe(point, position)})"
+                        f": {exc}", point, index, "", position) from exc
+                except Exception as exc:
+                    clear = _transport_error(executor, func, kwargs, exc)
+                    if clear is None:
+                        raise
+                    raise clear from exc
+                store(block, result)
     except BaseException:
         for future in pending:
             future.cancel()
-        if ours:
-            # loky's documented way to stop workers mid-task (joblib does the same on
-            # errors); returns once they are gone.
-            executor.shutdown(wait=True, kill_workers=True)  # type: ignore[call-arg]
         raise
 
 
-def _collect(pending: dict[Future, slice], started: dict[Future, float], n_workers: int,
-             timeout: float | None, store: Callable[..., None], names: Sequence[str],
-             arrays: Sequence[np.ndarray], locate: Locate) -> None:
-    """Wait for at least one block and store every finished one (in submission order)."""
-    now = time.monotonic()
-    # A block among the n_workers oldest unfinished ones has a worker (tasks start in
-    # submission order), so its timeout runs from the moment it got there, at the latest.
-    for future in list(pending)[:n_workers]:
-        started.setdefault(future, now)
-    wait_for = None
-    if timeout is not None:
-        wait_for = max(0.0, min(started[f] for f in started if f in pending) + timeout - now)
-    done, _ = wait(pending, timeout=wait_for, return_when=FIRST_COMPLETED)
-    if not done and timeout is not None:
-        late = min((f for f in started if f in pending), key=started.__getitem__)
-        block = pending[late]
-        index, position = locate(block.start)
-        point = _point(names, arrays, block.start)
-        raise FanoutError(
-            f"the block of {block.stop - block.start} points from point {index} "
-            f"({format_point(point)}{_where(position)}) did not finish within "
-            f"timeout={timeout} s; its worker was stopped", point, index, "", position)
-    for future in [f for f in pending if f in done]:
-        block = pending.pop(future)
-        started.pop(future, None)
+class _PoolLost(Exception):
+    """The pool this call used went down under it (another call's doing, or growth)."""
+
+
+def _run_pooled(size: int, func: BlockFunction, names: Sequence[str],
+                arrays: Sequence[np.ndarray], kwargs: Mapping[str, Any], slices: list[slice],
+                timeout: float | None, store: Callable[..., None], run: _Run) -> None:
+    """Run the blocks on the process's pool, at most ``size`` of them computing at once.
+
+    Whatever this call ends early for (a timeout, Ctrl-C, a worker dying in its block)
+    kills the pool's workers, so none goes on computing, and marks the pool as this call's
+    doing; a point failing only cancels the blocks not yet started (those already computing
+    before it in grid order are awaited, to report the first failure in grid order).  Blocks
+    lost to another call's doing are resubmitted on a fresh pool.
+    """
+    payload = _Payload(func, kwargs)  # raises TypeError naming anything unsendable
+    call = id(payload)
+    pool = _join_pool(size, call)
+    todo = deque(slices)
+    pending: dict[Future, slice] = {}
+    last = time.monotonic()
+    stalled = False
+    try:
+        while todo or pending:
+            window = size if size < pool.size else _IN_FLIGHT_PER_WORKER * size
+            try:
+                while todo and len(pending) < window and run.wanted(todo[0]):
+                    block = todo.popleft()
+                    try:
+                        future = pool.executor.submit(
+                            _pool_block, payload.token, payload.ref, payload.folder,
+                            block.start, names, _block_of(arrays, block))
+                    except (BrokenProcessPool, RuntimeError) as exc:
+                        todo.appendleft(block)
+                        raise _PoolLost() from exc
+                    pending[future] = block
+                todo = deque(b for b in todo if run.wanted(b))
+                for future in [f for f in pending if not run.wanted(pending[f])]:
+                    future.cancel()  # after a failure, blocks later in grid order
+                    del pending[future]
+                if not pending:
+                    continue
+                wait_for = last + STALL_SECONDS - time.monotonic()
+                running = _running(payload.folder) if timeout is not None else {}
+                if timeout is not None:
+                    wait_for = min([since + timeout - time.time()
+                                    for _, since in running.values()] + [0.25])
+                done, _ = wait(pending, timeout=max(wait_for, 0.0),
+                               return_when=FIRST_COMPLETED)
+                if not done:
+                    if timeout is not None:
+                        _check_timeout(timeout, payload, list(pending.values()), run)
+                    elif not stalled and time.monotonic() - last >= STALL_SECONDS:
+                        stalled = True
+                        _warn_stall(payload, run)
+                    continue
+                for future in [f for f in pending if f in done]:
+                    try:
+                        result = future.result()
+                    except (BrokenProcessPool, CancelledError, RuntimeError) as exc:
+                        if isinstance(exc, RuntimeError) and not pool.down():
+                            raise
+                        raise _PoolLost() from exc
+                    store(pending.pop(future), result)
+                    last = time.monotonic()
+            except _PoolLost as lost:
+                broken = pool.killed_by is not None or bool(
+                    getattr(getattr(pool.executor, "_flags", None), "broken", False))
+                if pool.retired and not broken:
+                    # Only grown: blocks already sent finish there; the rest go to the new pool.
+                    _leave_pool(pool, call)
+                    pool = _join_pool(size, call)
+                    continue
+                # Which blocks were lost, and whose doing it was.
+                computing = _running(payload.folder)
+                finished = [f for f in pending
+                            if f.done() and not f.cancelled() and f.exception() is None]
+                for future in finished:
+                    store(pending.pop(future), future.result())
+                lost_blocks = sorted(pending.values(), key=lambda b: b.start)
+                pending.clear()
+                if pool.killed_by is None and not pool.shared:
+                    raise _died(run, lost_blocks, computing, lost.__cause__) from lost.__cause__
+                if pool.killed_by is None:
+                    # A shared pool broke: a worker died, in this call's block or another's.
+                    # Each block of this call that was computing then is run again alone, in
+                    # a worker of its own: if that one dies too, the block is the cause.
+                    by_start = {b.start: b for b in lost_blocks}
+                    for start in sorted({start for start, _ in computing.values()}):
+                        if start in by_start:
+                            _run_alone(payload, by_start[start], names, arrays, store, run)
+                            lost_blocks.remove(by_start[start])
+                todo.extendleft(reversed(lost_blocks))
+                _leave_pool(pool, call)
+                pool = _join_pool(size, call)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        if pending:
+            # Stop this call's blocks mid-computation (Ctrl-C, a timeout); other calls on
+            # the pool resubmit what they lose.
+            _kill_pool(pool, call)
+        raise
+    finally:
+        _leave_pool(pool, call)
+        payload.close()
+
+
+def _died(run: _Run, blocks: list[slice], computing: Mapping[int, tuple[int, float]],
+          cause: BaseException | None) -> WorkerDiedError:
+    """The error for a worker that died in one of ``blocks`` (the one it computed, if the
+    workers' marks say which)."""
+    starts = {b.start for b in blocks}
+    by_pid = {pid: start for pid, (start, _) in computing.items() if start in starts}
+    first = min(by_pid.values(), default=min(starts, default=0))
+    point, index, position = run.point(first)
+    pids = [pid for pid, start in by_pid.items() if start == first]
+    where = f"in worker process {pids[0]}" if pids else ""
+    others = f" (or another of the {len(by_pid)} blocks then computing)" if len(by_pid) > 1 \
+        else ""
+    return WorkerDiedError(
+        f"a worker process died (killed by the operating system, e.g. for memory, crashed, or "
+        f"it called os._exit) while evaluating the block of points from point {index} "
+        f"({_describe(point, position)}){' ' + where if where else ''}{others}: {cause}. The "
+        "pool was replaced; completed blocks are in the exception's `partial` attribute.",
+        point, index, "", position, where)
+
+
+def _run_alone(payload: _Payload, block: slice, names: Sequence[str],
+               arrays: Sequence[np.ndarray], store: Callable[..., None], run: _Run) -> None:
+    """Run a suspect block in a one-worker pool of its own: if that worker dies, the block
+    killed it."""
+    from loky import ProcessPoolExecutor
+
+    alone = ProcessPoolExecutor(max_workers=1, initializer=_init_worker)
+    try:
+        future = alone.submit(_pool_block, payload.token, payload.ref, payload.folder,
+                              block.start, names, _block_of(arrays, block))
         try:
             result = future.result()
         except BrokenProcessPool as exc:
-            computing = [pending[f] for f in list(pending)[:n_workers - 1]]
-            raise _worker_died(names, arrays, [block, *computing], locate, exc) from exc
-        except (pickle.PicklingError, AttributeError, TypeError) as exc:
-            # A worker's own failures arrive as FanoutError: these are the transport's.  Only
-            # a user's own executor pickles with the standard library (loky's and dask's use
-            # cloudpickle, which sends lambdas and notebook functions).
-            if "pickle" not in str(exc):
-                raise
-            raise TypeError(
-                f"the executor passed as workers= could not send the work to its processes "
-                f"({exc}): the standard library pickles functions by name, so a lambda or a "
-                "function defined in a notebook or script cannot reach them; pass workers=N "
-                "(loky, cloudpickle) or a dask client's executor, or define the function at "
-                "the top level of an importable module") from exc
-        store(block, result)
+            raise _died(run, [block], _running(payload.folder), exc) from exc
+        if result is not None:
+            store(block, result)
+    finally:
+        alone.shutdown(wait=True, kill_workers=True)  # type: ignore[call-arg]
+
+
+def _check_timeout(timeout: float, payload: _Payload, blocks: list[slice], run: _Run
+                   ) -> None:
+    now = time.time()
+    sizes = {b.start: b.stop - b.start for b in blocks}
+    late = [(since, start, pid) for pid, (start, since) in _running(payload.folder).items()
+            if now - since >= timeout and start in sizes]
+    if late:
+        _, start, pid = min(late)
+        point, index, position = run.point(start)
+        raise FanoutError(
+            f"the block of {sizes[start]} points from point {index} "
+            f"({_describe(point, position)}) did not finish "
+            f"within timeout={timeout} s in worker process {pid}; the pool's workers were "
+            "stopped", point, index, "", position, f"in worker process {pid}")
+
+
+def _warn_stall(payload: _Payload, run: _Run) -> None:
+    computing = _running(payload.folder)
+    described = []
+    for pid, (start, since) in sorted(computing.items(), key=lambda item: item[1]):
+        point, index, position = run.point(start)
+        state = _process_state(pid)
+        described.append(f"the block from point {index} ({_describe(point, position)}) in "
+                         f"worker process {pid}{' (' + state + ')' if state else ''}, for "
+                         f"{time.time() - since:.0f} s")
+    warnings.warn(
+        f"no block has finished for {STALL_SECONDS:g} s: computing "
+        + ("; ".join(described) or "nothing (the workers may be starting or stopped)")
+        + ". Pass timeout= (seconds per block) to stop blocks that hang; Ctrl-C stops the "
+        "call", RuntimeWarning, stacklevel=_user_stacklevel())

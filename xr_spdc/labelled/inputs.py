@@ -291,15 +291,22 @@ def check_eager_size(sizes: Mapping[Hashable, int], *, limit: int = MAX_EAGER_PO
 
 
 def check_workers(workers: Any) -> int | Executor | None:
-    """``None``, a positive int, or a ``concurrent.futures.Executor``."""
+    """``None``, a ``concurrent.futures.Executor``, or a non-zero int: N > 0 processes, or
+    counted back from the CPUs as joblib and scikit-learn do (-1 all, -2 all but one, at
+    least 1)."""
     if workers is None or isinstance(workers, Executor):
         return workers
     if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, numbers.Integral):
         raise TypeError(f"workers must be a positive int, None or a "
-                        f"concurrent.futures.Executor, not {workers!r}")
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1 (or None for all available CPUs), not "
-                         f"{workers!r}")
+                        f"concurrent.futures.Executor (or a negative int counting back from "
+                        f"the CPUs: -1 every CPU, -2 all but one), not {workers!r}")
+    if workers == 0:
+        raise ValueError("workers must be >= 1 (or negative to count back from the CPUs: -1 "
+                         "every CPU, -2 all but one; or None, automatic), not 0")
+    if workers < 0:
+        from ..engine.fanout import available_cpus
+
+        return max(available_cpus() + 1 + int(workers), 1)
     return int(workers)
 
 

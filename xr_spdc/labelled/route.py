@@ -289,11 +289,16 @@ def overlap(
         ≤ 1e-13 of the envelope); "quad": scipy's adaptive QUADPACK per point, the
         reference (``epsabs``, ``epsrel``, ``limit`` apply).
     workers : int, concurrent.futures.Executor or None
-        1: compute in this process.  N > 1: on a pool of N worker processes (loky's
-        reusable executor: it stays up between calls and its workers exit after 300 idle
-        seconds; N above the CPUs this process may use is capped, with a warning).
-        None: every CPU once the job is large enough to pay for starting a pool (or one is
-        up already), else 1.  An Executor (your own loky or ProcessPoolExecutor, a
+        1: compute in this process.  N > 1: N worker processes of the process's one pool
+        (loky; shared by all threads, at most the CPUs this process may use: a larger N is
+        capped, with one warning; it stays up between calls and its workers exit after 300
+        idle seconds).  -1: every CPU, -2: all but one (joblib's convention).  None (the
+        default): every CPU once the job is large enough to pay for starting a pool (or one
+        is up already), else 1 -- so a small job runs your code in this process, where a
+        crash in it (a segfault, ``os._exit``) ends this process or notebook kernel, as
+        with joblib's and scipy's defaults; ``workers=1, timeout=...`` isolates it in a
+        worker.  Inside a pool or dask worker every call runs in process (an explicit N
+        with one warning).  An Executor (your own loky or ProcessPoolExecutor, a
         dask.distributed client's ``get_executor()``) is used as given, never shut down.
         Not allowed with dask-backed inputs: dask's scheduler decides there.
     epsabs, epsrel, limit
@@ -303,9 +308,12 @@ def overlap(
         last over a second.  Eager runs only: for dask, use dask's own progress reporting
         (``dask.diagnostics.ProgressBar`` or the distributed dashboard).
     timeout : float, optional
-        Seconds one block (``method``'s block size in points) may compute; a block that
-        takes longer stops the run with a FanoutError naming it, and the pool's workers
-        are killed.  Blocks then always run in worker processes (one with ``workers=1``).
+        For code that may hang or run away: seconds one block (``method``'s block size in
+        points) may compute; a block that takes longer stops the run with a FanoutError
+        naming it, and the pool's workers are killed.  Blocks then always run in worker
+        processes (one with ``workers=1``).  Without it, a call in which no block has
+        finished for 10 minutes warns once, naming the blocks computing and their
+        workers' pids (a stopped or hung worker).
     chunks : int, "auto" or dict, optional
         Evaluate lazily with dask, the inputs cut into these chunks (as for
         ``DataArray.chunk``, e.g. ``{"phi": 100}``).  Needs the ``dask`` extra.  Inputs that

@@ -48,6 +48,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..labelled.names import require_role
+
 #: Speed of light in vacuum, m/s (exact, SI).
 C = 299_792_458.0
 
@@ -487,6 +489,7 @@ def hom_interference(jsa: xr.DataArray, delay: Any = None, *,
     >>> round(float(out.visibility), 6), round(float(out.two_source_visibility[0]), 6)
     (1.0, 0.8)
     """
+    require_role(jsa, "jsa", "hom_interference")
     sdim, idim = _spectral_dims(jsa, dims, "jsa")
     ws = angular_frequency(jsa[sdim], "jsa")
     wi = angular_frequency(jsa[idim], "jsa")
