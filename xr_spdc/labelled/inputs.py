@@ -450,6 +450,15 @@ def check_focusing_domain(named: Mapping[str, xr.DataArray]) -> None:
     if any(da.chunks is not None for da in named.values()):
         return
     xi, kappa, mu = named["xi"], named["kappa"], named["mu"]
+    # Bounds from each input's own extremes (kappa >= 0, xi > 0): inside the domain, every
+    # combination is, and the (possibly 10^8-point) broadcast is never built to check it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        phi_bound = (2 * float(np.abs(named["sigma"].values).max()) * float(xi.values.max())
+                     if "sigma" in named else 0.0)
+        exponent_bound = (float(kappa.values.max()) * float(xi.values.max())
+                          * max(float((1 + mu.values).max()), 0.0))
+    if phi_bound <= FOCUSING_LIMIT and exponent_bound <= KAPPA_EXPONENT_LIMIT:
+        return
     with xr.set_options(keep_attrs=False), np.errstate(over="ignore", invalid="ignore"):
         if "sigma" in named:
             phi = abs(2 * named["sigma"] * xi)
