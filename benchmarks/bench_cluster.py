@@ -247,9 +247,9 @@ def quad_runs(client) -> None:
         loop_c.append(cpu() - c0)
         for times, cpus, run in (
                 (quad_t, quad_c, lambda: qgrid.spdc.overlap(
-                    method="quad", chunks={"phi": 10}).compute()),
+                    method="quad", chunks={"phi": 4}).compute()),
                 (user_t, user_c, lambda: qgrid.spdc.integrate(
-                    user_integrand, chunks={"phi": 10}).compute())):
+                    user_integrand, chunks={"phi": 4}).compute())):
             w0, start = client.run(cpu), time.perf_counter()
             run()
             times.append(time.perf_counter() - start)
