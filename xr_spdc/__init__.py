@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
     from .physics.boyd_kleinman import boyd_kleinman
     from .physics.optimum import find_optimum, optimum_per_xi, walkoff_optimum
     from .plot import intensity, plot_classic, plot_walkoff_optimum
+    from .zarr_io import ZarrWrite, open_zarr, to_zarr
 
 #: Public names imported from their module on first use: name -> module.
 _LAZY = {
@@ -67,6 +68,9 @@ _LAZY = {
     "intensity": ".plot",
     "plot_classic": ".plot",
     "plot_walkoff_optimum": ".plot",
+    "ZarrWrite": ".zarr_io",
+    "open_zarr": ".zarr_io",
+    "to_zarr": ".zarr_io",
 }
 
 #: The public namespaces: the module itself is the name.
@@ -107,6 +111,7 @@ __all__ = [
     "SpdcDataArrayAccessor",
     "SpdcDatasetAccessor",
     "WorkerDiedError",
+    "ZarrWrite",
     "__version__",
     "aggregate_focus",
     "aggregate_focus_from_beams",
@@ -119,12 +124,14 @@ __all__ = [
     "intensity",
     "open_dataarray",
     "open_dataset",
+    "open_zarr",
     "optimum_per_xi",
     "overlap",
     "plot_classic",
     "plot_walkoff_optimum",
     "spectrum",
     "to_netcdf",
+    "to_zarr",
     "walkoff_optimum",
     "walkoff_parameters",
     "wave_number",

@@ -93,4 +93,5 @@ class SpdcDataArrayAccessor:
     intensity = _Forward(".plot", "intensity")
     plot = _Forward(".plot", "plot_classic")
     to_netcdf = _Forward(".io", "to_netcdf")
+    to_zarr = _Forward(".zarr_io", "to_zarr")
     hom_interference = _Forward(".physics.hom", "hom_interference")

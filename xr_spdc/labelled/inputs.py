@@ -407,7 +407,8 @@ def require_dask() -> None:
 
 
 def chunk(named: Mapping[str, xr.DataArray], chunks: Any) -> dict[str, xr.DataArray]:
-    """Chunk every input with dask along the dims it has."""
+    """Chunk every input with dask along the dims it has (``"auto"``: chunks of the result
+    of ~2²⁰ points, :func:`xr_spdc.labelled.sweep.auto_chunks`)."""
     require_dask()
     dims = {d: n for da in named.values() for d, n in da.sizes.items()}
     sizes = list(chunks.values()) if isinstance(chunks, Mapping) else [chunks]
@@ -422,6 +423,9 @@ def chunk(named: Mapping[str, xr.DataArray], chunks: Any) -> dict[str, xr.DataAr
         if unknown:
             raise ValueError(f"chunks names dims {_listing(unknown)} that the inputs do not "
                              f"have; their dims are {dims}")
+    if isinstance(chunks, str):  # "auto": by the points of a chunk of the result
+        from .sweep import auto_chunks
+        chunks = auto_chunks(dims)
     out = {}
     for role, da in named.items():
         per_array = ({d: c for d, c in chunks.items() if d in da.dims}
@@ -454,6 +458,15 @@ def check_focusing_domain(named: Mapping[str, xr.DataArray]) -> None:
     if any(da.chunks is not None for da in named.values()):
         return
     xi, kappa, mu = named["xi"], named["kappa"], named["mu"]
+    # Bounds from each input's own extremes (kappa >= 0, xi > 0): inside the domain, every
+    # combination is, and the (possibly 10^8-point) broadcast is never built to check it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        phi_bound = (2 * float(np.abs(named["sigma"].values).max()) * float(xi.values.max())
+                     if "sigma" in named else 0.0)
+        exponent_bound = (float(kappa.values.max()) * float(xi.values.max())
+                          * max(float((1 + mu.values).max()), 0.0))
+    if phi_bound <= FOCUSING_LIMIT and exponent_bound <= KAPPA_EXPONENT_LIMIT:
+        return
     with xr.set_options(keep_attrs=False), np.errstate(over="ignore", invalid="ignore"):
         if "sigma" in named:
             phi = abs(2 * named["sigma"] * xi)

@@ -24,11 +24,11 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
-from ..engine import fanout
+from ..engine import fanout, identity
 from ..engine.methods import METHODS, Method
 from ..numerics import overlap as overlap_kernel
 from ..numerics.quadrature import EPSABS, EPSREL, LIMIT
-from . import inputs
+from . import inputs, sweep
 from . import names as labels
 
 Arg = xr.DataArray | float
@@ -190,33 +190,21 @@ def _evaluate_array(*arrays: Any, spec: Method, options: Mapping[str, Any],
 def _map_chunks(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
                 roles: tuple[str, ...], dims: tuple[Hashable, ...],
                 coords: Mapping[Hashable, np.ndarray | None]) -> tuple[Any, ...]:
-    """The computation of :func:`_compute`, mapped lazily over dask's chunks."""
-    import dask.array as da
-
-    blocks = da.broadcast_arrays(*(a if hasattr(a, "dask") else np.asarray(a, np.float64)
-                                   for a in arrays))
-    dtypes = [np.dtype(dt) for _, dt in spec.outputs]
-    packed = np.result_type(np.float64, *dtypes)  # holds every output's values exactly
-    ndim = blocks[0].ndim
-    # map_blocks returns one array: several outputs travel stacked along a last axis.
-    mapped = da.map_blocks(
-        _compute_chunk, *blocks, dtype=packed, meta=np.empty((0,) * (ndim + 1), packed),
-        new_axis=ndim, chunks=(*blocks[0].chunks, (len(dtypes),)),
-        spec=spec, options=options, roles=roles, dims=dims, coords=coords)
-    return tuple(mapped[..., k] if dt == packed else mapped[..., k].real.astype(dt)
-                 for k, dt in enumerate(dtypes))
+    """The computation of :func:`_compute`, mapped lazily over dask's chunks; each chunk
+    forms its own outer product of the 1-D inputs (:func:`~.sweep.map_outer`)."""
+    return sweep.map_outer(_compute_chunk, arrays, [dt for _, dt in spec.outputs],
+                           spec=spec, options=options, roles=roles, dims=dims, coords=coords)
 
 
 def _compute_chunk(*blocks: np.ndarray, block_info: Any, spec: Method,
                    options: Mapping[str, Any], roles: tuple[str, ...],
                    dims: tuple[Hashable, ...], coords: Mapping[Hashable, np.ndarray | None]
-                   ) -> np.ndarray:
+                   ) -> tuple[np.ndarray, ...]:
     """One dask chunk: computed in its task, located in the whole array for messages."""
     where = block_info[0]
-    outputs = _compute(blocks, spec, options, roles, 1, False, None, dims, coords,
-                       location=([start for start, _ in where["array-location"]],
-                                 tuple(where["shape"])))
-    return np.stack(outputs, axis=-1)
+    return _compute(blocks, spec, options, roles, 1, False, None, dims, coords,
+                    location=([start for start, _ in where["array-location"]],
+                              tuple(where["shape"])))
 
 
 def _compute(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
@@ -474,7 +462,9 @@ def integrate(
                                "complex_func": complex_func, "points": breakpoints}
     description: dict[str, Any] = {
         "long_name": f"integral of {_qualified_name(integrand)}",
-        "integrand": _qualified_name(integrand), "method": "quad", **tolerances,
+        "integrand": _qualified_name(integrand),
+        "integrand_sha256": identity.code_hash(integrand),  # what a resume must not change
+        "method": "quad", **tolerances,
         "xr_spdc_version": __version__}
     if breakpoints:
         description["points"] = list(breakpoints)

@@ -1,0 +1,268 @@
+"""A sweep on dask.distributed, side by side with one process, in one run (by hand, ~10 min).
+
+    .venv/bin/python benchmarks/bench_cluster.py [--points 1e8] [--folder /tmp] [--steps 12345]
+
+On ``LocalCluster(n_workers=2, threads_per_worker=1)`` (started once, beforehand), against
+what one process does in the same run:
+
+1. the one-process rate of the exact kernel (eager ``overlap(workers=1)``, 4·10⁶ points);
+2. the 4·10⁶-point (2000 × 2000) classic grid ``.compute()`` back to the client;
+3. 10⁸ points (10⁴ × 10⁴) of the exact kernel to zarr (``chunks="auto"``: ~1M-point
+   chunks): throughput against 2 × the one-process rate, the store's size, the graph's
+   tasks and the time to build it, and peak RSS of each worker and of the client;
+4. a 2·10⁷-point sweep killed (SIGKILL of a client process) at ~50 % and resumed, against
+   the same sweep uninterrupted;
+5. the quad overlap and a user integrand through the cluster, against the plain serial loop
+   of ``scipy.integrate.quad`` a user would write (same tolerances).
+
+The machine may be shared: the load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cmath
+import math
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from scipy.integrate import quad
+
+import xr_spdc
+from xr_spdc import zarr_io
+
+#: The child that is killed half-way: a client of the running cluster.
+CHILD = """
+import sys, time, numpy as np, xarray as xr, xr_spdc
+from distributed import Client
+address, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, n) * np.pi, "xi": np.logspace(-1.5, 2.5, n)})
+with Client(address):
+    lazy = ds.spdc.overlap(chunks="auto")
+    print(time.time(), flush=True)
+    xr_spdc.to_zarr(lazy, path, progress=False)
+"""
+
+
+def classic(n_phi: int, n_xi: int) -> xr.Dataset:
+    return xr.Dataset(coords={"phi": np.linspace(-7, 3, n_phi) * np.pi,
+                              "xi": np.logspace(-1.5, 2.5, n_xi)})
+
+
+def cpu() -> float:
+    """This process's CPU seconds (user + system)."""
+    t = os.times()
+    return t.user + t.system
+
+
+def best(function, repeats: int = 2) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:.0f} MiB"
+
+
+def peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def user_integrand(l, phi, xi):
+    """Bennink's integrand as a user writes it (math/cmath, complex)."""
+    return math.sqrt(xi) * cmath.exp(0.5j * phi * l) / (1 - 1j * xi * l)
+
+
+def serial_quad_loop(phi: np.ndarray, xi: np.ndarray) -> np.ndarray:
+    """The loop a user writes: one complex quad a point, the package's tolerances."""
+    out = np.empty((phi.size, xi.size), complex)
+    for i, p in enumerate(phi):
+        for j, x in enumerate(xi):
+            out[i, j] = quad(user_integrand, -1, 1, args=(p, x), complex_func=True,
+                             epsabs=1e-10, epsrel=1e-10, limit=200)[0]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--points", type=float, default=1e8)
+    parser.add_argument("--folder", default=tempfile.gettempdir())
+    parser.add_argument("--steps", default="12345", help="which steps to run, e.g. 25")
+    args = parser.parse_args()
+    from distributed import Client, LocalCluster
+
+    print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs")
+    grid = classic(2000, 2000)
+    c0 = cpu()
+    t_one = best(lambda: grid.spdc.overlap(workers=1, progress=False))
+    cpu_one = (cpu() - c0) / 2
+    rate_one = grid.phi.size * grid.xi.size / t_one
+    print(f"1. eager overlap(workers=1), 4e6 points: {t_one:.2f} s = {rate_one:.3g} points/s "
+          f"(the one-process kernel rate; {cpu_one:.2f} s of CPU a run)")
+
+    work = Path(tempfile.mkdtemp(dir=args.folder, prefix="bench_cluster."))
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
+    client = Client(cluster)
+    try:
+        print(f"   cluster: {client.dashboard_link}")
+        classic(20, 20).spdc.overlap(chunks={"phi": 10}).compute()  # warm the workers
+        # Eager and cluster runs alternate, so both see the same load; medians of 3 rounds.
+        for chunks in ({"phi": 500}, {"phi": 1000}) if "2" in args.steps else ():
+            eager_t, eager_c, cluster_t, worker_c = [], [], [], []
+            for _ in range(3):
+                c0, start = cpu(), time.perf_counter()
+                grid.spdc.overlap(workers=1, progress=False)
+                eager_t.append(time.perf_counter() - start)
+                eager_c.append(cpu() - c0)
+                w0, start = client.run(cpu), time.perf_counter()
+                grid.spdc.overlap(chunks=chunks).compute()
+                cluster_t.append(time.perf_counter() - start)
+                w1 = client.run(cpu)
+                worker_c.append(max(w1[k] - w0[k] for k in w0))
+            te, tc = float(np.median(eager_t)), float(np.median(cluster_t))
+            ce, cw = float(np.median(eager_c)), float(np.median(worker_c))
+            print(f"2. 4e6 grid, eager workers=1 vs .compute() on the cluster, chunks={chunks}"
+                  f" (medians of 3 alternated rounds): {te:.2f} s vs {tc:.2f} s = "
+                  f"{te / tc:.2f}x; CPU: eager {ce:.2f} s, busiest worker {cw:.2f} s = "
+                  f"{ce / cw:.2f}x")
+
+        if "3" in args.steps:
+            big_sweep(client, args, work, rate_one, cpu_one)
+        if "4" in args.steps:
+            resume(client, cluster, work)
+        if "5" in args.steps:
+            quad_runs(client)
+    finally:
+        client.close()
+        cluster.close()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load average after: {os.getloadavg()}")
+
+
+def big_sweep(client, args, work: Path, rate_one: float, cpu_one: float) -> None:
+    """Step 3: the 10⁸-point sweep to zarr."""
+    side = int(round(math.sqrt(args.points)))
+    big = classic(side, side)
+    start = time.perf_counter()
+    lazy = big.spdc.overlap(chunks="auto")
+    tasks = len(lazy.data.__dask_graph__())
+    t_graph = time.perf_counter() - start
+    path = work / "big.zarr"
+    w0 = client.run(cpu)
+    start = time.perf_counter()
+    report = xr_spdc.to_zarr(lazy, path, progress=False)
+    t_z = time.perf_counter() - start
+    w1 = client.run(cpu)
+    busiest = max(w1[k] - w0[k] for k in w0)
+    rate = side * side / t_z
+    worker_rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                            * 1024)
+    print(f"3. {side}x{side} = {side * side:.3g} points to zarr: {t_z:.1f} s, "
+          f"{rate:.3g} points/s = {rate / (2 * rate_one):.0%} of 2x the one-process "
+          f"rate (by CPU: busiest worker {busiest:.1f} s against "
+          f"{cpu_one * side**2 / 4e6:.1f} s for the same points eagerly: "
+          f"{cpu_one * side**2 / 4e6 / busiest:.2f}x = "
+          f"{cpu_one * side**2 / 4e6 / busiest / 2:.0%} of 2x); {report.chunks} chunks, "
+          f"graph of {tasks} tasks built in "
+          f"{t_graph:.2f} s; store {mib(folder_size(path))} "
+          f"({folder_size(path) / side**2:.2f} bytes a point); peak RSS: workers "
+          f"{', '.join(mib(v) for v in worker_rss.values())}, client "
+          f"{mib(peak_rss())}")
+    back = xr_spdc.open_zarr(path)["overlap"]
+    rows = slice(side // 2, side // 2 + 3)
+    eager_rows = big.isel(phi=rows).spdc.overlap(workers=1, progress=False)
+    print("   rows read back equal the eager values bitwise:",
+          back.isel(phi=rows).values.tobytes() == eager_rows.values.tobytes())
+    shutil.rmtree(path)
+
+
+def resume(client, cluster, work: Path) -> None:
+    """Step 4: a sweep killed half-way (SIGKILL of its client process) and resumed."""
+    n = 4472  # 2e7 points, ~20 chunks
+    sweep = work / "resume.zarr"
+    w0 = client.run(cpu)
+    start = time.perf_counter()
+    whole = xr_spdc.to_zarr(classic(n, n).spdc.overlap(chunks="auto"), sweep,
+                            progress=False)
+    t_whole = time.perf_counter() - start
+    w1 = client.run(cpu)
+    work_whole = sum(w1[k] - w0[k] for k in w0)
+    shutil.rmtree(sweep)
+    w2 = client.run(cpu)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, cluster.scheduler_address,
+                              str(sweep), str(n)], stdout=subprocess.PIPE, text=True)
+    started = float(child.stdout.readline())
+    while True:
+        marks = (sweep / zarr_io.PROGRESS / "overlap")
+        done = sum(1 for p in marks.rglob("*") if p.is_file() and p.name != "zarr.json")
+        if done >= whole.chunks // 2 or child.poll() is not None:
+            break
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    t_killed = time.time() - started
+    child.wait()
+    time.sleep(1.0)  # the scheduler notices the client is gone and drops its tasks
+    start = time.perf_counter()
+    resumed = xr_spdc.to_zarr(classic(n, n).spdc.overlap(chunks="auto"), sweep,
+                              progress=False)
+    t_resume = time.perf_counter() - start
+    w3 = client.run(cpu)
+    work_both = sum(w3[k] - w2[k] for k in w2 if k in w3)
+    print(f"4. {n}x{n} sweep: uninterrupted {t_whole:.1f} s ({whole.chunks} chunks); "
+          f"killed after {t_killed:.1f} s with {resumed.skipped} chunks marked, resumed "
+          f"in {t_resume:.1f} s writing {resumed.written}: "
+          f"{(t_killed + t_resume) / t_whole:.2f}x the time, "
+          f"{(resumed.skipped + resumed.written) / whole.chunks:.2f}x the chunks, "
+          f"{work_both / work_whole:.2f}x the workers' CPU time ({work_both:.1f} s "
+          f"against {work_whole:.1f} s)")
+
+
+
+def quad_runs(client) -> None:
+    """Step 5: quad and a user integrand on the cluster against the serial quad loop."""
+    side_q = 100
+    qgrid = classic(side_q, side_q)
+    loop_t, quad_t, user_t, loop_c, quad_c, user_c = [], [], [], [], [], []
+    for _ in range(3):  # alternated rounds, medians
+        c0, start = cpu(), time.perf_counter()
+        serial_quad_loop(qgrid.phi.values, qgrid.xi.values)
+        loop_t.append(time.perf_counter() - start)
+        loop_c.append(cpu() - c0)
+        for times, cpus, run in (
+                (quad_t, quad_c, lambda: qgrid.spdc.overlap(
+                    method="quad", chunks={"phi": 4}).compute()),
+                (user_t, user_c, lambda: qgrid.spdc.integrate(
+                    user_integrand, chunks={"phi": 4}).compute())):
+            w0, start = client.run(cpu), time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+            w1 = client.run(cpu)
+            cpus.append(max(w1[k] - w0[k] for k in w0))
+    tl, tq, tu = (float(np.median(t)) for t in (loop_t, quad_t, user_t))
+    cl, cq, cu = (float(np.median(c)) for c in (loop_c, quad_c, user_c))
+    print(f"5. {side_q}x{side_q} points (medians of 3 alternated rounds): serial quad loop "
+          f"{tl:.2f} s; on the cluster: overlap(method='quad') {tq:.2f} s "
+          f"({tl / tq:.2f}x), integrate(user integrand) {tu:.2f} s ({tl / tu:.2f}x); CPU: "
+          f"loop {cl:.2f} s, busiest worker {cq:.2f} s ({cl / cq:.2f}x) and {cu:.2f} s "
+          f"({cl / cu:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Sweeps on dask.distributed: graphs that never hold the grid, to_zarr on a process cluster,
+a lost worker, a failing point, memory:// refused."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import xr_spdc
+
+dask = pytest.importorskip("dask")
+zarr = pytest.importorskip("zarr")
+
+from xr_spdc import zarr_io  # noqa: E402  (needs zarr)
+
+
+def big_grid(n_phi: int = 10_000, n_xi: int = 10_000) -> xr.Dataset:
+    return xr.Dataset(coords={"phi": np.linspace(-7, 3, n_phi) * np.pi,
+                              "xi": np.logspace(-1.5, 2.5, n_xi)})
+
+
+def integrand(l, phi, xi):
+    return np.exp(0.5j * phi * l) / (1 - 1j * xi * l)
+
+
+@pytest.mark.parametrize("family", ["overlap", "overlap quad", "focusing", "integrate"])
+def test_a_1e8_point_graph_has_few_tasks_and_no_full_size_input(family):
+    """10⁸ points: ≤ 10⁴ tasks, and no task of the graph holds a broadcast input (each chunk
+    forms its own outer product of the 1-D coordinates)."""
+    ds = big_grid()
+    if family == "overlap":
+        lazy = ds.spdc.overlap(chunks="auto")
+    elif family == "overlap quad":
+        lazy = ds.spdc.overlap(chunks={"phi": 100}, method="quad")
+    elif family == "focusing":
+        lazy = ds.rename(phi="sigma").spdc.focusing(chunks="auto", B=1.5)
+    else:
+        lazy = ds.spdc.integrate(integrand, chunks="auto")
+    assert lazy.size == 10**8
+    graph = dict(lazy.data.__dask_graph__())
+    assert len(graph) <= 10**4
+    assert lazy.data.npartitions <= 200
+    # Materialised values in the graph are the 1-D coordinates' chunks at most.
+    arrays = [v for v in graph.values() if isinstance(v, np.ndarray)]
+    assert arrays and all(a.size <= 10_000 for a in arrays)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0", timeout="60s") as cluster, \
+            distributed.Client(cluster, timeout="60s") as client:
+        yield client
+
+
+@pytest.fixture
+def grid() -> xr.Dataset:
+    return big_grid(120, 50)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_to_zarr_on_a_process_cluster_is_bitwise_the_eager_result(cluster, grid, tmp_path,
+                                                                   capsys):
+    lazy = grid.spdc.overlap(chunks={"phi": 20})
+    report = xr_spdc.to_zarr(lazy, tmp_path / "c.zarr", progress=True)
+    assert (report.chunks, report.written) == (6, 6)
+    bar = capsys.readouterr().err
+    assert "6/6" in bar and f"dashboard {cluster.dashboard_link}" in bar
+    eager = grid.spdc.overlap(workers=1)
+    back = xr.open_zarr(tmp_path / "c.zarr", consolidated=False)["overlap"]
+    assert back.values.tobytes() == eager.values.tobytes() and back.attrs == eager.attrs
+    # quad and a user integrand through the cluster too
+    quad = grid.isel(phi=slice(0, 16), xi=slice(0, 8))
+    xr_spdc.to_zarr(quad.spdc.integrate(integrand, chunks={"phi": 4}), tmp_path / "i.zarr",
+                    progress=False)
+    np.testing.assert_array_equal(
+        xr_spdc.open_zarr(tmp_path / "i.zarr")["integral"].values,
+        quad.spdc.integrate(integrand, workers=1).values)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_memory_store_is_refused_on_a_process_cluster(cluster, grid):
+    with pytest.raises(ValueError, match=r"memory:// lives inside one process, but the "
+                                         r"dask.distributed cluster at tcp://"):
+        xr_spdc.to_zarr(grid.spdc.overlap(chunks={"phi": 20}), "memory://c.zarr")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_memory_store_works_on_a_thread_cluster(grid):
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=":0"):
+        url = f"memory://threads-{os.getpid()}.zarr"
+        assert xr_spdc.to_zarr(grid.spdc.overlap(chunks={"phi": 40}), url,
+                               progress=False).written == 3
+    # Read after the thread client is gone (the process cluster is the default again):
+    # memory:// is read in this process, not by dask's workers.
+    back = xr_spdc.open_zarr(url)["overlap"]
+    assert back.chunks is None
+    assert back.values.tobytes() == grid.spdc.overlap(workers=1).values.tobytes()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_failing_point_is_named_by_its_coordinates_from_a_worker(cluster, tmp_path):
+    from integrands import fails_at_three
+
+    ds = xr.Dataset(coords={"a": np.arange(1.0, 13.0)})
+    with pytest.raises(xr_spdc.FanoutError, match=r"a=3\.0") as info:
+        xr_spdc.to_zarr(ds.spdc.integrate(fails_at_three, chunks={"a": 2}),
+                        tmp_path / "f.zarr", progress=False)
+    assert info.value.position == {"a": 3.0}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_a_worker_killed_mid_run_is_retried_and_the_store_completes(cluster, tmp_path):
+    """SIGKILL one worker process while chunks run: dask reschedules its tasks."""
+    ds = big_grid(48, 40)
+    lazy = ds.spdc.overlap(method="quad", chunks={"phi": 4})  # 12 chunks of ~0.3 s
+    path = tmp_path / "k.zarr"
+    pids = cluster.run(os.getpid)
+    killed: list[int] = []
+
+    def kill_one_worker_midway() -> None:
+        marks = path / zarr_io.PROGRESS / "overlap"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if marks.exists() and sum(1 for p in marks.rglob("*")
+                                      if p.is_file() and p.name != "zarr.json") >= 3:
+                pid = next(iter(pids.values()))
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_one_worker_midway)
+    killer.start()
+    report = xr_spdc.to_zarr(lazy, path, progress=False)
+    killer.join()
+    assert killed, "no worker was killed"
+    assert (report.chunks, report.written) == (12, 12)
+    eager = ds.spdc.overlap(method="quad", workers=1)
+    assert xr_spdc.open_zarr(path)["overlap"].values.tobytes() == eager.values.tobytes()
+    cluster.wait_for_workers(2, timeout=60)  # the nanny restarts it, for the next tests
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_compute_on_a_cluster_gives_the_eager_values(cluster, grid):
+    """.compute() back to the client through map_outer's chunks (1-D inputs, broadcast in
+    each task) gives the eager values."""
+    lazy = grid.spdc.overlap(chunks={"phi": 30})
+    np.testing.assert_array_equal(lazy.compute().values, grid.spdc.overlap(workers=1).values)

@@ -1,0 +1,213 @@
+"""Lazy sweeps that never materialise the grid: each dask chunk forms its own outer product.
+
+The inputs of a sweep are 1-D coordinates (φ along one dim, ξ along another, ...).  Broadcast
+with dask (``da.broadcast_arrays``) they become one full-size block per input and output
+chunk: 8 bytes a point per input, made by a task of its own and moved between processes to
+the task that computes the chunk.  Here the chunk function receives the 1-D (or size-1)
+blocks as they are and broadcasts them itself (:func:`map_outer`), so a chunk is one task
+fed by a few small ones and its inputs never leave the worker that computes it.
+
+:func:`auto_chunks` picks chunk sizes by the number of points a chunk of the *result* holds
+(dask's own ``"auto"`` sizes each 1-D input alone, which gives one chunk for a whole
+10⁴ × 10⁴ grid).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import math
+import os
+import sys
+import threading
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+#: Points per chunk for ``chunks="auto"``: 2²⁰ points are 16 MiB of complex128, about half a
+#: second of the exact overlap kernel on one core; a chunk's task then costs its scheduler
+#: ~1 ms (0.2 %) and a 10⁸-point sweep has ~100 chunks (dask's guidance: tasks of 100 ms or
+#: more, chunks of 10-100 MB, fewer than ~10⁵ tasks).
+AUTO_POINTS = 1 << 20
+
+
+def auto_chunks(sizes: Mapping[Hashable, int], points: int = AUTO_POINTS
+                ) -> dict[Hashable, int]:
+    """Chunk sizes whose chunks hold about ``points`` points of the broadcast result.
+
+    The last dims are kept whole (a chunk is then contiguous along them, as zarr and netCDF
+    store it) and the first dims are cut, the outermost last of all.
+
+    Examples
+    --------
+    >>> auto_chunks({"phi": 10_000, "xi": 10_000})
+    {'phi': 104, 'xi': 10000}
+    >>> auto_chunks({"phi": 100, "xi": 100})
+    {'phi': 100, 'xi': 100}
+    """
+    chunks: dict[Hashable, int] = {}
+    room = max(int(points), 1)
+    for dim in reversed(list(sizes)):
+        size = int(sizes[dim])
+        take = min(size, max(room, 1))
+        if take < size:  # even pieces: no ragged last chunk much smaller than the others
+            take = math.ceil(size / math.ceil(size / take))
+        chunks[dim] = take
+        room //= take
+    return {dim: chunks[dim] for dim in sizes}
+
+
+def map_outer(func: Callable[..., tuple[np.ndarray, ...]], arrays: Sequence[Any],
+              dtypes: Sequence[Any], **kwargs: Any) -> tuple[Any, ...]:
+    """Map ``func`` over the chunks of the broadcast of ``arrays``, without broadcasting them.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(*blocks, block_info=..., **kwargs) -> tuple of arrays``, one per dtype in
+        ``dtypes``, each of the broadcast shape of ``blocks`` (it broadcasts them itself).
+        ``block_info[0]["array-location"]`` and ``["shape"]`` place the chunk in the whole.
+    arrays : sequence
+        dask arrays, each already of the output's ndim with size-1 dims where it does not
+        vary (as ``xr.apply_ufunc`` hands them over), and numbers (0-d constants).
+    dtypes : sequence of numpy dtype
+        The outputs' dtypes.
+    **kwargs
+        Passed to ``func``.
+
+    Returns
+    -------
+    tuple of dask arrays
+        One per output.  A single output is ``func``'s own array (one task a chunk);
+        several travel stacked along a last axis and are sliced apart.
+    """
+    import dask.array as da
+
+    lazy = [a for a in arrays if isinstance(a, da.Array)]
+    ndim = max(a.ndim for a in lazy)
+    # The output's chunks: along each axis those of an input that varies along it.
+    chunks = []
+    for axis in range(ndim):
+        along = [a.chunks[axis - ndim + a.ndim] for a in lazy
+                 if a.ndim >= ndim - axis and a.shape[axis - ndim + a.ndim] != 1]
+        chunks.append(along[0] if along else (1,))
+    # Constants (a scalar μ) go in as keyword values: no task, no broadcast.
+    blocks = [a if isinstance(a, da.Array) else None for a in arrays]
+    constants = {i: np.asarray(a, np.float64) for i, a in enumerate(arrays) if blocks[i] is None}
+    dtypes = [np.dtype(dt) for dt in dtypes]  # numpy types or dtypes
+    kwargs = {**kwargs, "_func": func, "_constants": constants, "_n": len(arrays),
+              "_ndim": ndim}
+    if len(dtypes) == 1:
+        out = da.map_blocks(_call_one, *lazy, dtype=dtypes[0], chunks=tuple(chunks),
+                            meta=np.empty((0,) * ndim, dtypes[0]), **kwargs)
+        return (out,)
+    packed = np.result_type(np.float64, *dtypes)  # holds every output's values exactly
+    mapped = da.map_blocks(_call_stacked, *lazy, dtype=packed, new_axis=ndim,
+                           chunks=(*chunks, (len(dtypes),)),
+                           meta=np.empty((0,) * (ndim + 1), packed), **kwargs)
+    return tuple(mapped[..., k] if dt == packed else mapped[..., k].real.astype(dt)
+                 for k, dt in enumerate(dtypes))
+
+
+def _arguments(blocks: Sequence[np.ndarray], constants: Mapping[int, np.ndarray], n: int
+               ) -> list[np.ndarray]:
+    """The chunk's blocks with the constants back in their places."""
+    given = iter(blocks)
+    return [constants[i] if i in constants else next(given) for i in range(n)]
+
+
+def _located(block_info: Any, ndim: int) -> Any:
+    """``block_info`` as the chunk function reads it: where the chunk lies in the whole
+    output (map_blocks gives that under None; a stacked output's last axis dropped)."""
+    if not block_info or None not in block_info:
+        return block_info
+    where = block_info[None]
+    return {0: {"array-location": list(where["array-location"])[:ndim],
+                "shape": tuple(where["shape"])[:ndim]}}
+
+
+# glibc's mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+#: While a chunk computes: freed memory below this stays with the process, and arrays below
+#: it come from the heap rather than from a fresh mmap.
+_ROOMY = 64 << 20
+_ROOMY_LOCK = threading.Lock()
+_roomy_users = 0
+
+
+@contextlib.contextmanager
+def roomy_malloc() -> Iterator[None]:
+    """Let glibc's malloc reuse freed memory while a chunk computes, then trim it.
+
+    dask.distributed starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (to hand
+    memory back to the system).  Setting it also switches off glibc's adaptive mmap
+    threshold, so every array above 128 KiB is a fresh mmap whose pages fault in again:
+    the exact kernel's temporaries then cost ~2 s of system time per 10⁶ points, 3.5× the
+    computation itself (measured here on one worker).  While any chunk runs in the process
+    the thresholds are raised to 64 MiB; after the last one they are set back to the
+    environment's and the heap is trimmed, so the worker's memory is returned as before.
+    Only where that environment variable is set (glibc on Linux); elsewhere nothing.
+    """
+    global _roomy_users
+    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    libc = _glibc() if trim is not None else None
+    if libc is None:
+        yield
+        return
+    with _ROOMY_LOCK:
+        _roomy_users += 1
+        if _roomy_users == 1:
+            libc.mallopt(_M_MMAP_THRESHOLD, _ROOMY)
+            libc.mallopt(_M_TRIM_THRESHOLD, _ROOMY)
+    try:
+        yield
+    finally:
+        with _ROOMY_LOCK:
+            _roomy_users -= 1
+            if _roomy_users == 0:
+                mmap = os.environ.get("MALLOC_MMAP_THRESHOLD_", str(128 << 10))
+                libc.mallopt(_M_MMAP_THRESHOLD, _int(mmap, 128 << 10))
+                libc.mallopt(_M_TRIM_THRESHOLD, _int(trim or "", 128 << 10))
+                libc.malloc_trim(0)
+
+
+def _int(text: str, default: int) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return default
+
+
+_LIBC: list[Any] = []
+
+
+def _glibc() -> Any:
+    """glibc, or None (another C library, or not Linux)."""
+    if not _LIBC:
+        libc = None
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError, AttributeError):
+                candidate = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                candidate.gnu_get_libc_version  # noqa: B018  (glibc only)
+                libc = candidate
+        _LIBC.append(libc)
+    return _LIBC[0]
+
+
+def _call_one(*blocks: np.ndarray, block_info: Any = None, _func: Callable[..., Any],
+              _constants: Mapping[int, np.ndarray], _n: int, _ndim: int, **kwargs: Any
+              ) -> np.ndarray:
+    with roomy_malloc():
+        return _func(*_arguments(blocks, _constants, _n),
+                     block_info=_located(block_info, _ndim), **kwargs)[0]
+
+
+def _call_stacked(*blocks: np.ndarray, block_info: Any = None, _func: Callable[..., Any],
+                  _constants: Mapping[int, np.ndarray], _n: int, _ndim: int,
+                  **kwargs: Any) -> np.ndarray:
+    with roomy_malloc():
+        outputs = _func(*_arguments(blocks, _constants, _n),
+                        block_info=_located(block_info, _ndim), **kwargs)
+    return np.stack(np.broadcast_arrays(*outputs), axis=-1)
