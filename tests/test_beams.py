@@ -158,18 +158,29 @@ def test_bad_values_in_a_dataarray_are_shown_with_their_coordinates():
 
 @pytest.mark.parametrize(("value", "text"), [
     ("1", "idler_wave_number must be a DataArray or a real number, not the string '1'"),
-    (None, "idler_wave_number must be a DataArray or a real number, not NoneType"),
-    ([1.0, 2.0], "idler_wave_number must be a DataArray or a real number, not list; wrap "
-                 r"arrays as xr.DataArray\(values, dims=...\)"),
-    (np.array([1.0, 2.0]), r"not ndarray; wrap arrays as xr.DataArray"),
+    (None, "idler_wave_number must be a DataArray, a 1-D array or a real number, not "
+           "NoneType"),
+    # 1-D arrays are dims named after the argument; more dims need a DataArray's names.
+    ([[1.0, 2.0]], "idler_wave_number must be a DataArray, a 1-D array or a real number, not "
+                   r"list of shape \(1, 2\); wrap arrays of more dimensions as "
+                   r"xr.DataArray\(values, dims=...\)"),
+    (np.ones((2, 2)), r"not ndarray of shape \(2, 2\); wrap arrays of more dimensions as "
+                      "xr.DataArray"),
     (True, "idler_wave_number must hold real numbers, but 'idler_wave_number' has dtype bool"),
-    (1 + 2j, "idler_wave_number must be a DataArray or a real number, not complex"),
+    (1 + 2j, "idler_wave_number must be a DataArray, a 1-D array or a real number, not "
+             "complex"),
     (xr.DataArray(["a"], dims="x"),
      "idler_wave_number must hold real numbers, but 'idler_wave_number' has dtype <U1"),
 ])
 def test_a_non_numeric_value_is_a_type_error_naming_it(value, text):
     with pytest.raises(TypeError, match=text):
         aggregate_focus(**{**ARGS, "idler_wave_number": value})
+
+
+def test_a_one_dimensional_array_is_a_dim_named_after_its_argument():
+    ds = aggregate_focus(**{**ARGS, "idler_wave_number": [1.0, 1.1]})
+    assert ds["idler_wave_number"].values.tolist() == [1.0, 1.1]
+    assert "idler_wave_number" in ds.dims
 
 
 def test_numbers_of_other_kinds_are_accepted():
