@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
     from . import crystals, spectrum
     from .engine.fanout import FanoutError, WorkerDiedError
     from .io import open_dataarray, open_dataset, to_netcdf
+    from .labelled.coupling import fiber_coupling
     from .labelled.focusing import focusing
     from .physics.beams import (
         aggregate_focus,
@@ -54,6 +55,7 @@ _LAZY = {
     "open_dataarray": ".io",
     "open_dataset": ".io",
     "to_netcdf": ".io",
+    "fiber_coupling": ".labelled.coupling",
     "focusing": ".labelled.focusing",
     "aggregate_focus": ".physics.beams",
     "aggregate_focus_from_beams": ".physics.beams",
@@ -113,6 +115,7 @@ __all__ = [
     "beam_focus",
     "boyd_kleinman",
     "crystals",
+    "fiber_coupling",
     "find_optimum",
     "focusing",
     "integrate",

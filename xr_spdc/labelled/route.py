@@ -46,7 +46,8 @@ def evaluate(
     timeout: float | None = None,
     chunks: int | str | Mapping[str, int] | None = None,
     attrs: Mapping[str, Any] | None = None,
-) -> xr.DataArray:
+    all_outputs: bool = False,
+) -> Any:
     """Evaluate a method's block function over checked, labelled inputs.
 
     Parameters
@@ -65,6 +66,9 @@ def evaluate(
         As for :func:`overlap`.
     attrs : mapping, optional
         The result's attrs (diagnostics are added to them).
+    all_outputs : bool, default False
+        True: return every output of ``spec`` (a tuple of DataArrays, each named by its
+        output name and labelled like the first) instead of the first alone.
 
     Returns
     -------
@@ -129,6 +133,9 @@ def evaluate(
     if "status" in found and not lazy:
         result.attrs["quad_max_abserr"] = float(found["abserr"].max())
         result.attrs["quad_failed_points"] = int(np.count_nonzero(found["status"].values))
+    if all_outputs:
+        return (result, *(_labelled(out, given, key).assign_attrs(result.attrs)
+                          for key, out in list(found.items())[1:]))
     return result
 
 
