@@ -17,8 +17,10 @@ from .physics.crystals import (
     refractive_index,
     tuning_curve,
 )
+from .physics.rates import PUBLISHED_D, source_rates
 
 __all__ = [
+    "PUBLISHED_D",
     "SHORT_NAMES",
     "brightness_map",
     "medium",
@@ -26,5 +28,6 @@ __all__ = [
     "phase_mismatch",
     "poling_period",
     "refractive_index",
+    "source_rates",
     "tuning_curve",
 ]

@@ -45,8 +45,8 @@ from numpy.typing import ArrayLike
 
 from . import overlap as kernels
 
-__all__ = ["DOMAIN", "CouplingResult", "check_domain", "coupling", "pair_amplitude",
-           "singles"]
+__all__ = ["DOMAIN", "CouplingResult", "asymptotic_tails", "check_domain", "coupling",
+           "pair_amplitude", "singles"]
 
 # The supported domain (check_domain), in which the stated accuracy was verified: the outer
 # Gauss–Legendre rule of the singles resolves the integrand's scale 1/ξ and its oscillation
@@ -288,6 +288,56 @@ def coupling(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
         signal_heralding=(pair / p1i).reshape(shape),
         idler_heralding=(pair / p1s).reshape(shape),
         symmetric_heralding=(pair / np.sqrt(p1s * p1i)).reshape(shape))
+
+
+def asymptotic_tails(xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike, ratio_s: ArrayLike,
+                     ratio_i: ArrayLike, mu_p: ArrayLike = 0.0, mu_s: ArrayLike = 0.0,
+                     mu_i: ArrayLike = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The large-|φ| behaviour of pair and singles: each → C/φ² (plus terms oscillating
+    like e^{±iφ}, and O(1/φ³)), returning (C_pair, C_signal, C_idler) in the units of
+    :func:`coupling` (P/k_p²).
+
+    Integrating by parts at the crystal faces (the integrands are analytic on the closed
+    intervals: D and d have no real roots),
+
+    .. math:: \int_{-1}^{1}\frac{e^{i\phi l/2}}{D}dl = \frac{2}{i\phi}\Big[
+              \frac{e^{i\phi/2}}{D(1)} - \frac{e^{-i\phi/2}}{D(-1)}\Big] + O(\phi^{-2}),
+
+    so the part of P₂/k_p² that does not oscillate is 64π²c_sc_i(|D(1)|⁻² + |D(−1)|⁻²)/φ²;
+    likewise the corners l = l' = ±1 of the singles' square give
+    32π²c_f Re(1/d(1, 1) + 1/d(−1, −1))/φ².  The relative error is O(1/(|φ| h)), h the
+    scale of the integrands (:func:`singles`' Notes); the oscillating terms average out over
+    a period of φ.  Used for the spectral tails beyond the domain's |φ| (docs/physics/
+    coupling.md §9).
+
+    Parameters
+    ----------
+    xi_p, xi_s, xi_i, ratio_s, ratio_i, mu_p, mu_s, mu_i : array_like of float
+        As for :func:`pair_amplitude` (no φ).
+
+    Returns
+    -------
+    tuple of ndarray
+        C_pair, C_signal, C_idler (> 0), broadcast.
+    """
+    args = _prepare(0.0, xi_p, xi_s, xi_i, ratio_s, ratio_i, mu_p, mu_s, mu_i)
+    shape, (_, xp, xs, xi, rs, ri, mp, ms, mi) = args[0], args[1:]
+    (ap, bp), (as_, bs), (ai, bi), (c_p, c_s, c_i) = _linear_parts(xp, xs, xi, rs, ri, mp, ms,
+                                                                   mi)
+    pair = np.zeros(xp.shape)
+    sig = np.zeros(xp.shape)
+    idl = np.zeros(xp.shape)
+    for end in (-1.0, 1.0):
+        a_p, a_s, a_i = ap + bp * end, as_ + bs * end, ai + bi * end
+        d = a_p * a_s + a_p * a_i + a_s * a_i
+        pair += 1.0 / np.abs(d) ** 2
+        for a_f, acc in ((a_s, sig), (a_i, idl)):
+            # d(l, l) = 2 c_p |x|² − 2 Re(x conj(y)²), x = a_p + a_f, y = a_p (Eq. 12).
+            x = a_p + a_f
+            acc += 1.0 / (2.0 * c_p * np.abs(x) ** 2 - 2.0 * (x * np.conj(a_p) ** 2).real)
+    return ((64.0 * np.pi ** 2 * c_s * c_i * pair).reshape(shape),
+            (32.0 * np.pi ** 2 * c_s * sig).reshape(shape),
+            (32.0 * np.pi ** 2 * c_i * idl).reshape(shape))
 
 
 def check_domain(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
