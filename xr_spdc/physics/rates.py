@@ -46,7 +46,7 @@ PUBLISHED_D: dict[str, tuple[float, str]] = {
 }
 
 RATE_FORMULA = (
-    "dR/domega_s = d_Q^2 omega_s omega_i P w_p^2 P2 / (32 pi^4 eps0 c^3 n_p n_s n_i), "
+    "dR/domega_s = d_Q^2 omega_s omega_i P w_p^2 P2 / (8 pi^4 eps0 c^3 n_p n_s n_i), "
     "d_Q = 2 d_eff/(m pi) (poled), P2 = k_p^2 * pair of the coupling kernel; singles with "
     "P1s, P1i; integrated over omega_s in (0, omega_p) and averaged over the pump's power "
     "spectrum (docs/physics/coupling.md section 9)")
@@ -164,7 +164,7 @@ class _Source:
             # the rate prefactor per unit P2 (docs §9), with P2 = k_p² · pair:
             "prefactor": (p["d_q"] ** 2 * omega_s * omega_i * p["pump_power"]
                           * p["pump_waist"] ** 2 * k_p ** 2
-                          / (32 * np.pi ** 4 * EPSILON_0 * C_LIGHT ** 3 * n_p * n_s * n_i)),
+                          / (8 * np.pi ** 4 * EPSILON_0 * C_LIGHT ** 3 * n_p * n_s * n_i)),
         }
 
     def density(self, omega_p: float, omega_s: np.ndarray, tail: bool) -> np.ndarray:
@@ -336,7 +336,7 @@ def source_rates(
     with the absolute prefactor of docs/physics/coupling.md §9,
 
     .. math:: \frac{dR_c}{d\omega_s} = \frac{d_Q^2\,\omega_s\omega_i\,P\,w_p^2\,P_2}
-              {32\pi^4\varepsilon_0c^3\,n_pn_sn_i},\qquad d_Q = \frac{2}{m\pi}d_\mathrm{eff},
+              {8\pi^4\varepsilon_0c^3\,n_pn_sn_i},\qquad d_Q = \frac{2}{m\pi}d_\mathrm{eff},
 
     integrated over all signal frequencies (adaptively where |φ| ≤ 100, by the kernel's
     asymptotic C/φ² beyond; no window), and for a pump of finite bandwidth averaged over its
