@@ -77,6 +77,8 @@ class SpdcDatasetAccessor:
     overlap = _Forward(".labelled.route", "overlap")
     integrate = _Forward(".labelled.route", "integrate")
     focusing = _Forward(".labelled.focusing", "focusing")
+    fiber_coupling = _Forward(".labelled.coupling", "fiber_coupling")
+    source_rates = _Forward(".physics.rates", "source_rates")
 
 
 @xr.register_dataarray_accessor("spdc")
