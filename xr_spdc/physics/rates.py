@@ -192,41 +192,40 @@ class _Source:
                 ok &= (q[key] >= kernel.XI_MIN) & (q[key] <= kernel.XI_MAX)
             inside = ok & (np.abs(q["phi"]) <= _PHI_CUT)
         runs = _runs(inside)
-        # The tails: out to where the model's inputs leave the kernel's domain (or n(λ)
-        # has no value), on the side of each core run.
-        good = _runs(ok)
-        if runs:
-            first = next(r for r in good if r[0] <= runs[0][0] <= r[1])
-            last = next(r for r in good if r[0] <= runs[-1][1] <= r[1])
-            lo_all, hi_all = grid[first[0]], grid[last[1]]
-            runs = [r for r in runs if first[0] <= r[0] and r[1] <= last[1]]
-        else:
-            lo_all = hi_all = grid[0]
         if not runs:
             raise ValueError(
                 f"no signal frequency between {2 * np.pi * C_LIGHT / grid[-1]:.4g} and "
                 f"{2 * np.pi * C_LIGHT / grid[0]:.4g} m phase-matches within |phi| <= "
                 f"{_PHI_CUT:g} for pump {2 * np.pi * C_LIGHT / omega_p:.6g} m: check "
                 f"poling_period, temperature and the wavelengths")
-        core = np.zeros(3)
+        # The designed process: the phase-matched run nearest to the central signal
+        # frequency.  Other runs are other processes of the same grating far away (e.g. a
+        # 5.2 µm signal with a 0.91 µm idler in PPKTP, beyond the Sellmeier range), which no
+        # fibre at the design wavelength guides: excluded, and so are the tails towards them.
+        centre = 2 * np.pi * C_LIGHT / self.p["signal"]
+        start, stop = min(runs, key=lambda r: min(abs(grid[r[0]] - centre),
+                                                  abs(grid[r[1]] - centre))
+                          if not grid[r[0]] <= centre <= grid[r[1]] else -1.0)
+        a = self._edge(omega_p, grid, start - 1, start) if start > 0 else grid[0]
+        b = self._edge(omega_p, grid, stop, stop + 1) if stop < grid.size - 1 else grid[-1]
+        # Panels of about two periods of φ: the adaptive rule then starts resolved.
+        turns = np.sum(np.abs(np.diff(q["phi"][start:stop + 1]))) / (2 * np.pi)
+        edges = np.linspace(a, b, int(np.clip(turns / 2, 4, 200)) + 1)
+        core, _ = adaptive_gk(lambda x: self.density(omega_p, x, False), edges, rtol=rtol)
+        # The tails: outwards while |φ| grows (up to its first maximum, beyond which another
+        # run approaches) and the inputs stay in the kernel's domain.
+        size = np.abs(np.where(ok, q["phi"], np.nan))
+        lo = start - 1
+        while lo > 0 and ok[lo - 1] and size[lo - 1] >= size[lo]:
+            lo -= 1
+        hi = stop + 1
+        while hi < grid.size - 1 and ok[hi + 1] and size[hi + 1] >= size[hi]:
+            hi += 1
         tails = np.zeros(3)
-        edges_all = [lo_all]
-        for start, stop in runs:
-            a = self._edge(omega_p, grid, start - 1, start) if start > 0 else grid[0]
-            b = self._edge(omega_p, grid, stop, stop + 1) if stop < grid.size - 1 else grid[-1]
-            # Panels of about two periods of φ: the adaptive rule then starts resolved.
-            turns = np.sum(np.abs(np.diff(q["phi"][start:stop + 1]))) / (2 * np.pi)
-            edges = np.linspace(a, b, int(np.clip(turns / 2, 4, 200)) + 1)
-            value, _ = adaptive_gk(lambda x: self.density(omega_p, x, False), edges,
-                                   rtol=rtol)
-            core += value
-            edges_all += [a, b]
-        edges_all.append(hi_all)
-        for a, b in zip(edges_all[::2], edges_all[1::2], strict=True):
-            if b > a:
+        for left, right in ((grid[max(lo, 0)], a), (b, grid[min(hi, grid.size - 1)])):
+            if right > left:
                 value, _ = adaptive_gk(lambda x: self.density(omega_p, x, True),
-                                       np.geomspace(a, b, 9) if a > 0 else np.linspace(a, b, 9),
-                                       rtol=1e-6)
+                                       np.geomspace(left, right, 9), rtol=1e-6)
                 tails += value
         total = core + tails
         return total, float(np.max(tails / total))
