@@ -24,7 +24,8 @@ from ..labelled import inputs
 from ..labelled.coupling import COUPLING_REFERENCES, record_inputs
 from ..numerics import coupling as kernel
 from .beams import walkoff_parameters
-from .crystals import medium, poling_period as qpm_period
+from .crystals import medium
+from .crystals import poling_period as qpm_period
 
 __all__ = ["PUBLISHED_D", "RATE_FORMULA", "source_rates"]
 
