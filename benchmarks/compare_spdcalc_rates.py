@@ -13,6 +13,13 @@ Without --run-spdcalc it compares with spdcalc's numbers stored in
 tests/data/spdcalc_rates.json ("default": its default Simpson-50 integrator on the issue's
 windows; and its converged values: window-extrapolated, N = 400).  With it, spdcalc is run
 here at its defaults side by side (minutes per row) and timed.
+
+What it shows (docs/physics/coupling.md §9): the heralding efficiencies agree to ≤ 2e-4;
+the rates differ by a factor that depends on the crystal, which is SPDCalc's normalisation:
+its JSI prefactor is ∝ ω_sω_i/(n_sn_i)² and its counts carry a "counts correction" with
+group indices, so that its rates are ours × 2 n_g,s n_g,p/(n_s n_i)³ — the column
+"ours, spdcalc-normalised" applies that factor (n, n_g from the same Sellmeier equations)
+and agrees with SPDCalc's converged rates to ~1e-3 (the rest: its window and grid).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import pathlib
 import subprocess
 import time
 
-from xr_spdc.crystals import source_rates
+from xr_spdc.crystals import medium, source_rates
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STORED = json.loads((ROOT / "tests" / "data" / "spdcalc_rates.json").read_text())
@@ -47,6 +54,22 @@ def ours(row: tuple, rtol: float, cw: bool) -> tuple[dict[str, float], float]:
                      signal_waist=w[1] * 1e-6, idler_waist=w[2] * 1e-6, pump_power=1e-3,
                      d_eff=1e-12, pump_bandwidth=None if cw else 1e-9, rtol=rtol)
     return {k: float(r[k]) for k in r.data_vars}, time.perf_counter() - start
+
+
+def spdcalc_factor(row: tuple) -> float:
+    """2 n_g,s n_g,p/(n_s n_i)³ at the central wavelengths: SPDCalc's rates over ours."""
+    _, _, crystal, pols, temperature, _ = row
+    med = medium(crystal)
+    angle = 0.0 if med.phi_rad == "var" else 1.5707963267948966
+
+    def n(lam: float, pol: str) -> float:
+        return float(med.n(lam * 1e6, angle, temperature, pol=pol))
+
+    def group(lam: float, pol: str, h: float = 1e-4) -> float:
+        return n(lam, pol) - (n(lam * (1 + h), pol) - n(lam * (1 - h), pol)) / (2 * h)
+
+    n_s, n_i = n(1550e-9, pols[1]), n(1550e-9, pols[2])
+    return 2 * group(1550e-9, pols[1]) * group(775e-9, pols[0]) / (n_s * n_i) ** 3
 
 
 def spdcalc(row: tuple) -> tuple[dict[str, float], float]:
@@ -80,14 +103,21 @@ def main() -> None:
             columns["spdcalc (run here)"] = theirs
             print(f"  spdcalc efficiencies(): {t_theirs:.1f} s  -> ratio "
                   f"{t_theirs / t_mine:.2f}x")
+        factor = spdcalc_factor(row)
+        for name in ("pair_rate", "signal_rate", "idler_rate"):
+            mine[f"{name}, spdcalc-normalised"] = mine[name] * factor
+            for col in columns.values():
+                if name in col:
+                    col[f"{name}, spdcalc-normalised"] = col[name]
         for name in ("pair_rate", "signal_rate", "idler_rate", "signal_heralding",
-                     "idler_heralding"):
+                     "idler_heralding", "pair_rate, spdcalc-normalised",
+                     "signal_rate, spdcalc-normalised", "idler_rate, spdcalc-normalised"):
             cells = []
             for label, col in columns.items():
                 if name in col:
                     cells.append(f"{label} {col[name]:.6g} (ours/theirs "
                                  f"{mine[name] / col[name]:.5f})")
-            print(f"  {name:17s} ours {mine[name]:.7g} | " + " | ".join(cells))
+            print(f"  {name:33s} ours {mine[name]:.7g} | " + " | ".join(cells))
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
     )
     from .physics.boyd_kleinman import boyd_kleinman
     from .physics.optimum import find_optimum, optimum_per_xi, walkoff_optimum
+    from .physics.rates import heralding_tradeoff, optimal_waists
     from .plot import intensity, plot_classic, plot_walkoff_optimum
 
 #: Public names imported from their module on first use: name -> module.
@@ -66,6 +67,8 @@ _LAZY = {
     "find_optimum": ".physics.optimum",
     "optimum_per_xi": ".physics.optimum",
     "walkoff_optimum": ".physics.optimum",
+    "heralding_tradeoff": ".physics.rates",
+    "optimal_waists": ".physics.rates",
     "intensity": ".plot",
     "plot_classic": ".plot",
     "plot_walkoff_optimum": ".plot",
@@ -118,10 +121,12 @@ __all__ = [
     "fiber_coupling",
     "find_optimum",
     "focusing",
+    "heralding_tradeoff",
     "integrate",
     "intensity",
     "open_dataarray",
     "open_dataset",
+    "optimal_waists",
     "optimum_per_xi",
     "overlap",
     "plot_classic",

@@ -27,7 +27,7 @@ from .beams import walkoff_parameters
 from .crystals import medium
 from .crystals import poling_period as qpm_period
 
-__all__ = ["PUBLISHED_D", "RATE_FORMULA", "source_rates"]
+__all__ = ["PUBLISHED_D", "RATE_FORMULA", "heralding_tradeoff", "optimal_waists", "source_rates"]
 
 C_LIGHT = 299792458.0
 EPSILON_0 = 8.8541878128e-12
@@ -536,3 +536,196 @@ def _warn_walkoff(med: Any, pols: tuple[str, str, str], ang: float, angle: Any,
                       f"extraordinary pump walks off by rho = {rho:.3g} rad here "
                       f"(Boyd-Kleinman B = {float(b):.3g}, xr_spdc.walkoff_parameters): the "
                       f"rates and heralding are upper bounds", UserWarning, stacklevel=3)
+
+
+# ---------------------------------------------------------------------------- optima
+
+_TARGETS = ("pair_rate", "heralding", "pair_rate_at_heralding")
+
+
+def _broadband(log_w: np.ndarray, fixed: Mapping[str, float], equal: bool
+               ) -> tuple[float, float, float, float]:
+    """(w_p²·∫P₂dφ, η_s, η_i, η_sym) for waists exp(log_w) (m): the CW broadband forms."""
+    w_p, w_s = np.exp(log_w[0]), np.exp(log_w[1])
+    w_i = w_s if equal else np.exp(log_w[2])
+    k = fixed
+    length = k["length"]
+    pair, sig, idl = kernel.integrated_over_phi(
+        length / (k["k_p"] * w_p ** 2), length / (k["k_s"] * w_s ** 2),
+        length / (k["k_i"] * w_i ** 2), k["k_s"] / k["k_p"], k["k_i"] / k["k_p"])
+    pair, sig, idl = float(pair), float(sig), float(idl)
+    return (w_p ** 2 * k["k_p"] ** 2 * pair, pair / idl, pair / sig,
+            pair / math.sqrt(sig * idl))
+
+
+def optimal_waists(*, pump_wavelength: float, signal_wavelength: float, pump_index: float,
+                   signal_index: float, idler_index: float, length: float,
+                   target: str = "pair_rate", heralding_floor: float | None = None,
+                   equal_collection: bool = True,
+                   bounds: tuple[float, float] = (5e-6, 1e-3)) -> xr.Dataset:
+    r"""The pump and collection waists that maximise the pair rate, the heralding, or the
+    pair rate at a heralding floor, for a CW pump over the whole spectrum.
+
+    The objectives are the spectrally integrated quantities with the slowly varying factors
+    frozen at the central frequencies (:func:`xr_spdc.numerics.coupling.integrated_over_phi`;
+    exact in the paraxial model for φ linear in the signal frequency, i.e. Bennink's rate
+    factor without his k_p = k_s + k_i): the pair rate is proportional to
+    ``pair_rate_factor`` = w_p²k_p²∫(P₂/k_p²)dφ at fixed power, crystal and d_eff, and the
+    heralding efficiencies are ratios of the integrated pair and singles.  Maximised by
+    ``scipy.optimize.minimize`` (SLSQP, over log-waists, from a grid's best point).
+
+    Parameters
+    ----------
+    pump_wavelength, signal_wavelength : float
+        Vacuum wavelengths in m (the idler from energy conservation).
+    pump_index, signal_index, idler_index : float
+        Refractive indices.
+    length : float
+        Crystal length in m.
+    target : {"pair_rate", "heralding", "pair_rate_at_heralding"}
+        What to maximise: the pair rate; the symmetric heralding efficiency (it grows with
+        the pump waist, so the result sits at a bound); or the pair rate subject to
+        symmetric heralding ≥ ``heralding_floor``.
+    heralding_floor : float, optional
+        For "pair_rate_at_heralding", in (0, 1).
+    equal_collection : bool
+        One collection waist for signal and idler (else both optimised).
+    bounds : (float, float)
+        Waist bounds in m.
+
+    Returns
+    -------
+    xarray.Dataset
+        Scalars ``pump_waist``, ``signal_waist``, ``idler_waist`` (m),
+        ``pair_rate_factor``, ``signal_heralding``, ``idler_heralding``,
+        ``symmetric_heralding``, labelled, with the objective in attrs.
+
+    Raises
+    ------
+    ValueError
+        An unknown target, a floor outside (0, 1) or one no waists reach.
+
+    Examples
+    --------
+    >>> from xr_spdc import optimal_waists
+    >>> best = optimal_waists(pump_wavelength=775e-9, signal_wavelength=1550e-9,
+    ...                       pump_index=1.758, signal_index=1.735, idler_index=1.816,
+    ...                       length=10e-3)
+    >>> 10e-6 < float(best.pump_waist) < 100e-6
+    True
+    """
+    from scipy.optimize import minimize
+
+    if target not in _TARGETS:
+        raise ValueError(f"target must be one of {', '.join(map(repr, _TARGETS))}, not "
+                         f"{target!r}")
+    if target == "pair_rate_at_heralding" and (heralding_floor is None or
+                                               not 0 < heralding_floor < 1):
+        raise ValueError(f"heralding_floor must lie in (0, 1) for target "
+                         f"'pair_rate_at_heralding', not {heralding_floor!r}")
+    for role, value in (("pump_wavelength", pump_wavelength),
+                        ("signal_wavelength", signal_wavelength), ("length", length),
+                        ("pump_index", pump_index), ("signal_index", signal_index),
+                        ("idler_index", idler_index)):
+        if not (isinstance(value, numbers.Real) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{role} must be a positive finite number, not {value!r}")
+    if not signal_wavelength > pump_wavelength:
+        raise ValueError(f"signal_wavelength must be longer than pump_wavelength, not "
+                         f"{signal_wavelength!r} <= {pump_wavelength!r}")
+    idler_wavelength = 1 / (1 / pump_wavelength - 1 / signal_wavelength)
+    fixed = {"length": float(length),
+             "k_p": 2 * np.pi * pump_index / pump_wavelength,
+             "k_s": 2 * np.pi * signal_index / signal_wavelength,
+             "k_i": 2 * np.pi * idler_index / idler_wavelength}
+    lo, hi = np.log(bounds[0]), np.log(bounds[1])
+    # ξ_j ≥ 1e-4 and ≤ 100 (the kernel's domain) within the bounds
+    size = 2 if equal_collection else 3
+
+    def inside(log_w: np.ndarray) -> bool:
+        ws = np.exp(log_w)
+        ks = [fixed["k_p"], fixed["k_s"], fixed["k_i"] if size == 3 else fixed["k_s"]]
+        xi = [length / (k * w ** 2) for k, w in zip(ks, ws, strict=False)]
+        return all(kernel.XI_MIN < x < kernel.XI_MAX for x in xi)
+
+    def value(log_w: np.ndarray) -> tuple[float, float, float, float]:
+        return _broadband(log_w, fixed, equal_collection)
+
+    def objective(log_w: np.ndarray) -> float:
+        v = value(log_w)
+        return -v[3] if target == "heralding" else -math.log(v[0])
+
+    grid = np.linspace(lo, hi, 13)
+    starts = [np.array(p) for p in np.array(np.meshgrid(*[grid] * size)).reshape(size, -1).T
+              if inside(np.array(p))]
+    constraints = ([{"type": "ineq", "fun": lambda w: value(w)[3] - heralding_floor}]
+                   if target == "pair_rate_at_heralding" else [])
+    feasible = [p for p in starts if not constraints or constraints[0]["fun"](p) >= 0]
+    if not feasible:
+        raise ValueError(f"heralding_floor {heralding_floor!r}: no waists within bounds "
+                         f"{bounds} reach it")
+    start = min(feasible, key=objective)
+    result = minimize(objective, start, method="SLSQP", bounds=[(lo, hi)] * size,
+                      constraints=constraints, options={"ftol": 1e-12, "maxiter": 200})
+    best = result.x if result.success or objective(result.x) <= objective(start) else start
+    rate, eta_s, eta_i, eta_sym = value(best)
+    w = np.exp(best)
+    waists = (w[0], w[1], w[1] if equal_collection else w[2])
+    units = {"units": "m"}
+    return xr.Dataset(
+        {"pump_waist": ((), waists[0], {"long_name": "pump waist", **units}),
+         "signal_waist": ((), waists[1], {"long_name": "signal collection waist", **units}),
+         "idler_waist": ((), waists[2], {"long_name": "idler collection waist", **units}),
+         "pair_rate_factor": ((), rate, {
+             "long_name": "pair-rate factor w_p^2 k_p^2 integral(P2/k_p^2) dphi",
+             "units": "1", "description": "the CW pair rate is d_Q^2 omega_s omega_i P/(8 "
+             "pi^4 eps0 c^3 n_p n_s n_i |dphi/domega_s|) times this"}),
+         "signal_heralding": ((), eta_s, {"long_name": "signal heralding efficiency",
+                                          "units": "1"}),
+         "idler_heralding": ((), eta_i, {"long_name": "idler heralding efficiency",
+                                         "units": "1"}),
+         "symmetric_heralding": ((), eta_sym, {"long_name": "symmetric heralding",
+                                               "units": "1"})},
+        attrs={"target": target, "heralding_floor": -1.0 if heralding_floor is None
+               else float(heralding_floor), "equal_collection": int(equal_collection),
+               "optimizer": f"scipy.optimize.minimize SLSQP: {result.message}",
+               "pump_wavelength": pump_wavelength, "signal_wavelength": signal_wavelength,
+               "pump_index": pump_index, "signal_index": signal_index,
+               "idler_index": idler_index, "length": length,
+               "model": "CW pump, spectrally integrated, slowly varying factors frozen "
+                        "(numerics.coupling.integrated_over_phi)",
+               "references": RATE_REFERENCES, "xr_spdc_version": __version__})
+
+
+def heralding_tradeoff(floors: Any, **kwargs: Any) -> xr.Dataset:
+    """The pair rate against heralding: :func:`optimal_waists` with target
+    "pair_rate_at_heralding" for each floor.
+
+    Parameters
+    ----------
+    floors : sequence of float or DataArray
+        Symmetric-heralding floors in (0, 1) (the dimension ``heralding_floor``).
+    **kwargs
+        As for :func:`optimal_waists` (not ``target`` or ``heralding_floor``).
+
+    Returns
+    -------
+    xarray.Dataset
+        :func:`optimal_waists`' variables over ``heralding_floor``.
+
+    Examples
+    --------
+    >>> from xr_spdc import heralding_tradeoff
+    >>> curve = heralding_tradeoff([0.8, 0.9], pump_wavelength=775e-9,
+    ...     signal_wavelength=1550e-9, pump_index=1.758, signal_index=1.735,
+    ...     idler_index=1.816, length=10e-3)
+    >>> bool(curve.pair_rate_factor[0] > curve.pair_rate_factor[1])
+    True
+    """
+    values = np.atleast_1d(np.asarray(floors, dtype=float))
+    parts = [optimal_waists(target="pair_rate_at_heralding", heralding_floor=float(f),
+                            **kwargs) for f in values]
+    out = xr.concat(parts, dim="heralding_floor", combine_attrs="drop_conflicts")
+    out = out.assign_coords(heralding_floor=("heralding_floor", values, {
+        "long_name": "symmetric heralding floor", "units": "1"}))
+    out.attrs.pop("heralding_floor", None)
+    return out
