@@ -153,3 +153,32 @@ def test_walkoff_is_named_not_hidden():
                      length=2e-3, polarizations="eoo", pump_waist=100e-6,
                      signal_waist=100e-6, idler_waist=100e-6, pump_power=1e-3,
                      d_eff=2e-12, angle=0.5, poling_period=1e-6)
+
+
+def test_optimal_waists_at_a_heralding_floor_agrees_with_source_rates():
+    n = {"pump_index": 1.7581790048006931, "signal_index": 1.7349440957853777,
+         "idler_index": 1.815833507986423}  # KTP_xy at 25 °C (peers' check, to 2e-16)
+    best = xr_spdc.optimal_waists(target="pair_rate_at_heralding", heralding_floor=0.9,
+                                  pump_wavelength=775e-9, signal_wavelength=1550e-9,
+                                  length=10e-3, **n)
+    assert float(best.symmetric_heralding) == pytest.approx(0.9, abs=1e-6)
+    r = source_rates("KTP_xy", **PPKTP, pump_waist=float(best.pump_waist),
+                     signal_waist=float(best.signal_waist),
+                     idler_waist=float(best.idler_waist), rtol=1e-5)
+    # frozen slow factors against the full spectral integral
+    assert float(r.symmetric_heralding) == pytest.approx(0.9, rel=1e-3)
+    curve = xr_spdc.heralding_tradeoff([0.85, 0.95], pump_wavelength=775e-9,
+                                       signal_wavelength=1550e-9, length=10e-3, **n)
+    assert curve.pair_rate_factor.dims == ("heralding_floor",)
+    assert float(curve.pair_rate_factor[0]) > float(curve.pair_rate_factor[1])
+
+
+def test_optimal_waists_bad_input():
+    kw = {"pump_wavelength": 775e-9, "signal_wavelength": 1550e-9, "pump_index": 1.76,
+          "signal_index": 1.73, "idler_index": 1.82, "length": 10e-3}
+    with pytest.raises(ValueError, match="target"):
+        xr_spdc.optimal_waists(target="brightest", **kw)
+    with pytest.raises(ValueError, match="heralding_floor"):
+        xr_spdc.optimal_waists(target="pair_rate_at_heralding", heralding_floor=1.2, **kw)
+    with pytest.raises(ValueError, match="length"):
+        xr_spdc.optimal_waists(**{**kw, "length": -1.0})
