@@ -181,8 +181,9 @@ class _Source:
             values = np.stack([r.pair, r.signal_singles, r.idler_singles])
         return values * q["prefactor"]
 
-    def cw(self, omega_p: float, rtol: float) -> tuple[np.ndarray, float]:
-        """(pair, signal, idler) rates for a monochromatic pump at ω_p; the tails' share."""
+    def cw(self, omega_p: float, rtol: float) -> tuple[np.ndarray, np.ndarray]:
+        """(pair, signal, idler) rates for a monochromatic pump at ω_p, and the part of
+        them from the asymptotic tails (|φ| > 100)."""
         grid = np.linspace(_SCAN[0] * omega_p, _SCAN[1] * omega_p, _SCAN[2])
         q = self.kernel_inputs(omega_p, grid)
         with np.errstate(invalid="ignore"):
@@ -228,8 +229,7 @@ class _Source:
                 value, _ = adaptive_gk(lambda x: self.density(omega_p, x, True),
                                        np.geomspace(left, right, 9), rtol=1e-6)
                 tails += value
-        total = core + tails
-        return total, float(np.max(tails / total))
+        return core + tails, tails
 
     def _edge(self, omega_p: float, grid: np.ndarray, i: int, j: int) -> float:
         """The signal frequency between grid[i] and grid[j] where |φ| = _PHI_CUT."""
@@ -261,22 +261,22 @@ def _point(src: _Source, rtol: float) -> dict[str, float]:
     omega_p = 2 * np.pi * C_LIGHT / p["pump"]
     bandwidth = p.get("pump_bandwidth", 0.0)
     if not bandwidth:
-        rates, tail = src.cw(omega_p, rtol)
+        rates, tails = src.cw(omega_p, rtol)
     else:
         sigma = _pump_spectrum(omega_p, bandwidth)
-        tails: list[float] = []
 
         def outer(w: np.ndarray) -> np.ndarray:
             weight = np.exp(-0.5 * ((w - omega_p) / sigma) ** 2) / (sigma * math.sqrt(2 * np.pi))
-            out = np.empty((3, w.size))
+            out = np.empty((6, w.size))
             for j, wp in enumerate(w):
-                out[:, j], share = src.cw(float(wp), rtol * 0.1)
-                tails.append(share)
+                total, tail = src.cw(float(wp), rtol)
+                out[:3, j], out[3:, j] = total, tail
             return out * weight
 
-        edges = omega_p + sigma * np.linspace(-_PUMP_SIGMAS, _PUMP_SIGMAS, 5)
-        rates, _ = adaptive_gk(outer, edges, rtol=rtol)
-        tail = max(tails)
+        edges = omega_p + sigma * np.linspace(-_PUMP_SIGMAS, _PUMP_SIGMAS, 3)
+        both, _ = adaptive_gk(outer, edges, rtol=rtol)
+        rates, tails = both[:3], both[3:]
+    tail = float(np.max(tails / rates))
     eff_s, eff_i = p["signal_efficiency"], p["idler_efficiency"]
     pair, sig, idl = rates[0] * eff_s * eff_i, rates[1] * eff_s, rates[2] * eff_i
     return {"pair_rate": pair, "signal_rate": sig, "idler_rate": idl,
@@ -550,11 +550,11 @@ def _broadband(log_w: np.ndarray, fixed: Mapping[str, float], equal: bool
     w_i = w_s if equal else np.exp(log_w[2])
     k = fixed
     length = k["length"]
-    pair, sig, idl = kernel.integrated_over_phi(
+    parts = kernel.integrated_over_phi(
         length / (k["k_p"] * w_p ** 2), length / (k["k_s"] * w_s ** 2),
         length / (k["k_i"] * w_i ** 2), k["k_s"] / k["k_p"], k["k_i"] / k["k_p"])
-    pair, sig, idl = float(pair), float(sig), float(idl)
-    return (w_p ** 2 * k["k_p"] ** 2 * pair, pair / idl, pair / sig,
+    pair, sig, idl = (float(v) for v in parts)
+    return (float(w_p ** 2 * k["k_p"] ** 2 * pair), pair / idl, pair / sig,
             pair / math.sqrt(sig * idl))
 
 
@@ -623,12 +623,12 @@ def optimal_waists(*, pump_wavelength: float, signal_wavelength: float, pump_ind
                                                not 0 < heralding_floor < 1):
         raise ValueError(f"heralding_floor must lie in (0, 1) for target "
                          f"'pair_rate_at_heralding', not {heralding_floor!r}")
-    for role, value in (("pump_wavelength", pump_wavelength),
+    for role, given in (("pump_wavelength", pump_wavelength),
                         ("signal_wavelength", signal_wavelength), ("length", length),
                         ("pump_index", pump_index), ("signal_index", signal_index),
                         ("idler_index", idler_index)):
-        if not (isinstance(value, numbers.Real) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{role} must be a positive finite number, not {value!r}")
+        if not (isinstance(given, numbers.Real) and math.isfinite(given) and given > 0):
+            raise ValueError(f"{role} must be a positive finite number, not {given!r}")
     if not signal_wavelength > pump_wavelength:
         raise ValueError(f"signal_wavelength must be longer than pump_wavelength, not "
                          f"{signal_wavelength!r} <= {pump_wavelength!r}")
@@ -657,9 +657,14 @@ def optimal_waists(*, pump_wavelength: float, signal_wavelength: float, pump_ind
     grid = np.linspace(lo, hi, 13)
     starts = [np.array(p) for p in np.array(np.meshgrid(*[grid] * size)).reshape(size, -1).T
               if inside(np.array(p))]
-    constraints = ([{"type": "ineq", "fun": lambda w: value(w)[3] - heralding_floor}]
-                   if target == "pair_rate_at_heralding" else [])
-    feasible = [p for p in starts if not constraints or constraints[0]["fun"](p) >= 0]
+    floor = float(heralding_floor) if heralding_floor is not None else 0.0
+
+    def margin(log_w: np.ndarray) -> float:
+        return value(log_w)[3] - floor
+
+    constraints: list[dict[str, Any]] = (
+        [{"type": "ineq", "fun": margin}] if target == "pair_rate_at_heralding" else [])
+    feasible = [p for p in starts if not constraints or margin(p) >= 0]
     if not feasible:
         raise ValueError(f"heralding_floor {heralding_floor!r}: no waists within bounds "
                          f"{bounds} reach it")
