@@ -22,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # a script: write a file, open no window
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
@@ -77,4 +78,6 @@ for ax, name in zip(axes, ("pair_rate_factor", "symmetric_heralding"), strict=Tr
     maps[name].plot(ax=ax, x="pump_waist", xscale="log", yscale="log")
     ax.plot(float(best.pump_waist), float(best.signal_waist), "w*", markersize=12)
     ax.set_title(maps[name].attrs["long_name"])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
 fig.savefig("source_design.png", dpi=100)
