@@ -22,9 +22,9 @@ import matplotlib
 matplotlib.use("Agg")  # a script: write a file, open no window
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import NullFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 import xr_spdc  # noqa: E402
 from xr_spdc import crystals  # noqa: E402
