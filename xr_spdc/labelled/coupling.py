@@ -61,6 +61,16 @@ _INPUT_ATTRS: dict[str, dict[str, str]] = {
        for b in ("pump", "signal", "idler")},
     "length": {"long_name": "crystal length", "units": "m"},
     "phi": {"long_name": "phase mismatch", "units": "rad"},
+    # the lab's inputs of xr_spdc.crystals.source_rates
+    "pump": {"long_name": "pump vacuum wavelength", "units": "m"},
+    "signal": {"long_name": "signal vacuum wavelength", "units": "m"},
+    "temperature": {"long_name": "crystal temperature", "units": "degC"},
+    "poling_period": {"long_name": "poling period", "units": "m"},
+    "pump_power": {"long_name": "pump power (average)", "units": "W"},
+    "d_eff": {"long_name": "nonlinear coefficient of the unpoled crystal", "units": "m V-1"},
+    "pump_bandwidth": {"long_name": "pump FWHM bandwidth (in wavelength)", "units": "m"},
+    "signal_efficiency": {"long_name": "signal arm efficiency", "units": "1"},
+    "idler_efficiency": {"long_name": "idler arm efficiency", "units": "1"},
 }
 
 
