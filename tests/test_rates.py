@@ -182,3 +182,13 @@ def test_optimal_waists_bad_input():
         xr_spdc.optimal_waists(target="pair_rate_at_heralding", heralding_floor=1.2, **kw)
     with pytest.raises(ValueError, match="length"):
         xr_spdc.optimal_waists(**{**kw, "length": -1.0})
+
+
+@pytest.mark.slow
+def test_a_narrow_pump_spectrum_gives_the_monochromatic_rates():
+    base = {**PPKTP, "pump_waist": 60e-6, "signal_waist": 60e-6, "idler_waist": 60e-6,
+            "rtol": 1e-6}
+    cw = source_rates("KTP_xy", **base)
+    narrow = source_rates("KTP_xy", **base, pump_bandwidth=1e-13)  # 0.1 pm FWHM
+    np.testing.assert_allclose(narrow.pair_rate, cw.pair_rate, rtol=1e-5)
+    np.testing.assert_allclose(narrow.signal_heralding, cw.signal_heralding, rtol=1e-5)
