@@ -632,9 +632,10 @@ def optimal_waists(*, pump_wavelength: float, signal_wavelength: float, pump_ind
     >>> from xr_spdc import optimal_waists
     >>> best = optimal_waists(pump_wavelength=775e-9, signal_wavelength=1550e-9,
     ...                       pump_index=1.758, signal_index=1.735, idler_index=1.816,
-    ...                       length=10e-3)
-    >>> 10e-6 < float(best.pump_waist) < 100e-6
-    True
+    ...                       length=10e-3, target="pair_rate_at_heralding",
+    ...                       heralding_floor=0.9)
+    >>> round(float(best.pump_waist) * 1e6), round(float(best.symmetric_heralding), 6)
+    (64, 0.9)
     """
     from scipy.optimize import minimize
 
