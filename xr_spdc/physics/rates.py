@@ -548,14 +548,20 @@ def _warn_walkoff(med: Any, pols: tuple[str, str, str], ang: float, angle: Any,
     if angle is None or principal or "e" not in pols:
         return
     woa = med.woa_phi if med.phi_rad == "var" else med.woa_theta
-    lam_p = float(named["pump"].max())
-    rho = abs(float(woa(lam_p * 1e6, ang, float(named["temperature"].max()), pol="e")))
-    n_p = float(med.n(lam_p * 1e6, ang, float(named["temperature"].max()), pol=pols[0]))
-    b = walkoff_parameters(rho, float(named["length"].max()), lam_p, n_p,
-                           float(named["pump_waist"].max()))["B"]
+    temperature = float(named["temperature"].max())
+    # Boyd and Kleinman's B = ρ√(L k₁)/2: ρ of the extraordinary wave (the first 'e' of
+    # pump, signal, idler, at its wavelength), k₁ and the waist of the signal (the
+    # "fundamental" of the SPDC/SHG correspondence).
+    lam_p, lam_s = float(named["pump"].max()), float(named["signal"].min())
+    lam = {"pump": lam_p, "signal": lam_s, "idler": 1 / (1 / lam_p - 1 / lam_s)}
+    beam = ("pump", "signal", "idler")[pols.index("e")]
+    rho = abs(float(woa(lam[beam] * 1e6, ang, temperature, pol="e")))
+    n_s = float(med.n(lam_s * 1e6, ang, temperature, pol=pols[1]))
+    b = walkoff_parameters(rho, float(named["length"].max()), lam_s, n_s,
+                           float(named["signal_waist"].max()))["B"]
     if float(b) > 0.1:
         warnings.warn(f"source_rates: the model has no spatial walk-off, but the "
-                      f"extraordinary pump walks off by rho = {rho:.3g} rad here "
+                      f"extraordinary {beam} walks off by rho = {rho:.3g} rad here "
                       f"(Boyd-Kleinman B = {float(b):.3g}, xr_spdc.walkoff_parameters): the "
                       f"rates and heralding are upper bounds", UserWarning, stacklevel=3)
 
