@@ -562,8 +562,8 @@ def _warn_walkoff(med: Any, pols: tuple[str, str, str], ang: float, angle: Any,
     if float(b) > 0.1:
         warnings.warn(f"source_rates: the model has no spatial walk-off, but the "
                       f"extraordinary {beam} walks off by rho = {rho:.3g} rad here "
-                      f"(Boyd-Kleinman B = {float(b):.3g}, xr_spdc.walkoff_parameters): the "
-                      f"rates and heralding are upper bounds", UserWarning, stacklevel=3)
+                      f"(Boyd-Kleinman B = {float(b):.3g}, xr_spdc.walkoff_parameters); the "
+                      f"rates and heralding here are computed as if B = 0", UserWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------- optima
