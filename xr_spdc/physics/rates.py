@@ -563,7 +563,8 @@ def _warn_walkoff(med: Any, pols: tuple[str, str, str], ang: float, angle: Any,
         warnings.warn(f"source_rates: the model has no spatial walk-off, but the "
                       f"extraordinary {beam} walks off by rho = {rho:.3g} rad here "
                       f"(Boyd-Kleinman B = {float(b):.3g}, xr_spdc.walkoff_parameters); the "
-                      f"rates and heralding here are computed as if B = 0", UserWarning, stacklevel=3)
+                      f"rates and heralding here are computed as if B = 0", UserWarning,
+                      stacklevel=3)
 
 
 # ---------------------------------------------------------------------------- optima
