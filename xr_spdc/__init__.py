@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
     from . import crystals, spectrum
     from .engine.fanout import FanoutError, WorkerDiedError
     from .io import open_dataarray, open_dataset, to_netcdf
+    from .labelled.coupling import fiber_coupling
     from .labelled.focusing import focusing
     from .physics.beams import (
         aggregate_focus,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
     )
     from .physics.boyd_kleinman import boyd_kleinman
     from .physics.optimum import find_optimum, optimum_per_xi, walkoff_optimum
+    from .physics.rates import heralding_tradeoff, optimal_waists
     from .plot import intensity, plot_classic, plot_walkoff_optimum
     from .zarr_io import ZarrWrite, open_zarr, to_zarr
 
@@ -55,6 +57,7 @@ _LAZY = {
     "open_dataarray": ".io",
     "open_dataset": ".io",
     "to_netcdf": ".io",
+    "fiber_coupling": ".labelled.coupling",
     "focusing": ".labelled.focusing",
     "aggregate_focus": ".physics.beams",
     "aggregate_focus_from_beams": ".physics.beams",
@@ -65,6 +68,8 @@ _LAZY = {
     "find_optimum": ".physics.optimum",
     "optimum_per_xi": ".physics.optimum",
     "walkoff_optimum": ".physics.optimum",
+    "heralding_tradeoff": ".physics.rates",
+    "optimal_waists": ".physics.rates",
     "intensity": ".plot",
     "plot_classic": ".plot",
     "plot_walkoff_optimum": ".plot",
@@ -118,13 +123,16 @@ __all__ = [
     "beam_focus",
     "boyd_kleinman",
     "crystals",
+    "fiber_coupling",
     "find_optimum",
     "focusing",
+    "heralding_tradeoff",
     "integrate",
     "intensity",
     "open_dataarray",
     "open_dataset",
     "open_zarr",
+    "optimal_waists",
     "optimum_per_xi",
     "overlap",
     "plot_classic",

@@ -79,6 +79,8 @@ class SpdcDatasetAccessor:
     focusing = _Forward(".labelled.focusing", "focusing")
     joint_spectrum = _Forward(".physics.spectrum", "joint_spectrum_of")
     hom_interference = _Forward(".physics.hom", "hom_interference_of")
+    fiber_coupling = _Forward(".labelled.coupling", "fiber_coupling")
+    source_rates = _Forward(".physics.rates", "source_rates")
 
 
 @xr.register_dataarray_accessor("spdc")

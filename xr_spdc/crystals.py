@@ -29,8 +29,10 @@ from .physics.poling import (
     plot_pmf,
     tracking_pattern,
 )
+from .physics.rates import PUBLISHED_D, source_rates
 
 __all__ = [
+    "PUBLISHED_D",
     "SHORT_NAMES",
     "brightness_map",
     "medium",
@@ -38,6 +40,7 @@ __all__ = [
     "phase_mismatch",
     "poling_period",
     "refractive_index",
+    "source_rates",
     "tuning_curve",
 ]
 __all__ += ["domain_pattern", "duty_cycle_pattern", "pattern_joint_spectrum", "pattern_overlap",

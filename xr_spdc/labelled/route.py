@@ -46,7 +46,8 @@ def evaluate(
     timeout: float | None = None,
     chunks: int | str | Mapping[str, int] | None = None,
     attrs: Mapping[str, Any] | None = None,
-) -> xr.DataArray:
+    all_outputs: bool = False,
+) -> Any:
     """Evaluate a method's block function over checked, labelled inputs.
 
     Parameters
@@ -69,6 +70,9 @@ def evaluate(
         As for :func:`overlap`.
     attrs : mapping, optional
         The result's attrs (its diagnostics are added to them).
+    all_outputs : bool, default False
+        True: return every output of ``spec`` (a tuple of DataArrays: the result, then each
+        further output named by its output name and labelled like the result).
 
     Returns
     -------
@@ -105,6 +109,10 @@ def evaluate(
     result = _labelled(value, given, name)
     result.attrs = {**(attrs or {}), labels.INPUTS_ATTR: labels.format_input_names(
         {role: str(da.name) for role, da in given.items()}), **reported}
+    if all_outputs:
+        return (result, *(_labelled(out, given, key).assign_attrs(result.attrs)
+                          for (key, _), out in list(zip(spec.outputs, outputs,
+                                                        strict=True))[1:]))
     return result
 
 

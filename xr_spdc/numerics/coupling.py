@@ -45,8 +45,8 @@ from numpy.typing import ArrayLike
 
 from . import overlap as kernels
 
-__all__ = ["DOMAIN", "CouplingResult", "check_domain", "coupling", "pair_amplitude",
-           "singles"]
+__all__ = ["DOMAIN", "CouplingResult", "asymptotic_tails", "check_domain", "coupling",
+           "integrated_over_phi", "pair_amplitude", "singles"]
 
 # The supported domain (check_domain), in which the stated accuracy was verified: the outer
 # Gauss–Legendre rule of the singles resolves the integrand's scale 1/ξ and its oscillation
@@ -295,6 +295,104 @@ def coupling(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
         signal_heralding=(pair / p1i).reshape(shape),
         idler_heralding=(pair / p1s).reshape(shape),
         symmetric_heralding=(pair / np.sqrt(p1s * p1i)).reshape(shape))
+
+
+def asymptotic_tails(xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike, ratio_s: ArrayLike,
+                     ratio_i: ArrayLike, mu_p: ArrayLike = 0.0, mu_s: ArrayLike = 0.0,
+                     mu_i: ArrayLike = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The large-|φ| behaviour of pair and singles: each → C/φ² (plus terms oscillating
+    like e^{±iφ}, and O(1/φ³)), returning (C_pair, C_signal, C_idler) in the units of
+    :func:`coupling` (P/k_p²).
+
+    Integrating by parts at the crystal faces (the integrands are analytic on the closed
+    intervals: D and d have no real roots),
+
+    .. math:: \int_{-1}^{1}\frac{e^{i\phi l/2}}{D}dl = \frac{2}{i\phi}\Big[
+              \frac{e^{i\phi/2}}{D(1)} - \frac{e^{-i\phi/2}}{D(-1)}\Big] + O(\phi^{-2}),
+
+    so the part of P₂/k_p² that does not oscillate is 64π²c_sc_i(|D(1)|⁻² + |D(−1)|⁻²)/φ²;
+    likewise the corners l = l' = ±1 of the singles' square give
+    32π²c_f Re(1/d(1, 1) + 1/d(−1, −1))/φ².  The relative error is O(1/(|φ| h)), h the
+    scale of the integrands (:func:`singles`' Notes); the oscillating terms average out over
+    a period of φ.  Used for the spectral tails beyond the domain's |φ| (docs/physics/
+    coupling.md §9).
+
+    Parameters
+    ----------
+    xi_p, xi_s, xi_i, ratio_s, ratio_i, mu_p, mu_s, mu_i : array_like of float
+        As for :func:`pair_amplitude` (no φ).
+
+    Returns
+    -------
+    tuple of ndarray
+        C_pair, C_signal, C_idler (> 0), broadcast.
+    """
+    args = _prepare(0.0, xi_p, xi_s, xi_i, ratio_s, ratio_i, mu_p, mu_s, mu_i)
+    shape, (_, xp, xs, xi, rs, ri, mp, ms, mi) = args[0], args[1:]
+    (ap, bp), (as_, bs), (ai, bi), (c_p, c_s, c_i) = _linear_parts(xp, xs, xi, rs, ri, mp, ms,
+                                                                   mi)
+    pair = np.zeros(xp.shape)
+    sig = np.zeros(xp.shape)
+    idl = np.zeros(xp.shape)
+    for end in (-1.0, 1.0):
+        a_p, a_s, a_i = ap + bp * end, as_ + bs * end, ai + bi * end
+        d = a_p * a_s + a_p * a_i + a_s * a_i
+        pair += 1.0 / np.abs(d) ** 2
+        for a_f, acc in ((a_s, sig), (a_i, idl)):
+            # d(l, l) = 2 c_p |x|² − 2 Re(x conj(y)²), x = a_p + a_f, y = a_p (Eq. 12).
+            x = a_p + a_f
+            acc += 1.0 / (2.0 * c_p * np.abs(x) ** 2 - 2.0 * (x * np.conj(a_p) ** 2).real)
+    return ((64.0 * np.pi ** 2 * c_s * c_i * pair).reshape(shape),
+            (32.0 * np.pi ** 2 * c_s * sig).reshape(shape),
+            (32.0 * np.pi ** 2 * c_i * idl).reshape(shape))
+
+
+def integrated_over_phi(xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
+                        ratio_s: ArrayLike, ratio_i: ArrayLike, mu_p: ArrayLike = 0.0,
+                        mu_s: ArrayLike = 0.0, mu_i: ArrayLike = 0.0, *, nodes: int = 400
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""∫ pair dφ, ∫ signal_singles dφ and ∫ idler_singles dφ over all φ, in closed 1-D form.
+
+    Parseval in φ/2 ↔ l: ∫|∫g(l)e^{iφl/2}dl|²dφ = 4π∫|g|²dl and
+    ∫e^{iφ(l−l')/2}dφ = 4πδ(l − l'), so
+
+    .. math:: \int P_2\,d\phi = 64\pi^3 c_sc_i\int_{-1}^{1}\frac{dl}{|D(l)|^2},\qquad
+              \int P_1^s\,d\phi = 32\pi^3 c_s\int_{-1}^{1}\frac{dl}{d(l, l)}
+
+    (in units of k_p², d(l, l) = 2c_p|x|² − 2Re(x ȳ²) of Eq. 12).  With the other factors
+    frozen over the phase-matching band and φ linear in the signal frequency (a CW pump,
+    type-II), the spectrally integrated rates are these times the prefactor over |dφ/dω_s|
+    (docs/physics/coupling.md §9): Bennink's rate factor, exact in the paraxial model.
+
+    Parameters
+    ----------
+    xi_p, xi_s, xi_i, ratio_s, ratio_i, mu_p, mu_s, mu_i : array_like of float
+        As for :func:`pair_amplitude` (no φ).
+    nodes : int
+        Gauss–Legendre nodes per half of [−1, 1] (sinh-graded towards the centre).
+
+    Returns
+    -------
+    tuple of ndarray
+        (∫P₂dφ, ∫P₁ˢdφ, ∫P₁ⁱdφ)/k_p², broadcast.
+    """
+    args = _prepare(0.0, xi_p, xi_s, xi_i, ratio_s, ratio_i, mu_p, mu_s, mu_i)
+    shape, (_, xp, xs, xi, rs, ri, mp, ms, mi) = args[0], args[1:]
+    (ap, bp), (as_, bs), (ai, bi), (c_p, c_s, c_i) = _linear_parts(xp, xs, xi, rs, ri, mp, ms,
+                                                                   mi)
+    h = np.minimum(np.minimum(np.minimum(c_p, c_s), c_i), 1.0)
+    cuts = np.stack([-np.ones_like(xp), np.clip(mp, -1, 1), np.ones_like(xp)], axis=1)
+    l, w = _outer_rule(cuts, h, nodes)
+    a_p, a_s, a_i = (ap[:, None] + bp * l, as_[:, None] + np.asarray(bs)[..., None] * l,
+                     ai[:, None] + np.asarray(bi)[..., None] * l)
+    d = a_p * a_s + a_p * a_i + a_s * a_i
+    pair = 64.0 * np.pi ** 3 * c_s * c_i * np.sum(w / np.abs(d) ** 2, axis=1)
+    out = [pair]
+    for a_f, c_f in ((a_s, c_s), (a_i, c_i)):
+        x = a_p + a_f
+        dd = 2.0 * c_p[:, None] * np.abs(x) ** 2 - 2.0 * (x * np.conj(a_p) ** 2).real
+        out.append(32.0 * np.pi ** 3 * c_f * np.sum(w / dd, axis=1))
+    return tuple(o.reshape(shape) for o in out)  # type: ignore[return-value]
 
 
 def check_domain(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,

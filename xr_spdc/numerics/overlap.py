@@ -76,6 +76,12 @@ _ASYMPTOTIC_R = 40.0
 _ASYMPTOTIC_TERMS = 40
 _SERIES_Q = 2.5
 _SERIES_TERMS = 130
+# For |z| ≤ _SERIES_SMALL_R, 50 terms suffice: the remainder is ≤ 8^50/(50·50!)/(1 − 8/51)
+# ≈ 1.1e-21, times |e^z| ≤ e^8 ≈ 3e3 at most 3.3e-18 absolute in g, whose modulus there
+# is ≳ 0.1 (≤ 3e-17 relative, far below the 2e-15 budget); bit-identical on the tests'
+# points, and ~30 % faster for the coupling kernel, which meets this region most.
+_SERIES_SMALL_R = 8.0
+_SERIES_SMALL_TERMS = 50
 _CF_TERMS = ((32.0, 12), (16.0, 20), (8.0, 36), (4.0, 64))  # (q at least, terms)
 _CF_TERMS_LAST = 90  # _SERIES_Q < q < 4, and anything left (NaN propagates)
 
@@ -460,7 +466,9 @@ def scaled_exp1(z: ArrayLike) -> np.ndarray:
     asymptotic = r >= _ASYMPTOTIC_R
     series = ~asymptotic & (q <= _SERIES_Q)
     _fill(out, asymptotic, _asymptotic, z)
-    _fill(out, series, _series, z)
+    small = series & (r <= _SERIES_SMALL_R)
+    _fill(out, small, functools.partial(_series, terms=_SERIES_SMALL_TERMS), z)
+    _fill(out, series & ~small, _series, z)
     remaining = ~asymptotic & ~series
     for q_min, terms in _CF_TERMS:
         part = remaining & (q >= q_min)
@@ -479,11 +487,11 @@ def _asymptotic(z: np.ndarray) -> np.ndarray:
     return w * total
 
 
-def _series(z: np.ndarray) -> np.ndarray:
+def _series(z: np.ndarray, terms: int = _SERIES_TERMS) -> np.ndarray:
     # E1(z) = -gamma - ln z - sum_{k>=1} (-z)^k / (k k!)  (DLMF 6.6.2).
     term = -z
     total = term.copy()
-    for k in range(2, _SERIES_TERMS):
+    for k in range(2, terms):
         term = term * (-z) / k
         total += term / k
     return np.exp(z) * (-_EULER_GAMMA - np.log(z) - total)
