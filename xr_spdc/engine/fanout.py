@@ -618,7 +618,7 @@ class _Payload:
     """A call's function and options, pickled once for all its blocks and workers."""
 
     def __init__(self, func: BlockFunction, kwargs: Mapping[str, Any]) -> None:
-        import cloudpickle  # type: ignore[import-untyped]
+        import cloudpickle
 
         self.token = uuid.uuid4().hex
         scratch = _scratch_dir()
@@ -626,7 +626,7 @@ class _Payload:
         self.folder = tempfile.mkdtemp(prefix=f"xr_spdc-{os.getpid()}-", dir=scratch)
         folder, arrays = self.folder, [0]
 
-        class Pickler(cloudpickle.CloudPickler):
+        class Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]  # cloudpickle is untyped
             def reducer_override(self, obj: Any) -> Any:
                 # Large arrays go to shared memory once; the workers map that one copy.
                 if type(obj) is np.ndarray and obj.nbytes >= _SHARED_ARRAY_BYTES \
@@ -730,7 +730,7 @@ def _kill_pool(pool: _Generation, call: int) -> None:
             pool.killed_by = call
         if _POOL is pool:
             _POOL = None
-    pool.executor.shutdown(wait=True, kill_workers=True)  # type: ignore[call-arg]
+    pool.executor.shutdown(wait=True, kill_workers=True)
 
 
 # ------------------------------------------------------------------ progress and warnings
@@ -974,7 +974,7 @@ def _transport_error(executor: Executor, func: BlockFunction, kwargs: Mapping[st
 
 
 def _cloudpickle_dumps(obj: Any) -> bytes:
-    import cloudpickle  # type: ignore[import-untyped]
+    import cloudpickle
 
     return cloudpickle.dumps(obj)
 
@@ -990,8 +990,8 @@ def _run_on(executor: Executor, func: BlockFunction, names: Sequence[str],
     n_workers = getattr(executor, "_max_workers", None) or available_cpus()
     window = _IN_FLIGHT_PER_WORKER * n_workers
     todo = deque(slices)
-    pending: dict[Future, slice] = {}  # in submission order: tasks start in this order
-    started: dict[Future, float] = {}  # when a block was surely computing (for timeout)
+    pending: dict[Future[Any], slice] = {}  # in submission order: tasks start in this order
+    started: dict[Future[Any], float] = {}  # when a block was surely computing (for timeout)
     last = time.monotonic()
     stalled = False
     try:
@@ -1077,7 +1077,7 @@ def _run_pooled(size: int, func: BlockFunction, names: Sequence[str],
     call = id(payload)
     pool = _join_pool(size, call)
     todo = deque(slices)
-    pending: dict[Future, slice] = {}
+    pending: dict[Future[Any], slice] = {}
     last = time.monotonic()
     stalled = False
     try:
@@ -1203,7 +1203,7 @@ def _run_alone(payload: _Payload, block: slice, names: Sequence[str],
         if result is not None:
             store(block, result)
     finally:
-        alone.shutdown(wait=True, kill_workers=True)  # type: ignore[call-arg]
+        alone.shutdown(wait=True, kill_workers=True)
 
 
 def _check_timeout(timeout: float, payload: _Payload, blocks: list[slice], run: _Run
