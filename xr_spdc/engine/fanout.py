@@ -317,9 +317,12 @@ def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[
                     block_reason, block_tb, 0, os.getpid())
 
 
+#: What a block gives back: its outputs (or its failure), and the warnings it raised.
+_BlockResult = tuple[tuple[np.ndarray, ...] | _Failure, list[tuple[type[Warning], str]]]
+
+
 def run_block(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
-              kwargs: Mapping[str, Any]
-              ) -> tuple[tuple[np.ndarray, ...] | _Failure, list[tuple[type[Warning], str]]]:
+              kwargs: Mapping[str, Any]) -> _BlockResult:
     """Evaluate one block: its outputs (or a :class:`_Failure`) and the warnings it raised.
 
     Runs in a worker process or in-process alike.  Warnings are recorded and returned,
@@ -518,22 +521,38 @@ def _parts(obj: Any, where: str) -> Iterator[tuple[str, Any]]:
     """The objects ``obj`` carries, each with where it was found, for naming the one that
     cannot be pickled."""
     if isinstance(obj, functools.partial):
-        yield from _parts(obj.func, where)
-        for k, arg in enumerate(obj.args):
-            yield f"argument {k} of the partial {where}", arg
-        for name, arg in obj.keywords.items():
-            yield f"argument {name!r} of the partial {where}", arg
+        yield from _partial_parts(obj, where)
     elif inspect.ismethod(obj):
         yield f"the object of the method {where}", obj.__self__
     elif inspect.isfunction(obj):
-        found = inspect.getclosurevars(obj)
-        for name, value in found.nonlocals.items():
-            yield f"variable {name!r} in the closure of {where}", value
-        for name, value in found.globals.items():
-            yield f"global {name!r} used by {where}", value
-        for k, value in enumerate(obj.__defaults__ or ()):
-            yield f"default {k} of {where}", value
-    elif isinstance(obj, Mapping):
+        yield from _function_parts(obj, where)
+    else:
+        yield from _content_parts(obj, where)
+
+
+def _partial_parts(obj: functools.partial[Any], where: str) -> Iterator[tuple[str, Any]]:
+    """A partial's function, then the arguments it binds."""
+    yield from _parts(obj.func, where)
+    for k, arg in enumerate(obj.args):
+        yield f"argument {k} of the partial {where}", arg
+    for name, arg in obj.keywords.items():
+        yield f"argument {name!r} of the partial {where}", arg
+
+
+def _function_parts(obj: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """What a function pickles with it: its closure, the globals it uses, its defaults."""
+    found = inspect.getclosurevars(obj)
+    for name, value in found.nonlocals.items():
+        yield f"variable {name!r} in the closure of {where}", value
+    for name, value in found.globals.items():
+        yield f"global {name!r} used by {where}", value
+    for k, value in enumerate(obj.__defaults__ or ()):
+        yield f"default {k} of {where}", value
+
+
+def _content_parts(obj: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """A container's items, or an instance's attributes (nothing for a class or module)."""
+    if isinstance(obj, Mapping):
         for name, value in obj.items():
             yield f"{where}[{name!r}]", value
     elif isinstance(obj, (list, tuple, set, frozenset)):
@@ -618,7 +637,7 @@ class _Payload:
     """A call's function and options, pickled once for all its blocks and workers."""
 
     def __init__(self, func: BlockFunction, kwargs: Mapping[str, Any]) -> None:
-        import cloudpickle  # type: ignore[import-untyped]
+        import cloudpickle
 
         self.token = uuid.uuid4().hex
         scratch = _scratch_dir()
@@ -626,7 +645,7 @@ class _Payload:
         self.folder = tempfile.mkdtemp(prefix=f"xr_spdc-{os.getpid()}-", dir=scratch)
         folder, arrays = self.folder, [0]
 
-        class Pickler(cloudpickle.CloudPickler):
+        class Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]  # cloudpickle is untyped
             def reducer_override(self, obj: Any) -> Any:
                 # Large arrays go to shared memory once; the workers map that one copy.
                 if type(obj) is np.ndarray and obj.nbytes >= _SHARED_ARRAY_BYTES \
@@ -730,7 +749,7 @@ def _kill_pool(pool: _Generation, call: int) -> None:
             pool.killed_by = call
         if _POOL is pool:
             _POOL = None
-    pool.executor.shutdown(wait=True, kill_workers=True)  # type: ignore[call-arg]
+    pool.executor.shutdown(wait=True, kill_workers=True)
 
 
 # ------------------------------------------------------------------ progress and warnings
@@ -861,75 +880,92 @@ def run_blocks(
         object (a lock, a generator, an open file) and where it was found.
     """
     kwargs = dict(kwargs or {})
-    locate = locate or _no_location
     n_points = max((len(a) for a in arrays), default=0)
     outputs = tuple(np.full(n_points, np.nan if np.dtype(dt).kind in "fc" else 0, dtype=dt)
                     for dt in out_dtypes)
     slices = list(block_slices(n_points, block_size))
-    # Only another process can be stopped mid-block: with a timeout, even one worker is one.
-    pool_size = 0
-    if not isinstance(workers, Executor):
-        if workers < 0:
-            workers = max(available_cpus() + 1 + workers, 1)
-        if workers > 1 or timeout is not None:
-            pool_size = workers
-        if pool_size and nested_reason() is not None:
-            if timeout is not None:
-                _warn_once(("nested timeout", nested_reason()),
-                           f"timeout={timeout} is not applied: {nested_reason()}, where "
-                           "blocks run in process and cannot be stopped mid-block",
-                           RuntimeWarning)
-            pool_size = 0
-    if not isolate and len(slices) <= 1 and timeout is None:
-        # One block computes in one process either way; sending it and its outputs through
-        # the pool's pipes cost more than the computing (10^4 points of the exact kernel:
-        # 15 ms via a warm pool against 7 ms here, benchmarks/bench_overlap.py).
-        pool_size = 0
-    caught: dict[tuple[type[Warning], str], int] = {}
-    run = _Run(names, arrays, outputs, locate, n_points)
-
-    def store(block: slice, result: tuple[Any, list[tuple[type[Warning], str]]]) -> None:
-        values, block_warnings = result
-        if isinstance(values, _Failure):
-            run.failed(block, values)
-            return
-        for output, value in zip(outputs, values, strict=True):
-            output[block] = value
-        run.evaluated += block.stop - block.start
-        for key in dict.fromkeys(block_warnings):
-            caught[key] = caught.get(key, 0) + 1
-        bar.update(block.stop - block.start)
-
-    bar = _progress_bar(n_points, progress)
+    pool_size = _pool_size(workers, timeout, isolate, len(slices))
+    run = _Run(names, arrays, outputs, locate or _no_location, n_points,
+               _progress_bar(n_points, progress))
     try:
         if isinstance(workers, Executor):
-            _run_on(workers, func, names, arrays, kwargs, slices, timeout, store, run)
+            _run_on(workers, func, names, arrays, kwargs, slices, timeout, run)
         elif pool_size and slices:  # an Executor given is always used
-            _run_pooled(pool_size, func, names, arrays, kwargs, slices, timeout, store, run)
+            _run_pooled(pool_size, func, names, arrays, kwargs, slices, timeout, run)
         else:
-            for block in slices:
-                if run.first is not None:
-                    break
-                store(block, run_block(func, names, _block_of(arrays, block), kwargs))
+            _run_in_process(func, names, arrays, kwargs, slices, run)
         run.raise_first()
     except FanoutError as exc:
         exc.partial = outputs
         raise
     finally:
-        bar.close()
-        _reemit(caught)
+        run.bar.close()
+        _reemit(run.caught)
     return outputs
 
 
+def _pool_size(workers: int | Executor, timeout: float | None, isolate: bool,
+               n_blocks: int) -> int:
+    """The workers of the process's pool a call uses; 0 to run in this process (or on the
+    Executor given)."""
+    if isinstance(workers, Executor):
+        return 0
+    if workers < 0:
+        workers = max(available_cpus() + 1 + workers, 1)
+    # Only another process can be stopped mid-block: with a timeout, even one worker is one.
+    pool_size = workers if workers > 1 or timeout is not None else 0
+    nested = nested_reason()
+    if pool_size and nested is not None:
+        if timeout is not None:
+            _warn_once(("nested timeout", nested),
+                       f"timeout={timeout} is not applied: {nested}, where "
+                       "blocks run in process and cannot be stopped mid-block",
+                       RuntimeWarning)
+        return 0
+    if not isolate and n_blocks <= 1 and timeout is None:
+        # One block computes in one process either way; sending it and its outputs through
+        # the pool's pipes cost more than the computing (10^4 points of the exact kernel:
+        # 15 ms via a warm pool against 7 ms here, benchmarks/bench_overlap.py).
+        return 0
+    return pool_size
+
+
+def _run_in_process(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
+                    kwargs: Mapping[str, Any], slices: list[slice], run: _Run) -> None:
+    """Run the blocks one after another in this process, up to the first failing one."""
+    for block in slices:
+        if run.first is not None:
+            break
+        run.store(block, run_block(func, names, _block_of(arrays, block), kwargs))
+
+
 class _Run:
-    """A call's bookkeeping of failures: the first in grid order wins."""
+    """A call's bookkeeping: its outputs, warnings and progress as blocks come back, and its
+    failures (the first in grid order wins)."""
 
     def __init__(self, names: Sequence[str], arrays: Sequence[np.ndarray],
-                 outputs: tuple[np.ndarray, ...], locate: Locate, n_points: int) -> None:
+                 outputs: tuple[np.ndarray, ...], locate: Locate, n_points: int,
+                 bar: Any) -> None:
         self.names, self.arrays, self.locate, self.n_points = names, arrays, locate, n_points
+        self.outputs, self.bar = outputs, bar
         self.first: tuple[slice, _Failure] | None = None
         self.n_failed = 0
         self.evaluated = 0
+        #: Each warning the blocks raised, and in how many blocks.
+        self.caught: dict[tuple[type[Warning], str], int] = {}
+
+    def store(self, block: slice, result: _BlockResult) -> None:
+        """Take a block's result: its outputs, or its failure."""
+        values, block_warnings = result
+        if isinstance(values, _Failure):
+            self.failed(block, values)
+            return
+        for output, value in zip(self.outputs, values, strict=True):
+            output[block] = value
+        self.evaluated += block.stop - block.start
+        for key in dict.fromkeys(block_warnings):
+            self.caught[key] = self.caught.get(key, 0) + 1
+        self.bar.update(block.stop - block.start)
 
     def failed(self, block: slice, failure: _Failure) -> None:
         self.n_failed += max(failure.n_failed, 1)
@@ -974,88 +1010,137 @@ def _transport_error(executor: Executor, func: BlockFunction, kwargs: Mapping[st
 
 
 def _cloudpickle_dumps(obj: Any) -> bytes:
-    import cloudpickle  # type: ignore[import-untyped]
+    import cloudpickle
 
     return cloudpickle.dumps(obj)
 
 
+def _drop_unwanted(todo: deque[slice], pending: dict[Future[Any], slice], run: _Run) -> None:
+    """After a failure, forget the blocks later in grid order: those not sent, and those
+    sent (cancelled, if not yet started)."""
+    wanted = [block for block in todo if run.wanted(block)]
+    todo.clear()
+    todo.extend(wanted)
+    for future in [f for f in pending if not run.wanted(pending[f])]:
+        future.cancel()
+        del pending[future]
+
+
 def _run_on(executor: Executor, func: BlockFunction, names: Sequence[str],
             arrays: Sequence[np.ndarray], kwargs: Mapping[str, Any], slices: list[slice],
-            timeout: float | None, store: Callable[..., None], run: _Run) -> None:
+            timeout: float | None, run: _Run) -> None:
     """Run the blocks on a user's ``executor``, at most a few per worker at a time.
 
     Whatever ends the run early cancels the blocks not yet started; the executor is never
     shut down: its running tasks finish on their own.
     """
-    n_workers = getattr(executor, "_max_workers", None) or available_cpus()
-    window = _IN_FLIGHT_PER_WORKER * n_workers
-    todo = deque(slices)
-    pending: dict[Future, slice] = {}  # in submission order: tasks start in this order
-    started: dict[Future, float] = {}  # when a block was surely computing (for timeout)
-    last = time.monotonic()
-    stalled = False
+    job = _ExecutorRun(executor, func, names, arrays, kwargs, slices, timeout, run)
     try:
-        while todo or pending:
-            while todo and len(pending) < window and run.wanted(todo[0]):
-                block = todo.popleft()
-                pending[executor.submit(run_block, func, names, _block_of(arrays, block),
-                                        kwargs)] = block
-            todo = deque(b for b in todo if run.wanted(b))
-            for future in [f for f in pending if not run.wanted(pending[f])]:
-                future.cancel()
-                del pending[future]
-            if not pending:
-                continue
-            now = time.monotonic()
-            # A block among the n_workers oldest unfinished ones has a worker (tasks start in
-            # submission order), so its timeout runs from then, at the latest.
-            for future in list(pending)[:n_workers]:
-                started.setdefault(future, now)
-            wait_for = last + STALL_SECONDS - now
-            if timeout is not None:
-                wait_for = min(started[f] for f in started if f in pending) + timeout - now
-            done, _ = wait(pending, timeout=max(wait_for, 0.0), return_when=FIRST_COMPLETED)
-            if not done:
-                late = min((f for f in started if f in pending), key=started.__getitem__)
-                point, index, position = run.point(pending[late].start)
-                if timeout is not None:
-                    raise FanoutError(
-                        f"the block of {pending[late].stop - pending[late].start} points from "
-                        f"point {index} ({_describe(point, position)}) did not finish within "
-                        f"timeout={timeout} s on the executor passed as workers= (its task was "
-                        "cancelled if not yet started; a running one is left to finish)",
-                        point, index, "", position)
-                last = time.monotonic()
-                if not stalled:
-                    stalled = True
-                    warnings.warn(
-                        f"no block has finished for {STALL_SECONDS:g} s on the executor passed "
-                        f"as workers=; the oldest computing is from point {index} "
-                        f"({_describe(point, position)}). Pass timeout= (seconds per block) to "
-                        "stop blocks that hang", RuntimeWarning, stacklevel=_user_stacklevel())
-                continue
-            for future in [f for f in pending if f in done]:
-                block = pending.pop(future)
-                started.pop(future, None)
-                last = time.monotonic()
-                try:
-                    result = future.result()
-                except BrokenProcessPool as exc:
-                    point, index, position = run.point(block.start)
-                    raise WorkerDiedError(
-                        f"a process of the executor passed as workers= died while evaluating "
-                        f"the block of points from point {index} ({_describe(point, position)})"
-                        f": {exc}", point, index, "", position) from exc
-                except Exception as exc:
-                    clear = _transport_error(executor, func, kwargs, exc)
-                    if clear is None:
-                        raise
-                    raise clear from exc
-                store(block, result)
+        job.run_all()
     except BaseException:
-        for future in pending:
+        for future in job.pending:
             future.cancel()
         raise
+
+
+class _ExecutorRun:
+    """One call's blocks on a user's executor (see :func:`_run_on`)."""
+
+    def __init__(self, executor: Executor, func: BlockFunction, names: Sequence[str],
+                 arrays: Sequence[np.ndarray], kwargs: Mapping[str, Any], slices: list[slice],
+                 timeout: float | None, run: _Run) -> None:
+        self.executor, self.func, self.kwargs = executor, func, kwargs
+        self.names, self.arrays, self.timeout, self.run = names, arrays, timeout, run
+        self.n_workers = getattr(executor, "_max_workers", None) or available_cpus()
+        self.todo = deque(slices)
+        # In submission order, the order tasks start in.
+        self.pending: dict[Future[Any], slice] = {}
+        self.started: dict[Future[Any], float] = {}  # when a block was surely computing
+        self.last = time.monotonic()  # when a block last finished (or a stall was warned)
+        self.stalled = False
+
+    def run_all(self) -> None:
+        while self.todo or self.pending:
+            self._submit()
+            _drop_unwanted(self.todo, self.pending, self.run)
+            if not self.pending:
+                continue
+            done, _ = wait(self.pending, timeout=self._wait_seconds(),
+                           return_when=FIRST_COMPLETED)
+            if done:
+                self._collect(done)
+            else:
+                self._on_quiet()
+
+    def _submit(self) -> None:
+        """Send blocks in grid order until each worker has a few."""
+        window = _IN_FLIGHT_PER_WORKER * self.n_workers
+        while self.todo and len(self.pending) < window and self.run.wanted(self.todo[0]):
+            block = self.todo.popleft()
+            future = self.executor.submit(run_block, self.func, self.names,
+                                          _block_of(self.arrays, block), self.kwargs)
+            self.pending[future] = block
+
+    def _wait_seconds(self) -> float:
+        """How long to wait for a block: until the oldest computing one's timeout, or
+        until the stall warning."""
+        now = time.monotonic()
+        # A block among the n_workers oldest unfinished ones has a worker (tasks start in
+        # submission order), so its timeout runs from then, at the latest.
+        for future in list(self.pending)[:self.n_workers]:
+            self.started.setdefault(future, now)
+        wait_for = self.last + STALL_SECONDS - now
+        if self.timeout is not None:
+            wait_for = min(self.started[f] for f in self.started if f in self.pending) \
+                + self.timeout - now
+        return max(wait_for, 0.0)
+
+    def _on_quiet(self) -> None:
+        """No block finished in time: stop at a timeout, else warn of a stall (once)."""
+        late = min((f for f in self.started if f in self.pending),
+                   key=self.started.__getitem__)
+        block = self.pending[late]
+        point, index, position = self.run.point(block.start)
+        if self.timeout is not None:
+            raise FanoutError(
+                f"the block of {block.stop - block.start} points from "
+                f"point {index} ({_describe(point, position)}) did not finish within "
+                f"timeout={self.timeout} s on the executor passed as workers= (its task was "
+                "cancelled if not yet started; a running one is left to finish)",
+                point, index, "", position)
+        self.last = time.monotonic()
+        if not self.stalled:
+            self.stalled = True
+            warnings.warn(
+                f"no block has finished for {STALL_SECONDS:g} s on the executor passed "
+                f"as workers=; the oldest computing is from point {index} "
+                f"({_describe(point, position)}). Pass timeout= (seconds per block) to "
+                "stop blocks that hang", RuntimeWarning, stacklevel=_user_stacklevel())
+
+    def _collect(self, done: set[Future[Any]]) -> None:
+        for future in [f for f in self.pending if f in done]:
+            block = self.pending.pop(future)
+            self.started.pop(future, None)
+            self.last = time.monotonic()
+            self.run.store(block, self._result(future, block))
+
+    def _result(self, future: Future[Any], block: slice) -> _BlockResult:
+        """A finished block's result; a clear error if its process died or the executor
+        could not send the work."""
+        try:
+            result: _BlockResult = future.result()
+        except BrokenProcessPool as exc:
+            point, index, position = self.run.point(block.start)
+            raise WorkerDiedError(
+                f"a process of the executor passed as workers= died while evaluating "
+                f"the block of points from point {index} ({_describe(point, position)})"
+                f": {exc}", point, index, "", position) from exc
+        except Exception as exc:
+            clear = _transport_error(self.executor, self.func, self.kwargs, exc)
+            if clear is None:
+                raise
+            raise clear from exc
+        return result
 
 
 class _PoolLost(Exception):
@@ -1064,7 +1149,7 @@ class _PoolLost(Exception):
 
 def _run_pooled(size: int, func: BlockFunction, names: Sequence[str],
                 arrays: Sequence[np.ndarray], kwargs: Mapping[str, Any], slices: list[slice],
-                timeout: float | None, store: Callable[..., None], run: _Run) -> None:
+                timeout: float | None, run: _Run) -> None:
     """Run the blocks on the process's pool, at most ``size`` of them computing at once.
 
     Whatever this call ends early for (a timeout, Ctrl-C, a worker dying in its block)
@@ -1074,96 +1159,141 @@ def _run_pooled(size: int, func: BlockFunction, names: Sequence[str],
     lost to another call's doing are resubmitted on a fresh pool.
     """
     payload = _Payload(func, kwargs)  # raises TypeError naming anything unsendable
-    call = id(payload)
-    pool = _join_pool(size, call)
-    todo = deque(slices)
-    pending: dict[Future, slice] = {}
-    last = time.monotonic()
-    stalled = False
+    job = _PooledRun(size, payload, names, arrays, slices, timeout, run)
     try:
-        while todo or pending:
-            window = size if size < pool.size else _IN_FLIGHT_PER_WORKER * size
-            try:
-                while todo and len(pending) < window and run.wanted(todo[0]):
-                    block = todo.popleft()
-                    try:
-                        future = pool.executor.submit(
-                            _pool_block, payload.token, payload.ref, payload.folder,
-                            block.start, names, _block_of(arrays, block))
-                    except (BrokenProcessPool, RuntimeError) as exc:
-                        todo.appendleft(block)
-                        raise _PoolLost() from exc
-                    pending[future] = block
-                todo = deque(b for b in todo if run.wanted(b))
-                for future in [f for f in pending if not run.wanted(pending[f])]:
-                    future.cancel()  # after a failure, blocks later in grid order
-                    del pending[future]
-                if not pending:
-                    continue
-                wait_for = last + STALL_SECONDS - time.monotonic()
-                running = _running(payload.folder) if timeout is not None else {}
-                if timeout is not None:
-                    wait_for = min([since + timeout - time.time()
-                                    for _, since in running.values()] + [0.25])
-                done, _ = wait(pending, timeout=max(wait_for, 0.0),
-                               return_when=FIRST_COMPLETED)
-                if not done:
-                    if timeout is not None:
-                        _check_timeout(timeout, payload, list(pending.values()), run)
-                    elif not stalled and time.monotonic() - last >= STALL_SECONDS:
-                        stalled = True
-                        _warn_stall(payload, run)
-                    continue
-                for future in [f for f in pending if f in done]:
-                    try:
-                        result = future.result()
-                    except (BrokenProcessPool, CancelledError, RuntimeError) as exc:
-                        if isinstance(exc, RuntimeError) and not pool.down():
-                            raise
-                        raise _PoolLost() from exc
-                    store(pending.pop(future), result)
-                    last = time.monotonic()
-            except _PoolLost as lost:
-                broken = pool.killed_by is not None or bool(
-                    getattr(getattr(pool.executor, "_flags", None), "broken", False))
-                if pool.retired and not broken:
-                    # Only grown: blocks already sent finish there; the rest go to the new pool.
-                    _leave_pool(pool, call)
-                    pool = _join_pool(size, call)
-                    continue
-                # Which blocks were lost, and whose doing it was.
-                computing = _running(payload.folder)
-                finished = [f for f in pending
-                            if f.done() and not f.cancelled() and f.exception() is None]
-                for future in finished:
-                    store(pending.pop(future), future.result())
-                lost_blocks = sorted(pending.values(), key=lambda b: b.start)
-                pending.clear()
-                if pool.killed_by is None and not pool.shared:
-                    raise _died(run, lost_blocks, computing, lost.__cause__) from lost.__cause__
-                if pool.killed_by is None:
-                    # A shared pool broke: a worker died, in this call's block or another's.
-                    # Each block of this call that was computing then is run again alone, in
-                    # a worker of its own: if that one dies too, the block is the cause.
-                    by_start = {b.start: b for b in lost_blocks}
-                    for start in sorted({start for start, _ in computing.values()}):
-                        if start in by_start:
-                            _run_alone(payload, by_start[start], names, arrays, store, run)
-                            lost_blocks.remove(by_start[start])
-                todo.extendleft(reversed(lost_blocks))
-                _leave_pool(pool, call)
-                pool = _join_pool(size, call)
+        job.run_all()
     except BaseException:
-        for future in pending:
+        for future in job.pending:
             future.cancel()
-        if pending:
+        if job.pending:
             # Stop this call's blocks mid-computation (Ctrl-C, a timeout); other calls on
             # the pool resubmit what they lose.
-            _kill_pool(pool, call)
+            _kill_pool(job.pool, job.call)
         raise
     finally:
-        _leave_pool(pool, call)
+        _leave_pool(job.pool, job.call)
         payload.close()
+
+
+class _PooledRun:
+    """One call's blocks on the process's pool (see :func:`_run_pooled`); joins the pool."""
+
+    def __init__(self, size: int, payload: _Payload, names: Sequence[str],
+                 arrays: Sequence[np.ndarray], slices: list[slice], timeout: float | None,
+                 run: _Run) -> None:
+        self.size, self.payload, self.names, self.arrays = size, payload, names, arrays
+        self.timeout, self.run = timeout, run
+        self.call = id(payload)
+        self.pool = _join_pool(size, self.call)
+        self.todo = deque(slices)
+        self.pending: dict[Future[Any], slice] = {}
+        self.last = time.monotonic()  # when a block last finished
+        self.stalled = False
+
+    def run_all(self) -> None:
+        while self.todo or self.pending:
+            try:
+                self._step()
+            except _PoolLost as lost:
+                self._recover(lost)
+
+    def _step(self) -> None:
+        """Send what the window allows, then wait for blocks to finish (or time out)."""
+        self._submit()
+        _drop_unwanted(self.todo, self.pending, self.run)
+        if not self.pending:
+            return
+        done, _ = wait(self.pending, timeout=self._wait_seconds(), return_when=FIRST_COMPLETED)
+        if done:
+            self._collect(done)
+        elif self.timeout is not None:
+            _check_timeout(self.timeout, self.payload, list(self.pending.values()), self.run)
+        elif not self.stalled and time.monotonic() - self.last >= STALL_SECONDS:
+            self.stalled = True
+            _warn_stall(self.payload, self.run)
+
+    def _submit(self) -> None:
+        """Send blocks in grid order: a few per worker, or ``size`` at once on a larger
+        pool (another call's), so this call computes at most ``size`` blocks."""
+        window = self.size if self.size < self.pool.size else _IN_FLIGHT_PER_WORKER * self.size
+        payload = self.payload
+        while self.todo and len(self.pending) < window and self.run.wanted(self.todo[0]):
+            block = self.todo.popleft()
+            try:
+                future = self.pool.executor.submit(
+                    _pool_block, payload.token, payload.ref, payload.folder,
+                    block.start, self.names, _block_of(self.arrays, block))
+            except (BrokenProcessPool, RuntimeError) as exc:
+                self.todo.appendleft(block)
+                raise _PoolLost() from exc
+            self.pending[future] = block
+
+    def _wait_seconds(self) -> float:
+        """Until the stall warning; with a timeout, until the oldest computing block's
+        (read from the workers' marks), checked at least every 0.25 s."""
+        wait_for = self.last + STALL_SECONDS - time.monotonic()
+        if self.timeout is not None:
+            running = _running(self.payload.folder)
+            wait_for = min([since + self.timeout - time.time()
+                            for _, since in running.values()] + [0.25])
+        return max(wait_for, 0.0)
+
+    def _collect(self, done: set[Future[Any]]) -> None:
+        for future in [f for f in self.pending if f in done]:
+            try:
+                result = future.result()
+            except (BrokenProcessPool, CancelledError, RuntimeError) as exc:
+                if isinstance(exc, RuntimeError) and not self.pool.down():
+                    raise
+                raise _PoolLost() from exc
+            self.run.store(self.pending.pop(future), result)
+            self.last = time.monotonic()
+
+    def _recover(self, lost: _PoolLost) -> None:
+        """The pool went down: carry on with a fresh one, resubmitting the blocks lost,
+        unless this call's own block killed a worker."""
+        pool = self.pool
+        broken = pool.killed_by is not None or bool(
+            getattr(getattr(pool.executor, "_flags", None), "broken", False))
+        if pool.retired and not broken:
+            # Only grown: blocks already sent finish there; the rest go to the new pool.
+            self._rejoin()
+            return
+        # Which blocks were lost, and whose doing it was.
+        computing = _running(self.payload.folder)
+        lost_blocks = self._keep_finished()
+        if pool.killed_by is None and not pool.shared:
+            raise _died(self.run, lost_blocks, computing, lost.__cause__) from lost.__cause__
+        if pool.killed_by is None:
+            self._run_suspects_alone(lost_blocks, computing)
+        self.todo.extendleft(reversed(lost_blocks))
+        self._rejoin()
+
+    def _keep_finished(self) -> list[slice]:
+        """Store the blocks that finished before the pool went down; the others, in grid
+        order, are lost (and no longer pending)."""
+        finished = [f for f in self.pending
+                    if f.done() and not f.cancelled() and f.exception() is None]
+        for future in finished:
+            self.run.store(self.pending.pop(future), future.result())
+        lost_blocks = sorted(self.pending.values(), key=lambda b: b.start)
+        self.pending.clear()
+        return lost_blocks
+
+    def _run_suspects_alone(self, lost_blocks: list[slice],
+                            computing: Mapping[int, tuple[int, float]]) -> None:
+        """A shared pool broke: a worker died, in this call's block or another's.  Each
+        block of this call that was computing then is run again alone, in a worker of its
+        own (and taken from ``lost_blocks``): if that one dies too, the block is the cause."""
+        by_start = {b.start: b for b in lost_blocks}
+        for start in sorted({start for start, _ in computing.values()}):
+            if start in by_start:
+                _run_alone(self.payload, by_start[start], self.names, self.arrays, self.run)
+                lost_blocks.remove(by_start[start])
+
+    def _rejoin(self) -> None:
+        _leave_pool(self.pool, self.call)
+        self.pool = _join_pool(self.size, self.call)
 
 
 def _died(run: _Run, blocks: list[slice], computing: Mapping[int, tuple[int, float]],
@@ -1187,7 +1317,7 @@ def _died(run: _Run, blocks: list[slice], computing: Mapping[int, tuple[int, flo
 
 
 def _run_alone(payload: _Payload, block: slice, names: Sequence[str],
-               arrays: Sequence[np.ndarray], store: Callable[..., None], run: _Run) -> None:
+               arrays: Sequence[np.ndarray], run: _Run) -> None:
     """Run a suspect block in a one-worker pool of its own: if that worker dies, the block
     killed it."""
     from loky import ProcessPoolExecutor
@@ -1201,9 +1331,9 @@ def _run_alone(payload: _Payload, block: slice, names: Sequence[str],
         except BrokenProcessPool as exc:
             raise _died(run, [block], _running(payload.folder), exc) from exc
         if result is not None:
-            store(block, result)
+            run.store(block, result)
     finally:
-        alone.shutdown(wait=True, kill_workers=True)  # type: ignore[call-arg]
+        alone.shutdown(wait=True, kill_workers=True)
 
 
 def _check_timeout(timeout: float, payload: _Payload, blocks: list[slice], run: _Run

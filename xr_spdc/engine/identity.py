@@ -86,7 +86,7 @@ def _feed_sequence(digest: Any, obj: Any, seen: set[int]) -> None:
         _feed(digest, item, seen)
 
 
-def _feed_partial(digest: Any, obj: functools.partial, seen: set[int]) -> None:
+def _feed_partial(digest: Any, obj: functools.partial[Any], seen: set[int]) -> None:
     digest.update(b"partial")
     _feed(digest, obj.func, seen)
     _feed(digest, obj.args, seen)

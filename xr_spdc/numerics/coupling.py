@@ -392,7 +392,7 @@ def integrated_over_phi(xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
         x = a_p + a_f
         dd = 2.0 * c_p[:, None] * np.abs(x) ** 2 - 2.0 * (x * np.conj(a_p) ** 2).real
         out.append(32.0 * np.pi ** 3 * c_f * np.sum(w / dd, axis=1))
-    return tuple(o.reshape(shape) for o in out)  # type: ignore[return-value]
+    return tuple(o.reshape(shape) for o in out)
 
 
 def check_domain(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
@@ -452,7 +452,8 @@ def _refuse(name: str, bad: np.ndarray, hint: str) -> None:
     raise ValueError(f"{name} out of the supported domain ({DOMAIN}): {shown}{more}{hint}")
 
 
-def _prepare(*args: ArrayLike, phi_max: float = PHI_MAX) -> tuple:
+def _prepare(*args: ArrayLike, phi_max: float = PHI_MAX
+             ) -> tuple[tuple[int, ...], *tuple[np.ndarray, ...]]:
     check_domain(*args, phi_max=phi_max)
     arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
     return (arrays[0].shape, *(np.ascontiguousarray(a).ravel() for a in arrays))
@@ -493,7 +494,11 @@ def _quadratic_integral(kappa: np.ndarray, d2: np.ndarray, d1: np.ndarray,
     return total / (d2 * near - q)
 
 
-def _linear_parts(xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i):
+def _linear_parts(xi_p: np.ndarray, xi_s: np.ndarray, xi_i: np.ndarray, r_s: np.ndarray,
+                  r_i: np.ndarray, mu_p: np.ndarray, mu_s: np.ndarray, mu_i: np.ndarray
+                  ) -> tuple[tuple[np.ndarray, complex], tuple[np.ndarray, np.ndarray],
+                             tuple[np.ndarray, np.ndarray],
+                             tuple[np.ndarray, np.ndarray, np.ndarray]]:
     # a_j(l) = A_j + B_j l: a_p = c_p + i(l − μ_p), a_j = c_j − i(l − μ_j)/r_j.
     c_p, c_s, c_i = 1.0 / xi_p, 1.0 / (r_s * xi_s), 1.0 / (r_i * xi_i)
     a_p = _complex(c_p, -mu_p)
@@ -508,7 +513,9 @@ def _leading(r_s: np.ndarray, r_i: np.ndarray) -> np.ndarray:
     return ((r_s + r_i) - 1.0) / (r_s * r_i)
 
 
-def _amplitude(phi, xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i) -> np.ndarray:
+def _amplitude(phi: np.ndarray, xi_p: np.ndarray, xi_s: np.ndarray, xi_i: np.ndarray,
+               r_s: np.ndarray, r_i: np.ndarray, mu_p: np.ndarray, mu_s: np.ndarray,
+               mu_i: np.ndarray) -> np.ndarray:
     (ap, bp), (as_, bs), (ai, bi), (c_p, c_s, c_i) = _linear_parts(
         xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i)
     d2 = _leading(r_s, r_i).astype(np.complex128)
@@ -557,7 +564,9 @@ def _outer_count(phi: np.ndarray, xi_max: np.ndarray) -> np.ndarray:
     return count
 
 
-def _singles(phi, xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i, *, signal: bool):
+def _singles(phi: np.ndarray, xi_p: np.ndarray, xi_s: np.ndarray, xi_i: np.ndarray,
+             r_s: np.ndarray, r_i: np.ndarray, mu_p: np.ndarray, mu_s: np.ndarray,
+             mu_i: np.ndarray, *, signal: bool) -> np.ndarray:
     values = (phi, xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i)
     xi_f = xi_s if signal else xi_i
     count = _outer_count(phi, np.maximum(xi_p, xi_f))
@@ -583,7 +592,8 @@ def _singles(phi, xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i, *, signal: bool)
     return out
 
 
-def _singles_by_count(values, count, mask, signal):
+def _singles_by_count(values: tuple[np.ndarray, ...], count: np.ndarray, mask: np.ndarray,
+                      signal: bool) -> np.ndarray:
     # Evaluate the masked points, grouped by node count and by whether the foci coincide.
     f1 = np.clip(values[6], -1.0, 1.0)
     f2 = np.clip(values[7] if signal else values[8], -1.0, 1.0)
@@ -605,8 +615,10 @@ def _singles_by_count(values, count, mask, signal):
     return out
 
 
-def _singles_rule(phi, xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i, *, signal: bool,
-                  cuts: np.ndarray, count: int):
+def _singles_rule(phi: np.ndarray, xi_p: np.ndarray, xi_s: np.ndarray, xi_i: np.ndarray,
+                  r_s: np.ndarray, r_i: np.ndarray, mu_p: np.ndarray, mu_s: np.ndarray,
+                  mu_i: np.ndarray, *, signal: bool, cuts: np.ndarray, count: int
+                  ) -> np.ndarray:
     (ap, bp), (as_, bs), (ai, bi), (c_p, c_s, c_i) = _linear_parts(
         xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i)
     if signal:

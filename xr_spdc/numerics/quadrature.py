@@ -154,7 +154,7 @@ def quad_part(
     func: Callable[..., float],
     lower: float,
     upper: float,
-    args: tuple,
+    args: tuple[Any, ...],
     epsabs: float,
     epsrel: float,
     limit: int,
@@ -389,8 +389,8 @@ _COMPLEX_REFUSED = ("the integrand returned a complex value, but complex_func=Fa
                     "too, or return the real part if that is what you mean")
 
 
-def _bind(func: Callable[..., Any], keywords: Sequence[str] | None, point: tuple
-          ) -> tuple[Callable[..., Any], tuple]:
+def _bind(func: Callable[..., Any], keywords: Sequence[str] | None, point: tuple[Any, ...]
+          ) -> tuple[Callable[..., Any], tuple[Any, ...]]:
     """``func`` and the arguments QUADPACK passes after l: by position as they are, or by
     keyword through a partial (no Python-level wrapper either way)."""
     if keywords is None:
@@ -402,7 +402,8 @@ def _inside(breaks: list[float], a: float, b: float) -> tuple[float, ...]:
     return tuple(p for p in breaks if min(a, b) < p < max(a, b))
 
 
-def _returns_complex(call: Callable[..., Any], point: tuple, a: float, b: float) -> bool:
+def _returns_complex(call: Callable[..., Any], point: tuple[Any, ...], a: float,
+                     b: float) -> bool:
     """Whether ``call`` returns a complex number at a node QUADPACK visits (the middle of a
     finite interval); False if it fails there (QUADPACK then meets the failure)."""
     middle = 0.5 * (a + b) if math.isfinite(a) and math.isfinite(b) else (
@@ -426,7 +427,7 @@ class _Job(NamedTuple):
     call: Callable[..., Any]
     a: float
     b: float
-    point: tuple
+    point: tuple[Any, ...]
     epsabs: float
     epsrel: float
     limit: int
