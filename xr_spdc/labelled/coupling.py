@@ -19,59 +19,14 @@ from .._version import __version__
 from ..engine.methods import METHODS
 from ..numerics import coupling as coupling_kernel
 from . import inputs
+from . import names as labels
 from .route import evaluate
 
-__all__ = ["COUPLING_REFERENCES", "fiber_coupling"]
-
-COUPLING_REFERENCES = (
-    "R. S. Bennink, Phys. Rev. A 81, 053805 (2010); C. Smirr et al., J. Opt. Soc. Am. B 30, "
-    "288 (2013); P. Kolenderski, W. Wasilewski and K. Banaszek, Phys. Rev. A 80, 013811 "
-    "(2009); xr_spdc docs/physics/coupling.md")
+__all__ = ["fiber_coupling"]
 
 #: Relative size of 1/λp − 1/λs − 1/λi beyond which given wavelengths are refused.
 ENERGY_TOLERANCE = 1e-6
 
-_DESCRIPTIONS: dict[str, dict[str, str]] = {
-    "pair": {"long_name": "pair probability into both fibre modes P2", "units": "m-2",
-             "formula": "P2 = |integral u_s u_i Psi d2q_s d2q_i|^2 (docs/physics/coupling.md "
-                        "Eqs. 2, 6)"},
-    "signal_singles": {"long_name": "signal in its fibre, idler anywhere P1s", "units": "m-2",
-                       "formula": "P1s = integral d2q_i |integral u_s Psi d2q_s|^2 "
-                                  "(docs/physics/coupling.md Eq. 11)"},
-    "idler_singles": {"long_name": "idler in its fibre, signal anywhere P1i", "units": "m-2",
-                      "formula": "P1i = integral d2q_s |integral u_i Psi d2q_i|^2"},
-    "signal_heralding": {"long_name": "signal heralding efficiency eta_s", "units": "1",
-                         "formula": "eta_s = P2/P1i: the signal in its fibre given the idler "
-                                    "detected in its own"},
-    "idler_heralding": {"long_name": "idler heralding efficiency eta_i", "units": "1",
-                        "formula": "eta_i = P2/P1s: the idler in its fibre given the signal "
-                                   "detected in its own"},
-    "symmetric_heralding": {"long_name": "symmetric heralding efficiency", "units": "1",
-                            "formula": "P2/sqrt(P1s P1i)"},
-}
-
-_INPUT_ATTRS: dict[str, dict[str, str]] = {
-    **{f"{b}_wavelength": {"long_name": f"{b} vacuum wavelength", "units": "m"}
-       for b in ("pump", "signal", "idler")},
-    **{f"{b}_index": {"long_name": f"{b} refractive index", "units": "1"}
-       for b in ("pump", "signal", "idler")},
-    **{f"{b}_waist": {"long_name": f"{b} waist (1/e2 intensity radius)", "units": "m"}
-       for b in ("pump", "signal", "idler")},
-    **{f"{b}_focus": {"long_name": f"{b} focal plane from the crystal centre", "units": "m"}
-       for b in ("pump", "signal", "idler")},
-    "length": {"long_name": "crystal length", "units": "m"},
-    "phi": {"long_name": "phase mismatch", "units": "rad"},
-    # the lab's inputs of xr_spdc.crystals.source_rates
-    "pump": {"long_name": "pump vacuum wavelength", "units": "m"},
-    "signal": {"long_name": "signal vacuum wavelength", "units": "m"},
-    "temperature": {"long_name": "crystal temperature", "units": "degC"},
-    "poling_period": {"long_name": "poling period", "units": "m"},
-    "pump_power": {"long_name": "pump power (average)", "units": "W"},
-    "d_eff": {"long_name": "nonlinear coefficient of the unpoled crystal", "units": "m V-1"},
-    "pump_bandwidth": {"long_name": "pump FWHM bandwidth (in wavelength)", "units": "m"},
-    "signal_efficiency": {"long_name": "signal arm efficiency", "units": "1"},
-    "idler_efficiency": {"long_name": "idler arm efficiency", "units": "1"},
-}
 
 
 def _find(ds: xr.Dataset | None, value: Any, role: str, *, positive: bool = True
@@ -245,11 +200,12 @@ def fiber_coupling(
     for da in outputs:
         value = da * k_p2 if da.name in ("pair", "signal_singles", "idler_singles") else da
         out[da.name] = value.rename(da.name).assign_attrs(
-            {**_DESCRIPTIONS[str(da.name)], "references": COUPLING_REFERENCES})
+            {**labels.COUPLING_OUTPUT_ATTRS[str(da.name)],
+             "references": labels.COUPLING_REFERENCES})
     return record_inputs(xr.Dataset(out), named, {
         "model": "paraxial, collinear, Gaussian pump and fibre modes, no walk-off "
                  "(docs/physics/coupling.md)",
-        "references": COUPLING_REFERENCES, "xr_spdc_version": __version__})
+        "references": labels.COUPLING_REFERENCES, "xr_spdc_version": __version__})
 
 
 def kernel_inputs(named: Mapping[str, xr.DataArray]) -> dict[str, xr.DataArray]:
@@ -306,7 +262,7 @@ def record_inputs(result: xr.Dataset, named: Mapping[str, xr.DataArray],
     result = result.assign_coords(coords)
     for role, da in named.items():
         if da.ndim and da.name in result.coords:
-            for key, value in _INPUT_ATTRS.get(role, {}).items():
+            for key, value in labels.SOURCE_INPUT_ATTRS.get(role, {}).items():
                 result.coords[da.name].attrs.setdefault(key, value)
     result.attrs.update(extra)
     return result

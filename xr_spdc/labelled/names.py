@@ -352,3 +352,55 @@ def renamed(**old_to_new: str) -> Callable[[_F], _F]:
             return func(*args, **kwargs)
         return cast(_F, wrapper)
     return decorate
+
+
+# ------------------------------------------------------------- fibre coupling and rates
+
+COUPLING_REFERENCES = (
+    "R. S. Bennink, Phys. Rev. A 81, 053805 (2010); C. Smirr et al., J. Opt. Soc. Am. B 30, "
+    "288 (2013); P. Kolenderski, W. Wasilewski and K. Banaszek, Phys. Rev. A 80, 013811 "
+    "(2009); xr_spdc docs/physics/coupling.md")
+
+#: The labels of fiber_coupling's outputs.
+COUPLING_OUTPUT_ATTRS: dict[str, dict[str, str]] = {
+    "pair": {"long_name": "pair probability into both fibre modes P2", "units": "m-2",
+             "formula": "P2 = |integral u_s u_i Psi d2q_s d2q_i|^2 (docs/physics/coupling.md "
+                        "Eqs. 2, 6)"},
+    "signal_singles": {"long_name": "signal in its fibre, idler anywhere P1s", "units": "m-2",
+                       "formula": "P1s = integral d2q_i |integral u_s Psi d2q_s|^2 "
+                                  "(docs/physics/coupling.md Eq. 11)"},
+    "idler_singles": {"long_name": "idler in its fibre, signal anywhere P1i", "units": "m-2",
+                      "formula": "P1i = integral d2q_s |integral u_i Psi d2q_i|^2"},
+    "signal_heralding": {"long_name": "signal heralding efficiency eta_s", "units": "1",
+                         "formula": "eta_s = P2/P1i: the signal in its fibre given the idler "
+                                    "detected in its own"},
+    "idler_heralding": {"long_name": "idler heralding efficiency eta_i", "units": "1",
+                        "formula": "eta_i = P2/P1s: the idler in its fibre given the signal "
+                                   "detected in its own"},
+    "symmetric_heralding": {"long_name": "symmetric heralding efficiency", "units": "1",
+                            "formula": "P2/sqrt(P1s P1i)"},
+}
+
+#: The labels of the lab's inputs of fiber_coupling and source_rates (one home).
+SOURCE_INPUT_ATTRS: dict[str, dict[str, str]] = {
+    **{f"{b}_wavelength": {"long_name": f"{b} vacuum wavelength", "units": "m"}
+       for b in ("pump", "signal", "idler")},
+    **{f"{b}_index": {"long_name": f"{b} refractive index", "units": "1"}
+       for b in ("pump", "signal", "idler")},
+    **{f"{b}_waist": {"long_name": f"{b} waist (1/e2 intensity radius)", "units": "m"}
+       for b in ("pump", "signal", "idler")},
+    **{f"{b}_focus": {"long_name": f"{b} focal plane from the crystal centre", "units": "m"}
+       for b in ("pump", "signal", "idler")},
+    "length": {"long_name": "crystal length", "units": "m"},
+    "phi": {"long_name": "phase mismatch", "units": "rad"},
+    # the lab's inputs of xr_spdc.crystals.source_rates
+    "pump": {"long_name": "pump vacuum wavelength", "units": "m"},
+    "signal": {"long_name": "signal vacuum wavelength", "units": "m"},
+    "temperature": {"long_name": "crystal temperature", "units": "degC"},
+    "poling_period": {"long_name": "poling period", "units": "m"},
+    "pump_power": {"long_name": "pump power (average)", "units": "W"},
+    "d_eff": {"long_name": "nonlinear coefficient of the unpoled crystal", "units": "m V-1"},
+    "pump_bandwidth": {"long_name": "pump FWHM bandwidth (in wavelength)", "units": "m"},
+    "signal_efficiency": {"long_name": "signal arm efficiency", "units": "1"},
+    "idler_efficiency": {"long_name": "idler arm efficiency", "units": "1"},
+}

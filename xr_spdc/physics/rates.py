@@ -21,7 +21,8 @@ import xarray as xr
 
 from .._version import __version__
 from ..labelled import inputs
-from ..labelled.coupling import COUPLING_REFERENCES, record_inputs
+from ..labelled.coupling import record_inputs
+from ..labelled.names import COUPLING_REFERENCES
 from ..numerics import coupling as kernel
 from .beams import walkoff_parameters
 from .crystals import medium
