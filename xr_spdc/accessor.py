@@ -54,16 +54,28 @@ class _Forward:
 
 
 def _without_parameter(doc: str, name: str) -> str:
-    """``doc`` without the numpydoc entry of parameter ``name`` (the accessor supplies it)."""
-    lines = doc.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith(" ") and line.strip().split(" : ")[0] == name:
-            indent = len(line) - len(line.lstrip())
+    """``doc`` without the numpydoc entry of parameter ``name`` (the accessor supplies it).
+
+    Entries sit at the indentation of the "Parameters" heading: four spaces in a function's
+    docstring up to Python 3.12, none from 3.13 (which dedents docstrings when compiling).
+    """
+    lines = doc.splitlines(keepends=True)  # joined back exactly, trailing newline included
+    heading = next((i for i, line in enumerate(lines) if line.strip() == "Parameters"), None)
+    if heading is None:
+        return doc
+    indent = len(lines[heading]) - len(lines[heading].lstrip())
+    for i in range(heading + 2, len(lines)):
+        line = lines[i]
+        if not line.strip() or len(line) - len(line.lstrip()) != indent:
+            continue
+        if line.strip() in ("Returns", "Raises", "Examples", "Notes", "See Also"):
+            break
+        if line.strip().split(" : ")[0] == name:
             end = i + 1
             while end < len(lines) and (not lines[end].strip()
                                         or len(lines[end]) - len(lines[end].lstrip()) > indent):
                 end += 1
-            return "\n".join(lines[:i] + lines[end:])
+            return "".join(lines[:i] + lines[end:])
     return doc
 
 
