@@ -24,8 +24,7 @@ from .route import evaluate
 
 __all__ = ["fiber_coupling"]
 
-#: Relative size of 1/λp − 1/λs − 1/λi beyond which given wavelengths are refused.
-ENERGY_TOLERANCE = 1e-6
+ENERGY_TOLERANCE = inputs.ENERGY_TOLERANCE
 
 
 
@@ -42,16 +41,9 @@ def _focus(ds: xr.Dataset | None, value: Any, role: str) -> xr.DataArray:
 def _idler_wavelength(ds: xr.Dataset | None, value: Any, pump: xr.DataArray,
                       signal: xr.DataArray) -> xr.DataArray:
     """The idler wavelength given, checked against energy conservation; or derived."""
+    derived = inputs.idler_wavelength(pump, signal, names=(
+        "pump_wavelength", "signal_wavelength")).rename("idler_wavelength")
     with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        bad = ~(signal > pump)
-        if bool(bad.any()):
-            s, p = xr.broadcast(signal, pump)
-            raise ValueError(
-                f"signal_wavelength must be longer than pump_wavelength (energy conservation "
-                f"leaves no idler otherwise): signal_wavelength "
-                f"{inputs.positions(s, bad.values)}, pump_wavelength "
-                f"{inputs.positions(p, bad.values)}")
-        derived = (1 / (1 / pump - 1 / signal)).rename("idler_wavelength")
         if value is None or (isinstance(value, str) and value == "idler_wavelength"
                              and (ds is None or value not in ds.variables)):
             return derived

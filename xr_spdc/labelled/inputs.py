@@ -116,6 +116,29 @@ def positions(da: xr.DataArray, mask: np.ndarray) -> str:
     return _positions_at(np.asarray(da.values), np.asarray(mask), _coordinates(da))
 
 
+
+#: Relative size of 1/λ_p − 1/λ_s − 1/λ_i beyond which wavelengths break energy conservation.
+ENERGY_TOLERANCE = 1e-6
+
+
+def idler_wavelength(pump: xr.DataArray, signal: xr.DataArray, *,
+                     names: tuple[str, str] = ("pump", "signal")) -> xr.DataArray:
+    """1/λ_i = 1/λ_p − 1/λ_s, refusing signals at or below the pump wavelength.
+
+    ``names`` are the pump's and the signal's argument names, for the message.
+    """
+    pump_name, signal_name = names
+    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
+        bad = ~(signal > pump)
+        if bool(bad.any()):
+            s, p = xr.broadcast(signal, pump)
+            raise ValueError(
+                f"{signal_name} must be longer than {pump_name} (energy conservation leaves "
+                f"no idler otherwise): {signal_name} {positions(s, bad.values)}, "
+                f"{pump_name} {positions(p, bad.values)}")
+        return 1 / (1 / pump - 1 / signal)
+
+
 def _positions_at(values: np.ndarray, mask: np.ndarray,
                   coords: Mapping[Hashable, np.ndarray | None],
                   starts: Sequence[int] | None = None) -> str:

@@ -33,7 +33,7 @@ Real = inputs.Real
 REFERENCE = names.BENNINK
 
 #: Relative size of 1/λp − 1/λs − 1/λi beyond which the wavelengths are taken for a typo.
-ENERGY_TOLERANCE = 1e-6
+ENERGY_TOLERANCE = inputs.ENERGY_TOLERANCE  # one home: labelled.inputs
 
 _BEAMS = ("p", "s", "i")
 

@@ -299,16 +299,6 @@ def _wave_numbers(med: Medium, lam: dict[str, xr.DataArray], temperature: xr.Dat
     return n, k
 
 
-def _idler(pump: xr.DataArray, signal: xr.DataArray) -> xr.DataArray:
-    """1/λ_i = 1/λ_p − 1/λ_s, refusing signals at or below the pump wavelength."""
-    bad = ~(signal > pump)
-    if bad.any():
-        s, p = xr.broadcast(signal, pump)
-        raise ValueError(f"signal must be longer than pump (energy conservation leaves no "
-                         f"idler otherwise): signal {inputs.positions(s, bad.values)}, "
-                         f"pump {inputs.positions(p, bad.values)}")
-    with xr.set_options(arithmetic_join="exact", keep_attrs=False):
-        return 1 / (1 / pump - 1 / signal)
 
 
 def _grating(dk0: xr.DataArray, poling_period: xr.DataArray | None, order: int
@@ -339,7 +329,7 @@ def _process(crystal: Crystal, pump: Real, signal: Real, temperature: Real,
                      signal=_checked(signal, "signal", "wavelength"),
                      temperature=_checked(temperature, "temperature", "temperature"))
     lam = {"pump": named["pump"], "signal": named["signal"]}
-    lam["idler"] = _idler(lam["pump"], lam["signal"])
+    lam["idler"] = inputs.idler_wavelength(lam["pump"], lam["signal"])
     return med, _angle(med, angle), pols, lam, named["temperature"]
 
 
@@ -589,7 +579,7 @@ def phase_matching_temperature(crystal: Crystal, *, pump: Real, signal: Real, po
     named = _aligned(pump=_checked(pump, "pump", "wavelength"),
                      signal=_checked(signal, "signal", "wavelength"),
                      poling_period=_checked(poling_period, "poling_period", "poling_period"))
-    _idler(named["pump"], named["signal"])
+    inputs.idler_wavelength(named["pump"], named["signal"])
     grid = np.linspace(lo, hi, max(3, int(np.ceil(hi - lo)) + 1))
 
     def solve(lp: float, ls: float, period: float) -> float:

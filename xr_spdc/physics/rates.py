@@ -478,12 +478,7 @@ def source_rates(
             raise ValueError(f"{role} must lie in (0, 1], not "
                              f"{inputs.positions(named[role], high.values)}")
     named = inputs.align(named)
-    bad = ~(named["signal"] > named["pump"]).values
-    if bad.any():
-        s, p = xr.broadcast(named["signal"], named["pump"])
-        raise ValueError(f"signal must be longer than pump (energy conservation leaves no "
-                         f"idler otherwise): signal {inputs.positions(s, bad)}, pump "
-                         f"{inputs.positions(p, bad)}")
+    inputs.idler_wavelength(named["pump"], named["signal"])  # refuses signal <= pump
     ang = (0.0 if med.phi_rad == "var" else np.pi / 2) if angle is None else float(angle)
     if "poling_period" not in named:
         named["poling_period"] = qpm_period(
