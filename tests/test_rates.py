@@ -1,8 +1,9 @@
 """xr_spdc.crystals.source_rates: absolute rates and heralding from the lab's parameters.
 
-Checks: the absolute normalisation and the spectral integral against an independent
-closed-form limit (Parseval over φ, docs/physics/coupling.md §9, written out here from the
-formula, not from the package's code); exact scalings (power, d_eff, QPM order, per-arm
+Checks: the absolute normalisation against Boyd & Kleinman's classical SHG power through
+reciprocity (independent of the Hamiltonian's conventions); the spectral integral against an
+independent closed-form limit (Parseval over φ, docs/physics/coupling.md §9, written out here
+from the formula, not from the package's code); exact scalings (power, d_eff, QPM order, per-arm
 efficiencies); heralding against SPDCalc's converged values (tests/data/spdcalc_rates.json,
 copied from the peers' runs: spdcalc-py 1.0.1, see benchmarks/compare_spdcalc_rates.py);
 bad input.
@@ -58,11 +59,18 @@ def parseval_pair_rate(waists: tuple[float, float, float]) -> float:
     dk = {j: (k_at(j, 2 * np.pi * C / (omega * (1 + h))) -
               k_at(j, 2 * np.pi * C / (omega * (1 - h)))) / (2 * h * omega) for j in "si"}
     slope = abs(length * (dk["i"] - dk["s"]))
-    d_q = 2e-12 / np.pi
-    prefactor = (d_q ** 2 * omega * omega * 1e-3 * w["p"] ** 2
-                 / (8 * np.pi ** 4 * EPS0 * C ** 3 * n["p"] * n["s"] * n["i"]))
     pair_per_phi = 16 * np.pi ** 2 * c["s"] * c["i"] * k["p"] ** 2 * integral
-    return prefactor * pair_per_phi / slope
+    density = eq15(d_q=2e-12 / np.pi, omega_s=omega, omega_i=omega, power=1e-3,
+                   pump_waist=w["p"], pair=pair_per_phi, indices=(n["p"], n["s"], n["i"]))
+    return density / slope
+
+
+def eq15(*, d_q: float, omega_s: float, omega_i: float, power: float, pump_waist: float,
+         pair: float, indices: tuple[float, float, float]) -> float:
+    """dR_c/dω_s, docs/physics/coupling.md Eq. 15, transcribed from the formula."""
+    n_p, n_s, n_i = indices
+    return (d_q ** 2 * omega_s * omega_i * power * pump_waist ** 2 * pair
+            / (8 * np.pi ** 4 * EPS0 * C ** 3 * n_p * n_s * n_i))
 
 
 def test_absolute_pair_rate_against_the_parseval_limit():
@@ -73,6 +81,41 @@ def test_absolute_pair_rate_against_the_parseval_limit():
     assert float(r.pair_rate) == pytest.approx(parseval_pair_rate(waists), rel=1e-3)
     assert 0 < float(r.tail_fraction) < 0.01
     assert r.pair_rate.attrs["units"] == "s-1"
+
+
+def boyd_kleinman_h(sigma: float, xi: float) -> float:
+    """h(σ, B=0, ξ) = |∫_{−ξ}^{ξ} e^{iστ}/(1 + iτ) dτ|²/(4ξ) (Boyd & Kleinman 1968), mpmath."""
+    import mpmath
+
+    mpmath.mp.dps = 30
+    value = mpmath.quad(lambda t: mpmath.exp(1j * sigma * t) / (1 + 1j * t), [-xi, 0, xi])
+    return float(abs(value) ** 2 / (4 * xi))
+
+
+@pytest.mark.parametrize(("waist", "phi"), [(40e-6, 0.0), (40e-6, -3.0), (20e-6, -3.24),
+                                            (100e-6, 1.0), (15e-6, -6.0)])
+def test_absolute_normalisation_against_boyd_kleinman_shg(waist, phi):
+    # Independent of the Hamiltonian's normalisation: classical SHG (Boyd & Kleinman,
+    # J. Appl. Phys. 39, 3597 (1968): P_2ω = 16π²d²L h P_ω²/(ε₀cλ³n_ωn_2ω), SI, Boyd's d)
+    # gives sum-frequency generation of two distinguishable beams of waist w into the pump
+    # mode of waist w/√2 (the generated field is exactly that mode): η_SFG = 4η_SHG.  The
+    # spontaneous rate per unit angular bandwidth is that classical gain seeded by one
+    # vacuum photon per mode (Klyshko; Mitchell, PRA 79, 043835 (2009)):
+    # dR/dω_s = η_SFG P ω_sω_i/(2πω_p²).  Equal indices make k_p = k_s + k_i exactly.
+    n, lam, length, power, d = 2.2, 1550e-9, 10e-3, 1e-3, 1e-12
+    out = xr_spdc.fiber_coupling(
+        pump_wavelength=lam / 2, signal_wavelength=lam, pump_index=n, signal_index=n,
+        idler_index=n, pump_waist=waist / np.sqrt(2), signal_waist=waist,
+        idler_waist=waist, length=length, phi=phi, workers=1)
+    omega = 2 * np.pi * C / lam
+    ours = eq15(d_q=d, omega_s=omega, omega_i=omega, power=power,
+                pump_waist=waist / np.sqrt(2), pair=float(out.pair), indices=(n, n, n))
+    xi = length / (2 * np.pi * n / lam * waist ** 2)
+    sigma = -phi / (2 * xi)  # BK's σ = Δk b/2 with their sign of Δk
+    eta_shg = 16 * np.pi ** 2 * d ** 2 * length * boyd_kleinman_h(sigma, xi) / (
+        EPS0 * C * lam ** 3 * n * n)
+    classical = 4 * eta_shg * power * omega * omega / (2 * np.pi * (2 * omega) ** 2)
+    assert ours == pytest.approx(classical, rel=1e-10)
 
 
 def test_heralding_agrees_with_spdcalc():
