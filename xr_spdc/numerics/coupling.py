@@ -507,26 +507,27 @@ def _pole_integral(kappa: np.ndarray, rho: np.ndarray) -> np.ndarray:
 
 
 def _quadratic_integral(kappa: np.ndarray, d2: np.ndarray, d1: np.ndarray,
-                        d0: np.ndarray, moments: np.ndarray | None = None) -> np.ndarray:
+                        d0: np.ndarray, *, series: bool = False) -> np.ndarray:
     # ∫_{-1}^{1} e^{iκl} / (d2 l² + d1 l + d0) dl by partial fractions.  Roots without
     # cancellation: q = −(d1 + s√(d1² − 4 d2 d0))/2 with s making |q| largest, ρ_n = d0/q
     # (near), ρ_f = q/d2 (far); 1/D = [1/(l − ρ_n) − 1/(l − ρ_f)]/(d2 ρ_n − q).
-    # ``moments`` (optional, broadcastable to kappa's shape + (terms,)): m_k(κ) for the far
-    # root's series (_far_series), used where |1/ρ_f| ≤ _SERIES_U.
+    # ``series``: the arrays are (points, nodes) with κ constant along each row; the far
+    # root goes by _far_series where |1/ρ_f| ≤ _SERIES_U, its moments computed per row.
     disc = np.sqrt(d1 * d1 - 4.0 * d2 * d0)
     sign = np.where((np.conj(d1) * disc).real >= 0.0, 1.0, -1.0)
     q = -0.5 * (d1 + sign * disc)
     near = d0 / q
     total = _pole_integral(kappa, near)
     keep = np.abs(d2) > _FAR_DROP * np.abs(q)
-    if moments is not None:
+    if series:
         u = d2 / q
-        series = keep & (np.abs(u) <= _SERIES_U)
-        if series.any():
-            u_series = u[series]
-            terms = _series_terms(float(np.max(np.abs(u_series))))
-            total[series] += _far_series(u_series, moments[series][:, :terms])
-        keep &= ~series
+        fast = keep & (np.abs(u) <= _SERIES_U)
+        if fast.any():
+            u_fast = u[fast]
+            moments = _moments(kappa[:, 0], _series_terms(float(np.max(np.abs(u_fast)))))
+            rows = np.broadcast_to(np.arange(kappa.shape[0])[:, None], kappa.shape)[fast]
+            total[fast] += _far_series(u_fast, moments[rows])
+        keep &= ~fast
     if keep.any():
         total[keep] -= _pole_integral(kappa[keep], q[keep] / d2[keep])
     return total / (d2 * near - q)
@@ -589,7 +590,7 @@ def _amplitude(phi: np.ndarray, xi_p: np.ndarray, xi_s: np.ndarray, xi_i: np.nda
 
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=64)
 def _legendre(count: int) -> tuple[np.ndarray, np.ndarray]:
     return np.polynomial.legendre.leggauss(count)
 
@@ -709,9 +710,6 @@ def _singles_rule(phi: np.ndarray, xi_p: np.ndarray, xi_s: np.ndarray, xi_i: np.
     d1 = x * (t0 * x1 + t1 * x0 - 2.0 * y0 * y1) - y * y * x1
     d0 = x * (t0 * x0 - y0 * y0) - y * y * x0
     kappa = np.broadcast_to(-0.5 * phi[:, None], l.shape)
-    # The far roots' series (_far_series): the moments are per point, shared by its nodes.
-    moments = np.broadcast_to(_moments(-0.5 * phi, _SERIES_TERMS_MAX)[:, None, :],
-                              (*l.shape, _SERIES_TERMS_MAX))
-    inner = _quadratic_integral(kappa, d2, d1, d0, moments)
+    inner = _quadratic_integral(kappa, d2, d1, d0, series=True)
     outer = np.sum(weight * np.exp(0.5j * phi[:, None] * l) * inner, axis=1)
     return 8.0 * np.pi ** 2 * c_f * outer.real

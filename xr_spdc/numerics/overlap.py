@@ -82,6 +82,11 @@ _SERIES_TERMS = 130
 # points, and ~30 % faster for the coupling kernel, which meets this region most.
 _SERIES_SMALL_R = 8.0
 _SERIES_SMALL_TERMS = 50
+# Likewise for |z| ≤ _SERIES_TINY_R: 28 terms leave ≤ 2.5^28/(28·28!)/(1 − 2.5/29) ≈ 1.8e-20,
+# times |e^z| ≤ e^2.5 ≈ 12, ≤ 2.2e-19 absolute in g (≤ 3e-18 relative); the coupling
+# kernel's near poles (|z| ≤ ~2.2) meet this region almost only.
+_SERIES_TINY_R = 2.5
+_SERIES_TINY_TERMS = 28
 _CF_TERMS = ((32.0, 12), (16.0, 20), (8.0, 36), (4.0, 64))  # (q at least, terms)
 _CF_TERMS_LAST = 90  # _SERIES_Q < q < 4, and anything left (NaN propagates)
 
@@ -466,9 +471,11 @@ def scaled_exp1(z: ArrayLike) -> np.ndarray:
     asymptotic = r >= _ASYMPTOTIC_R
     series = ~asymptotic & (q <= _SERIES_Q)
     _fill(out, asymptotic, _asymptotic, z)
-    small = series & (r <= _SERIES_SMALL_R)
+    tiny = series & (r <= _SERIES_TINY_R)
+    small = series & ~tiny & (r <= _SERIES_SMALL_R)
+    _fill(out, tiny, functools.partial(_series, terms=_SERIES_TINY_TERMS), z)
     _fill(out, small, functools.partial(_series, terms=_SERIES_SMALL_TERMS), z)
-    _fill(out, series & ~small, _series, z)
+    _fill(out, series & ~tiny & ~small, _series, z)
     remaining = ~asymptotic & ~series
     for q_min, terms in _CF_TERMS:
         part = remaining & (q >= q_min)
