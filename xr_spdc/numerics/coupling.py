@@ -71,7 +71,8 @@ DOMAIN = (f"finite |phi| <= {PHI_MAX:g}; {XI_MIN:g} <= xi_p, xi_s, xi_i <= {XI_M
 # case) once |D2| ≤ _FAR_DROP·|q| (q = D2·ρ_f), i.e. |ρ_f| ≥ 1e17: a relative change
 # ≤ ~2e-17.  Below that it is kept and evaluated by kernels.overlap, which is accurate for
 # any pole position (its far-pole branch), so the two partial fractions never cancel
-# catastrophically: the cancellation trap of the literal E₁ form is not met.
+# catastrophically: the cancellation trap of the literal E₁ form is not met.  (In the
+# singles, a far root with |ρ_f| ≥ 4 goes by its series instead, below.)
 _FAR_DROP = 1e-17
 
 # The far root in the singles' inner integral, by its Taylor series in u = 1/ρ_f:
@@ -251,9 +252,10 @@ def singles(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
 
     Notes
     -----
-    The inner l'-integral is closed (two overlap kernels per outer node); the outer one is
-    Gauss–Legendre on panels cut at the foci, sinh-graded towards the foci and the faces,
-    64 to 432 nodes by |φ| and max ξ (``_OUTER_TABLE``), each value checked a posteriori
+    The inner l'-integral is closed (an overlap kernel per root and outer node, the far
+    root by its series in 1/ρ_f where |ρ_f| ≥ 4); the outer one is Gauss–Legendre on panels
+    cut at the foci, sinh-graded towards the foci and the faces, 64 to 432 nodes by |φ|,
+    max ξ and whether min(r_s, r_i) ≥ 0.3 (``_OUTER_TABLE``), each value checked a posteriori
     against 6 fewer nodes per panel and refined by doubling where it has not settled to
     1e-11 (a RuntimeWarning if it never does).
     """
