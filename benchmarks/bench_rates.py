@@ -10,8 +10,9 @@
    citrine's ``brightness_and_heralding``, in its scratch venv).
 3. With --spdcalc: ``source_rates`` for the 1 nm pulsed PPKTP 30/42/42 source (rtol 1e-6)
    against spdcalc-py's ``counts_coincidences`` + ``counts_singles_signal`` +
-   ``counts_singles_idler`` at its defaults (Simpson 50, the issue's 201-point grid),
-   run in its scratch venv (a peer, never a dependency; SPDCALC_PYTHON, SPDCALC_PEERS).
+   ``counts_singles_idler`` at its defaults (Simpson 50, the issue's 201-point grid), and its
+   ``efficiencies()`` (the same three rates, faster), run in its scratch venv (a peer, never
+   a dependency; SPDCALC_PYTHON, SPDCALC_PEERS).
    With --check as well: our result against a reference from a different pump rule
    (Gauss–Hermite 10/16 nodes) at rtol 1e-8, i.e. how far from converged the timed one is.
 
@@ -58,8 +59,11 @@ t = time.perf_counter()
 rc = s.counts_coincidences(rng, integ)
 ss = s.counts_singles_signal(rng, integ)
 si = s.counts_singles_idler(rng, integ)
-print(json.dumps({"pair_rate": rc, "signal_rate": ss, "idler_rate": si,
-                  "seconds": time.perf_counter() - t}))
+seconds = time.perf_counter() - t
+t = time.perf_counter()
+s.efficiencies(rng, integ)
+print(json.dumps({"pair_rate": rc, "signal_rate": ss, "idler_rate": si, "seconds": seconds,
+                  "efficiencies_seconds": time.perf_counter() - t}))
 """
 KTP = {"pump_wavelength": 775e-9, "signal_wavelength": 1550e-9, "pump_index": 1.7582,
        "signal_index": 1.7349, "idler_index": 1.8158, "length": 10e-3, "phi": -2.0}
@@ -115,9 +119,11 @@ def spdcalc_side_by_side(check: bool) -> None:
     done = subprocess.run([SPDCALC, "-c", PEER, PEERS, "ppktp", "30", "42", "42"],
                           capture_output=True, text=True, check=True, timeout=3600)
     theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    fastest = min(theirs["seconds"], theirs["efficiencies_seconds"])
     print(f"source_rates (1 nm pulsed PPKTP 30/42/42, rtol 1e-6): {t_ours:.2f} s; spdcalc "
-          f"counts_coincidences + both singles at its defaults: {theirs['seconds']:.2f} s; "
-          f"ratio {theirs['seconds'] / t_ours:.1f}x")
+          f"at its defaults: counts_coincidences + both singles {theirs['seconds']:.2f} s, "
+          f"efficiencies() (the same three) {theirs['efficiencies_seconds']:.2f} s; ratio "
+          f"{fastest / t_ours:.1f}x against the faster")
     print(f"  pair rate {float(ours.pair_rate):.6g} Hz (spdcalc {theirs['pair_rate']:.6g}: "
           f"its normalisation, see compare_spdcalc_rates.py), heralding "
           f"{float(ours.signal_heralding):.6f}/{float(ours.idler_heralding):.6f} "
