@@ -179,6 +179,7 @@ def test_dataset_accessor_and_netcdf_round_trip(tmp_path):
     ({"pump_power": 0.0}, "pump_power"),
     ({"poling_period": 10e-6}, "poling_period"),
     ({"signal_efficiency": 1.5}, "signal_efficiency"),
+    ({"pump_bandwidth": 1.0}, "pump_bandwidth"),  # 1 nm given as 1 (m)
 ])
 def test_bad_input_names_the_argument(change, named):
     args = {**PPKTP, "pump_waist": 60e-6, "signal_waist": 60e-6, "idler_waist": 60e-6,

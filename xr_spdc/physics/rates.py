@@ -515,6 +515,15 @@ def _named_inputs(ds: xr.Dataset | None, given: Mapping[str, Any]) -> dict[str, 
                              f"{inputs.positions(named[role], high.values)}")
     named = inputs.align(named)
     inputs.idler_wavelength(named["pump"], named["signal"])  # refuses signal <= pump
+    if "pump_bandwidth" in named:
+        # the pump average spans ±8σ in ω, which must stay at positive frequencies; a
+        # bandwidth near the wavelength itself is almost always nm given as m
+        wide = named["pump_bandwidth"] >= named["pump"] / 4
+        if bool(wide.any()):
+            raise ValueError(
+                "pump_bandwidth is the pump spectrum's FWHM in m of wavelength (1 nm is "
+                "1e-9) and must be below a quarter of the pump wavelength, not "
+                f"{inputs.positions(named['pump_bandwidth'], np.asarray(wide.values))}")
     return named
 
 
