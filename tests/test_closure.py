@@ -187,17 +187,21 @@ def _left_by(pid: int) -> list[str]:
     return [e for e in os.listdir("/dev/shm") if e.startswith(f"xr_spdc-{pid}-")]
 
 
+#: A process that makes a pooled call with a 2.4 MB table, then prints its pid.
+A_CALL_WITH_A_TABLE = textwrap.dedent("""
+    import os, signal, numpy as np, xarray as xr, xr_spdc
+    from xr_spdc.engine import snapshots
+    table = np.arange(300_000.0)
+    ds = xr.Dataset(coords={"a": np.arange(40.0)})
+    ds.spdc.integrate(lambda l, a: table[int(a)] * l, workers=2)
+    print(os.getpid(), flush=True)
+    """)
+
+
 @pytest.mark.slow
 @needs_shm
 def test_nothing_of_a_process_is_left_in_shared_memory_after_it_exits_with_its_table():
-    done = _script("""
-        import os, numpy as np, xarray as xr, xr_spdc
-        from xr_spdc.engine import snapshots
-        table = np.arange(300_000.0)
-        ds = xr.Dataset(coords={"a": np.arange(40.0)})
-        ds.spdc.integrate(lambda l, a: table[int(a)] * l, workers=2)
-        print(os.getpid(), len(os.listdir(snapshots.folder())))
-        """)
+    done = _script(A_CALL_WITH_A_TABLE + "print(len(os.listdir(snapshots.folder())))")
     pid, kept = map(int, done.stdout.split())
     assert kept == 1, done.stderr
     assert not _left_by(pid)
@@ -206,14 +210,7 @@ def test_nothing_of_a_process_is_left_in_shared_memory_after_it_exits_with_its_t
 @pytest.mark.slow
 @needs_shm
 def test_a_killed_callers_shared_copies_are_removed_by_its_workers():
-    done = _script("""
-        import os, signal, numpy as np, xarray as xr, xr_spdc
-        table = np.arange(300_000.0)
-        ds = xr.Dataset(coords={"a": np.arange(40.0)})
-        ds.spdc.integrate(lambda l, a: table[int(a)] * l, workers=2)
-        print(os.getpid(), flush=True)
-        os.kill(os.getpid(), signal.SIGKILL)
-        """)
+    done = _script(A_CALL_WITH_A_TABLE + "os.kill(os.getpid(), signal.SIGKILL)")
     assert done.returncode == -signal.SIGKILL, done.stderr
     pid = int(done.stdout)
     deadline = time.monotonic() + 10  # the workers look every 0.5 s
