@@ -104,6 +104,24 @@ def test_a_snapshot_keeps_the_arrays_memory_order_and_bytes():
     assert snapshots.snapshot(table[::2]) is None  # not contiguous: no snapshot
 
 
+@needs_shm
+def test_one_integrate_call_compares_its_table_with_the_shared_copy_once(monkeypatch):
+    table = _table(3)
+    ds = xr.Dataset(coords={"a": np.arange(8.0)})
+
+    def f(l, a):
+        return table[int(a)] * l * l
+
+    ds.spdc.integrate(f, workers=2)  # the copy is made
+    compared = []
+    real = snapshots._same_bytes
+    monkeypatch.setattr(snapshots, "_same_bytes", lambda a, b: compared.append(1) or real(a, b))
+    out = ds.spdc.integrate(f, workers=2)
+    # One comparison for the hash and the workers alike (each costs ~15 ms at 200 MB).
+    assert len(compared) == 1
+    np.testing.assert_allclose(out.values, table[:8] * 2 / 3, rtol=1e-12)
+
+
 # ------------------------------------------------------------ the hash
 
 
