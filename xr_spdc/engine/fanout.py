@@ -118,7 +118,6 @@ _IN_FLIGHT_PER_WORKER = 2
 _INLINE_BYTES = 64 * 1024
 
 
-
 class FanoutError(RuntimeError):
     """A block could not be evaluated.
 
@@ -465,7 +464,10 @@ def _load_call(token: str, payload: bytes | str) -> tuple[BlockFunction, dict[st
     the same, else unpickled (keeping the mappings of the arrays it shares with the last)."""
     global _CALL_CACHE, _MAPPED, _LOADING
     if _CALL_CACHE is None or _CALL_CACHE[0] != token:
-        _CALL_CACHE = None  # the previous call's state (its tables) goes first
+        # The previous call's state goes first, and with it the tables whose files are
+        # gone (replaced, or freed by the caller): their memory, before the new ones map.
+        _CALL_CACHE = None
+        _MAPPED = {path: array for path, array in _MAPPED.items() if os.path.exists(path)}
         if isinstance(payload, str):
             with open(payload, "rb") as f:
                 payload = f.read()
