@@ -122,6 +122,22 @@ def test_one_integrate_call_compares_its_table_with_the_shared_copy_once(monkeyp
     np.testing.assert_allclose(out.values, table[:8] * 2 / 3, rtol=1e-12)
 
 
+@needs_shm
+def test_snapshots_stay_within_their_budget_least_recently_used_first(monkeypatch):
+    monkeypatch.setattr(snapshots, "BUDGET", 5 * 2**20)  # room for two 2 MB tables
+    tables = [_table(seed) for seed in range(3)]
+    first, second = (snapshots.snapshot(t) for t in tables[:2])
+    assert snapshots.snapshot(tables[0]) is first  # now the most recently used
+    third = snapshots.snapshot(tables[2])
+    assert third is not None and os.path.exists(first.path)
+    assert not os.path.exists(second.path)  # the least recently used went
+    assert snapshots.snapshot(np.zeros(6 * 2**20 // 8)) is None  # over the budget alone
+    # Without a snapshot, the pool still gets the table (written for that call).
+    big = np.random.default_rng(5).random(6 * 2**20 // 8)
+    values, _, _ = _run_seen(big, n=8)
+    np.testing.assert_array_equal(values, big[:8])
+
+
 # ------------------------------------------------------------ the hash
 
 

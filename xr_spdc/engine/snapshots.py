@@ -23,9 +23,11 @@ process that sees its folder (:func:`remove_orphans`).  So a table held in a not
 costs its size once more in shared memory (RAM) while it is held.  No timer frees it
 sooner: a timer is a thread, and forking a process with threads is unsafe (Python 3.12
 warns).  Workers that still map a removed file keep its memory until their next call or
-their idle exit.  Only C- or Fortran-ordered numeric arrays of at least
-:data:`SHARED_ARRAY_BYTES` get one, and only where ``/dev/shm`` keeps 1 GB free beside it
-(:func:`snapshot` returns None otherwise, and callers work from the array itself).
+their idle exit.  All of a process's snapshots hold at most :data:`BUDGET` bytes (a
+quarter of the RAM; the least recently used go first).  Only C- or Fortran-ordered numeric
+arrays of at least :data:`SHARED_ARRAY_BYTES` get one, and only where ``/dev/shm`` keeps
+1 GB free beside it (:func:`snapshot` returns None otherwise, and callers work from the
+array itself: the pool then writes the array for that call alone).
 """
 
 from __future__ import annotations
@@ -53,6 +55,18 @@ SHARED_ARRAY_BYTES = 1 << 20
 #: /dev/shm is used only if this much stays free beside a new snapshot (it is RAM).
 _SHM_MARGIN = 1 << 30
 
+
+def _memory_budget() -> int:
+    """A quarter of the machine's RAM: /dev/shm's own limit (half) is too generous for
+    copies kept between calls."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    except (ValueError, OSError, AttributeError):
+        return 1 << 30
+
+
+#: Bytes all of a process's snapshots may hold: beyond it, the least recently used go.
+BUDGET = _memory_budget()
 
 
 class Snapshot:
@@ -116,8 +130,13 @@ def snapshot(array: np.ndarray) -> Snapshot | None:
                     (checked is not None and checked.get(key) is snap) or snap.matches(array)):
                 if checked is not None:
                     checked[key] = snap
+                _KEPT[key] = _KEPT.pop(key)  # the most recently used last
                 return snap
             _drop(key, replaced=True)
+        if array.nbytes > BUDGET:
+            return None
+        while _KEPT and sum(s.copy.nbytes for _, s in _KEPT.values()) + array.nbytes > BUDGET:
+            _drop(next(iter(_KEPT)), replaced=True)  # the least recently used
         written = _write(array)
         if written is not None:
             _KEPT[key] = (weakref.ref(array, _forgetter(key)), written)
