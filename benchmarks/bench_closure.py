@@ -16,7 +16,10 @@ Rows, on the same points: a plain serial quad loop; joblib's ``Parallel(n_jobs=2
 task a point, its pool warm); ``integrate(workers=1)`` on its first call with the table
 (the table's shared copy is made) and again; ``workers=2`` cold (the pool starts) and
 warm; the default ``workers=None``, warm; and ``workers=2`` on a warm pool with a new
-table of the same size (its first call).  Warm rows are the best of three.  Memory is
+table of the same size (its first call).  The loop and the warm rows are the best of
+three (joblib's of two).  CPU seconds are those of this process and its children in that
+run: where other work shares the machine, they show what each way costs when wall times
+cannot.  Memory is
 the PSS (pages shared between processes counted once) of this process and all its
 children, sampled every 20 ms: per row, growth above the moment before; for the last row,
 above the idle pool, which is the issue's measure (want <= 2x the table).
@@ -141,7 +144,7 @@ def one_kind(kind: str) -> None:
         rows.append((name, t, cpu, m))
         return value
 
-    loop = row("serial quad loop", lambda: np.array([one_point(x) for x in a]))
+    loop = row("serial quad loop", lambda: np.array([one_point(x) for x in a]), 3)
     try:
         from joblib import Parallel, delayed
 
