@@ -93,21 +93,32 @@ def _feed_value(digest: Any, obj: Any, seen: set[int]) -> None:
 def _feed_array(digest: Any, obj: Any, seen: set[int]) -> None:
     # A large array's part of the hash depends on the state before it and on its bytes:
     # kept with its snapshot, keyed by that state, it is reused while the bytes match.
-    snap = snapshots.snapshot(obj) if snapshots.eligible(obj) else None
-    before = digest.state.digest() if snap is not None else b""
+    if not snapshots.eligible(obj):
+        digest.state = _fed_array(digest.state, obj)
+        return
+    before, hashed = digest.state.digest(), []
+    # A new snapshot is written while this hashes the array (both release the GIL).
+    snap = snapshots.snapshot(obj, beside=lambda: hashed.append(
+        _fed_array(digest.state.copy(), obj)))
     if snap is not None and before in snap.memo:
         digest.state = snap.memo[before].copy()
         return
-    array = np.asarray(obj)
-    digest.update(f"array:{array.dtype.str}:{array.shape};".encode())
-    if array.dtype.kind == "O":
-        digest.update(repr(array.tolist()).encode())
-    else:  # the C-order bytes, without a copy where they are already in that order
-        digest.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+    digest.state = hashed[0] if hashed else _fed_array(digest.state, obj)
     if snap is not None:
         if len(snap.memo) >= _MEMO_SIZE:
             snap.memo.pop(next(iter(snap.memo)))
         snap.memo[before] = digest.state.copy()
+
+
+def _fed_array(state: Any, obj: Any) -> Any:
+    """``state`` (a sha256) after ``obj``'s dtype, shape and C-order bytes."""
+    array = np.asarray(obj)
+    state.update(f"array:{array.dtype.str}:{array.shape};".encode())
+    if array.dtype.kind == "O":
+        state.update(repr(array.tolist()).encode())
+    else:  # without a copy where the bytes are already in that order
+        state.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+    return state
 
 
 #: Hash states kept per large array (one per function closing over it, usually).

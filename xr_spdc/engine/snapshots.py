@@ -43,7 +43,7 @@ import tempfile
 import threading
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import numpy as np
@@ -104,7 +104,7 @@ def eligible(obj: Any) -> bool:
             and (obj.flags.c_contiguous or obj.flags.f_contiguous))
 
 
-def snapshot(array: np.ndarray) -> Snapshot | None:
+def snapshot(array: np.ndarray, beside: Callable[[], Any] | None = None) -> Snapshot | None:
     """The snapshot of ``array`` as it is now: the kept one if it still matches, else a
     new one (the old one removed).
 
@@ -112,6 +112,10 @@ def snapshot(array: np.ndarray) -> Snapshot | None:
     ----------
     array : numpy.ndarray
         An array for which :func:`eligible` is true.
+    beside : callable, optional
+        Work to do in another thread while a new snapshot is written (not called when the
+        kept one is reused): e.g. hashing the array, which, like the writing, releases the
+        GIL, so the two take the time of one on two cores.
 
     Returns
     -------
@@ -137,7 +141,7 @@ def snapshot(array: np.ndarray) -> Snapshot | None:
             return None
         while _KEPT and sum(s.copy.nbytes for _, s in _KEPT.values()) + array.nbytes > BUDGET:
             _drop(next(iter(_KEPT)), replaced=True)  # the least recently used
-        written = _write(array)
+        written = _write(array, beside)
         if written is not None:
             _KEPT[key] = (weakref.ref(array, _forgetter(key)), written)
             if checked is not None:
@@ -215,8 +219,9 @@ def _order(array: np.ndarray) -> Literal["C", "F"]:
     return "C" if array.flags.c_contiguous else "F"
 
 
-def _write(array: np.ndarray) -> Snapshot | None:
-    """A new snapshot of ``array`` in this process's folder; None without room."""
+def _write(array: np.ndarray, beside: Callable[[], Any] | None) -> Snapshot | None:
+    """A new snapshot of ``array`` in this process's folder, with ``beside()`` run in a
+    thread meanwhile; None without room (and ``beside`` not called)."""
     global _FOLDER
     try:
         stats = os.statvfs("/dev/shm")
@@ -228,6 +233,10 @@ def _write(array: np.ndarray) -> Snapshot | None:
         remove_orphans("/dev/shm")
         _FOLDER = tempfile.mkdtemp(prefix=f"xr_spdc-{os.getpid()}-arrays-", dir="/dev/shm")
     path = os.path.join(_FOLDER, f"{uuid.uuid4().hex}.npy")
+    helper = threading.Thread(target=beside, name="xr_spdc-beside-snapshot") \
+        if beside is not None else None
+    if helper is not None:
+        helper.start()
     try:
         # A file write, then one mapping filled at once (MAP_POPULATE): ~0.1 s for 200 MB,
         # where copying into a fresh mapping faults page by page (~0.16 s, and ~0.03 s more
@@ -244,6 +253,9 @@ def _write(array: np.ndarray) -> Snapshot | None:
     except OSError:  # full after all (another process wrote meanwhile)
         _unlink(path)
         return None
+    finally:
+        if helper is not None:
+            helper.join()
 
 
 def _map(path: str, like: np.ndarray, offset: int) -> np.ndarray:
