@@ -19,10 +19,11 @@ warm; the default ``workers=None``, warm; and ``workers=2`` on a warm pool with 
 table of the same size (its first call).  The loop and the warm rows are the best of
 three (joblib's of two).  CPU seconds are those of this process and its children in that
 run: where other work shares the machine, they show what each way costs when wall times
-cannot.  Memory is
-the PSS (pages shared between processes counted once) of this process and all its
-children, sampled every 20 ms: per row, growth above the moment before; for the last row,
-above the idle pool, which is the issue's measure (want <= 2x the table).
+cannot.  Memory is the PSS (pages shared between processes counted once) of this process
+and all its children, sampled every 20 ms in a run of its own after the timed ones (the
+sampling costs CPU): per row, the peak above the moment before (first calls: after minus
+before); for the last row, above the idle pool, which is the issue's measure (want <= 2x
+the table).
 """
 
 from __future__ import annotations
@@ -99,10 +100,23 @@ def cpu_seconds() -> float:
     return total
 
 
-def measured(run, repeat=1, base=None):
+def timed(run, repeat=1):
     """(value, best seconds of ``repeat`` runs, CPU seconds of this process and its
-    children in that run, peak PSS growth in MB above ``base``, by default the moment
-    before)."""
+    children in that run), with nothing else running here."""
+    best, cpu = math.inf, math.inf
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), cpu_seconds()
+        value = run()
+        seconds = time.perf_counter() - start
+        if seconds < best:
+            best, cpu = seconds, cpu_seconds() - start_cpu
+    return value, best, cpu
+
+
+def peak_growth(run, base=None) -> float:
+    """Peak PSS growth in MB during ``run()`` above ``base`` (default: the moment before),
+    sampled every 20 ms.  A run of its own: reading every process's page map costs CPU
+    that would slow the timed runs, the pool's more than one process's."""
     base = pss_mb() if base is None else base
     peak = [base]
     done = threading.Event()
@@ -113,22 +127,14 @@ def measured(run, repeat=1, base=None):
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    best, cpu = math.inf, math.inf
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), cpu_seconds()
-        value = run()
-        seconds = time.perf_counter() - start
-        if seconds < best:
-            best, cpu = seconds, cpu_seconds() - start_cpu
+    run()
     done.set()
     sampler.join()
-    peak[0] = max(peak[0], pss_mb())
-    return value, best, cpu, peak[0] - base
+    return max(peak[0], pss_mb()) - base
 
 
 def one_kind(kind: str) -> None:
     """Every row for one integrand, printed as ``name|seconds|CPU seconds|MB`` lines."""
-    global table
     integrand = {"light": light, "heavy": heavy}[kind]
     a = np.linspace(1.0, 3.0, N)
     ds = xr.Dataset(coords={"a": a})
@@ -139,9 +145,13 @@ def one_kind(kind: str) -> None:
 
     rows = []
 
-    def row(name, run, repeat=1, base=None):
-        value, t, cpu, m = measured(run, repeat, base)
-        rows.append((name, t, cpu, m))
+    def row(name, run, repeat=1, sampled=True):
+        """Time ``run`` (best of ``repeat``), then sample its memory in one more run; a
+        run that cannot be repeated (a first call) gives its growth from before to after."""
+        before = pss_mb()
+        value, t, cpu = timed(run, repeat)
+        grew = peak_growth(run) if sampled else pss_mb() - before
+        rows.append((name, t, cpu, grew))
         return value
 
     loop = row("serial quad loop", lambda: np.array([one_point(x) for x in a]), 3)
@@ -155,21 +165,29 @@ def one_kind(kind: str) -> None:
     except ImportError:
         print("joblib not installed: its row is left out", file=sys.stderr)
     w1 = row("workers=1, first call with the table",
-             lambda: ds.spdc.integrate(integrand, workers=1).values)
+             lambda: ds.spdc.integrate(integrand, workers=1).values, sampled=False)
     row("workers=1", lambda: ds.spdc.integrate(integrand, workers=1).values, 3)
     row("workers=2, cold (the pool starts)",
-        lambda: ds.spdc.integrate(integrand, workers=2).values)
+        lambda: ds.spdc.integrate(integrand, workers=2).values, sampled=False)
     w2 = row("workers=2, warm", lambda: ds.spdc.integrate(integrand, workers=2).values, 3)
     wn = row("default (workers=None), warm", lambda: ds.spdc.integrate(integrand).values, 3)
     assert w1.tobytes() == w2.tobytes() == wn.tobytes()
     np.testing.assert_allclose(w1, loop, rtol=1e-12)
-    # A new table on an idle pool: the workers first drop the old one (a call without it).
-    table = table.copy()
-    gc.collect()
-    ds.spdc.integrate(lambda l, a: a * l, workers=2)
-    row("workers=2, warm pool, new table", lambda: ds.spdc.integrate(integrand,
-                                                                     workers=2).values,
-        base=pss_mb())
+    # A new table on an idle pool, twice (timed, then sampled): the workers first drop the
+    # old one (a call without it), and the memory is measured above that idle pool.
+    def idle_with_a_new_table():
+        global table
+        table = table.copy()
+        gc.collect()
+        ds.spdc.integrate(lambda l, a: a * l, workers=2)
+
+    def new_table_call():
+        return ds.spdc.integrate(integrand, workers=2).values
+
+    idle_with_a_new_table()
+    _, t, cpu = timed(new_table_call)
+    idle_with_a_new_table()
+    rows.append(("workers=2, warm pool, new table", t, cpu, peak_growth(new_table_call)))
     for name, t, cpu, m in rows:
         print(f"{name}|{t}|{cpu}|{m}")
 
