@@ -39,7 +39,7 @@ def _table(seed: int = 0) -> np.ndarray:
 def _run_seen(table: np.ndarray, n: int = 40):
     arrays = [np.arange(float(n)), np.ones(n), np.zeros(n)]
     return fanout.run_blocks(seen_before, arrays, names=["phi", "xi", "mu"],
-                             out_dtypes=[np.float64, np.float64, np.int64],
+                             out_dtypes=[np.float64, np.float64, np.int64, np.float64],
                              kwargs={"table": table}, workers=2, block_size=4)
 
 
@@ -49,8 +49,8 @@ def _run_seen(table: np.ndarray, n: int = 40):
 @needs_shm
 def test_an_unchanged_table_is_not_sent_again_a_worker_keeps_it_across_calls():
     table = _table()
-    first_values, _, first_pids = _run_seen(table)
-    values, seen, pids = _run_seen(table)
+    first_values, _, first_pids, _ = _run_seen(table)
+    values, seen, pids, plain = _run_seen(table)
     np.testing.assert_array_equal(values, table[:40])
     np.testing.assert_array_equal(first_values, table[:40])
     # Every block of the second call ran in a worker that already held this very table
@@ -59,6 +59,7 @@ def test_an_unchanged_table_is_not_sent_again_a_worker_keeps_it_across_calls():
     in_both = np.isin(pids, list(served_first))
     assert in_both.any()
     np.testing.assert_array_equal(seen[in_both], 1.0)
+    np.testing.assert_array_equal(plain, 1.0)  # mapped as a plain ndarray, not np.memmap
 
 
 @needs_shm
@@ -134,7 +135,7 @@ def test_snapshots_stay_within_their_budget_least_recently_used_first(monkeypatc
     assert snapshots.snapshot(np.zeros(6 * 2**20 // 8)) is None  # over the budget alone
     # Without a snapshot, the pool still gets the table (written for that call).
     big = np.random.default_rng(5).random(6 * 2**20 // 8)
-    values, _, _ = _run_seen(big, n=8)
+    values, _, _, _ = _run_seen(big, n=8)
     np.testing.assert_array_equal(values, big[:8])
 
 
