@@ -3,6 +3,7 @@ nested calls, unsendable objects, stalls, and how failures are reported (issue 2
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import signal
@@ -65,7 +66,15 @@ def test_a_large_array_in_the_options_is_shared_read_only_by_the_workers():
     (serial,) = _run(table_kind, _inputs(10), out_dtypes=[np.float64],
                      kwargs={"table": table}, workers=1, block_size=10)
     np.testing.assert_array_equal(serial, 0.0)  # in process: the caller's own array
-    assert not [e for e in os.listdir("/dev/shm") if e.startswith(f"xr_spdc-{os.getpid()}-")]
+    # The table's shared copy is kept for the next call while the table lives.
+    assert _ours_in_shm()
+    del table
+    gc.collect()
+    assert not _ours_in_shm()
+
+
+def _ours_in_shm() -> list[str]:
+    return [e for e in os.listdir("/dev/shm") if e.startswith(f"xr_spdc-{os.getpid()}-")]
 
 
 def test_an_integrand_closing_over_a_table_gives_the_serial_values_on_the_pool():

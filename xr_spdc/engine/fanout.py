@@ -55,17 +55,24 @@ pools would oversubscribe the CPUs).
 
 What a call sends: its function and options are pickled once (cloudpickle) and reach each
 worker once per call, not with every block: small ones inline with each task, larger ones
-as a file the worker reads once; numpy arrays of 1 MB or more inside them (a lookup table
-an integrand closes over) are written once to shared memory (``/dev/shm``) and memory-mapped
-read-only by the workers, as joblib does, so N workers share one copy (a write into such an
-array in a worker raises, as with joblib).  The files go when the call ends (or, if the
-caller is killed, with its workers or at the next call's start); a worker keeps the last
-call's function, and its mapping, until its next call or its idle exit.
+as a file the worker reads once.  numpy arrays of 1 MB or more inside them (a lookup table
+an integrand closes over) travel as shared memory (``/dev/shm``), memory-mapped read-only
+by the workers, as joblib does, so N workers share one copy (a write into such an array in
+a worker raises, as with joblib).  That copy is the array's snapshot
+(:mod:`xr_spdc.engine.snapshots`): kept across calls while the array is unchanged (its
+bytes are compared with the copy at each call, ~15 ms for 200 MB, never trusted blindly),
+so a notebook's next call writes nothing; the function's pickle is then the same too, and
+a worker keeps the function it unpickled, and its mappings, from one call to the next.
+An array changed in place is written again.  A call's own files go when it ends; the
+snapshots when their arrays do, at exit, or, if the caller is killed, with its workers or
+at the next call's start.  A worker keeps the last call's function, and its mappings,
+until its next call or its idle exit.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import io
 import multiprocessing
@@ -78,7 +85,6 @@ import tempfile
 import threading
 import time
 import traceback
-import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -88,6 +94,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from . import snapshots
 
 BlockFunction = Callable[..., tuple[np.ndarray, ...]]
 
@@ -108,10 +116,6 @@ _IN_FLIGHT_PER_WORKER = 2
 #: A call's pickled function and options travel inline with each task up to this size;
 #: above it, as a file each worker reads once per call.
 _INLINE_BYTES = 64 * 1024
-
-#: numpy arrays at least this large inside the function or options are written once to
-#: shared memory and memory-mapped by the workers (joblib's ``max_nbytes`` is 1 MB too).
-_SHARED_ARRAY_BYTES = 1 << 20
 
 
 class FanoutError(RuntimeError):
@@ -410,8 +414,11 @@ def _exit_with_parent(parent: int) -> None:
     # parent is gone the worker is re-parented, and getppid() changes.
     while os.getppid() == parent:
         time.sleep(_PARENT_POLL_SECONDS)
-    if _CALL_CACHE is not None:  # the dead caller cannot remove its shared arrays
-        shutil.rmtree(_CALL_CACHE[3], ignore_errors=True)
+    # The dead caller cannot remove its files: its call's folder and its snapshots.
+    folders = {_CALL_FOLDER, *(os.path.dirname(path) for path in _MAPPED)}
+    for folder in folders:
+        if folder and os.path.basename(folder).startswith(f"xr_spdc-{parent}-"):
+            shutil.rmtree(folder, ignore_errors=True)
     os._exit(1)
 
 
@@ -430,27 +437,56 @@ def _init_worker() -> None:
     threadpool_limits(limits=1)
 
 
-#: In a worker: the call it last served (token, func, kwargs, folder).
-_CALL_CACHE: tuple[str, BlockFunction, dict[str, Any], str] | None = None
+#: In a worker: the function and options it last loaded, with their token (a digest of
+#: their pickle: the same again for an unchanged function and unchanged arrays).
+_CALL_CACHE: tuple[str, BlockFunction, dict[str, Any]] | None = None
+#: In a worker: the folder of the call it last served (removed if the caller dies).
+_CALL_FOLDER: str | None = None
+#: In a worker: the shared arrays its function maps, by file; while it loads a function,
+#: those that function maps (:func:`_load_shared_array` fills it).
+_MAPPED: dict[str, np.ndarray] = {}
+_LOADING: dict[str, np.ndarray] | None = None
 
 
 def _load_shared_array(path: str) -> np.ndarray:
-    return np.load(path, mmap_mode="r")
+    """Unpickling a call's function: a shared array, mapped once per worker while its file
+    lasts (a snapshot's file is never rewritten: a changed array gets another file)."""
+    array = _MAPPED.get(path)
+    if array is None:
+        array = snapshots.load(path)
+    if _LOADING is not None:
+        _LOADING[path] = array
+    return array
+
+
+def _load_call(token: str, payload: bytes | str) -> tuple[BlockFunction, dict[str, Any]]:
+    """The call's function and options: kept from the worker's last call if its pickle is
+    the same, else unpickled (keeping the mappings of the arrays it shares with the last)."""
+    global _CALL_CACHE, _MAPPED, _LOADING
+    if _CALL_CACHE is None or _CALL_CACHE[0] != token:
+        # The previous call's state goes first, and with it the tables whose files are
+        # gone (replaced, or freed by the caller): their memory, before the new ones map.
+        _CALL_CACHE = None
+        _MAPPED = {path: array for path, array in _MAPPED.items() if os.path.exists(path)}
+        if isinstance(payload, str):
+            with open(payload, "rb") as f:
+                payload = f.read()
+        _LOADING = {}
+        try:
+            func, kwargs = pickle.loads(payload)
+        finally:
+            _MAPPED, _LOADING = _LOADING, None  # only what this call maps stays mapped
+        _CALL_CACHE = (token, func, kwargs)
+    return _CALL_CACHE[1], _CALL_CACHE[2]
 
 
 def _pool_block(token: str, payload: bytes | str, folder: str, start: int,
                 names: Sequence[str], arrays: Sequence[np.ndarray]) -> Any:
     """A task on our pool: load the call's function once per worker, mark the block as
     running (for timeouts, stall warnings and telling whose block killed a worker), run it."""
-    global _CALL_CACHE
-    if _CALL_CACHE is None or _CALL_CACHE[0] != token:
-        _CALL_CACHE = None  # the previous call's state (its tables) goes first
-        if isinstance(payload, str):
-            with open(payload, "rb") as f:
-                payload = f.read()
-        func, kwargs = pickle.loads(payload)
-        _CALL_CACHE = (token, func, kwargs, folder)
-    _, func, kwargs, _ = _CALL_CACHE
+    global _CALL_FOLDER
+    func, kwargs = _load_call(token, payload)
+    _CALL_FOLDER = folder
     marker = os.path.join(folder, f"{os.getpid()}.running")
     try:
         with open(marker, "w") as f:
@@ -603,53 +639,26 @@ def _unsendable_error(func: BlockFunction, kwargs: Mapping[str, Any],
     return TypeError(f"{whose}: {problem}. {advice}")
 
 
-def _scratch_dir() -> str | None:
-    """Shared memory (/dev/shm) when it has room, else the temporary directory."""
-    try:
-        stats = os.statvfs("/dev/shm")
-        if stats.f_bavail * stats.f_frsize > 2 << 30:
-            return "/dev/shm"
-    except (OSError, AttributeError):  # no /dev/shm, or no statvfs (Windows)
-        pass
-    return None
-
-
-def _remove_orphans(scratch: str | None) -> None:
-    """Remove the folders of callers that died without cleaning up (killed, or their
-    workers too)."""
-    scratch = scratch or tempfile.gettempdir()
-    try:
-        entries = [e for e in os.listdir(scratch) if e.startswith("xr_spdc-")]
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            os.kill(int(entry.split("-")[1]), 0)
-        except (ValueError, IndexError):
-            continue
-        except ProcessLookupError:
-            shutil.rmtree(os.path.join(scratch, entry), ignore_errors=True)
-        except PermissionError:  # another user's process: alive
-            continue
-
-
 class _Payload:
     """A call's function and options, pickled once for all its blocks and workers."""
 
     def __init__(self, func: BlockFunction, kwargs: Mapping[str, Any]) -> None:
         import cloudpickle
 
-        self.token = uuid.uuid4().hex
-        scratch = _scratch_dir()
-        _remove_orphans(scratch)
+        scratch = snapshots.scratch_dir()
+        snapshots.remove_orphans(scratch)
         self.folder = tempfile.mkdtemp(prefix=f"xr_spdc-{os.getpid()}-", dir=scratch)
         folder, arrays = self.folder, [0]
 
         class Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]  # cloudpickle is untyped
             def reducer_override(self, obj: Any) -> Any:
-                # Large arrays go to shared memory once; the workers map that one copy.
-                if type(obj) is np.ndarray and obj.nbytes >= _SHARED_ARRAY_BYTES \
+                # Large arrays go to shared memory, the workers map that one copy: the
+                # array's snapshot, kept across calls while unchanged, else this call's.
+                if type(obj) is np.ndarray and obj.nbytes >= snapshots.SHARED_ARRAY_BYTES \
                         and not obj.dtype.hasobject:
+                    snap = snapshots.snapshot(obj)
+                    if snap is not None:
+                        return _load_shared_array, (snap.path,)
                     path = os.path.join(folder, f"array{arrays[0]}.npy")
                     arrays[0] += 1
                     np.save(path, obj, allow_pickle=False)
@@ -664,6 +673,9 @@ class _Payload:
             raise _unsendable_error(func, kwargs, cloudpickle.dumps, exc,
                                     _UNSENDABLE_ADVICE) from exc
         data = buffer.getvalue()
+        # The same function with the same (unchanged) arrays pickles the same: a worker
+        # that loaded it for an earlier call keeps it.
+        self.token = hashlib.blake2b(data, digest_size=16).hexdigest()
         self.ref: bytes | str = data
         if len(data) > _INLINE_BYTES:
             self.ref = os.path.join(folder, "call.pkl")
@@ -831,7 +843,8 @@ def run_blocks(
     kwargs : mapping, optional
         Keyword options passed to every call of ``func``.  On the pool, ``func`` and
         ``kwargs`` reach each worker once per call (not with every block), and numpy arrays
-        of 1 MB or more inside them are shared read-only through memory-mapped files.
+        of 1 MB or more inside them are shared read-only through memory-mapped files, kept
+        across calls while their bytes are unchanged.
     workers : int or concurrent.futures.Executor
         1: every block in this process.  N > 1: the process's one pool (loky), with at most
         N of this call's blocks computing at once (``func`` runs only in its workers).

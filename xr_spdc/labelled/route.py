@@ -24,7 +24,7 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
-from ..engine import fanout, identity
+from ..engine import fanout, identity, snapshots
 from ..engine.methods import METHODS, Method
 from ..numerics import overlap as overlap_kernel
 from ..numerics.quadrature import EPSABS, EPSREL, LIMIT
@@ -468,20 +468,23 @@ def integrate(
     breakpoints = inputs.check_breakpoints(points)
     options: dict[str, Any] = {**tolerances, "integrand": integrand, "keywords": keywords,
                                "complex_func": complex_func, "points": breakpoints}
-    description: dict[str, Any] = {
-        "long_name": f"integral of {_qualified_name(integrand)}",
-        "integrand": _qualified_name(integrand),
-        "integrand_sha256": identity.code_hash(integrand),  # what a resume must not change
-        "method": "quad", **tolerances,
-        "xr_spdc_version": __version__}
-    if breakpoints:
-        description["points"] = list(breakpoints)
-    description.update({role: args[role] for role in ("lower", "upper")
-                        if not isinstance(args[role], xr.DataArray)})
-    return evaluate(METHODS["integrand"]["quad"], args, name=name, options=options,
-                    checks={"lower": {"infinite": True}, "upper": {"infinite": True}},
-                    workers=workers, progress=progress, timeout=timeout, chunks=chunks,
-                    attrs=description)
+    # A large array the integrand closes over is compared with its shared copy once, for
+    # the hash and the pool alike (no user code runs in between).
+    with snapshots.checked_once():
+        description: dict[str, Any] = {
+            "long_name": f"integral of {_qualified_name(integrand)}",
+            "integrand": _qualified_name(integrand),
+            "integrand_sha256": identity.code_hash(integrand),  # what a resume must not change
+            "method": "quad", **tolerances,
+            "xr_spdc_version": __version__}
+        if breakpoints:
+            description["points"] = list(breakpoints)
+        description.update({role: args[role] for role in ("lower", "upper")
+                            if not isinstance(args[role], xr.DataArray)})
+        return evaluate(METHODS["integrand"]["quad"], args, name=name, options=options,
+                        checks={"lower": {"infinite": True}, "upper": {"infinite": True}},
+                        workers=workers, progress=progress, timeout=timeout, chunks=chunks,
+                        attrs=description)
 
 
 def _integrand_args(ds: xr.Dataset | None, wanted: Mapping[str, Any], lower: Any,
