@@ -4,6 +4,7 @@ a lost worker, a failing point, memory:// refused."""
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import threading
 import time
@@ -16,6 +17,8 @@ import xr_spdc
 
 dask = pytest.importorskip("dask")
 zarr = pytest.importorskip("zarr")
+
+from dask.core import get_dependencies  # noqa: E402
 
 from xr_spdc import zarr_io  # noqa: E402  (needs zarr)
 
@@ -46,9 +49,14 @@ def test_a_1e8_point_graph_has_few_tasks_and_no_full_size_input(family):
     graph = dict(lazy.data.__dask_graph__())
     assert len(graph) <= 10**4
     assert lazy.data.npartitions <= 200
-    # Materialised values in the graph are the 1-D coordinates' chunks at most.
-    arrays = [v for v in graph.values() if isinstance(v, np.ndarray)]
-    assert arrays and all(a.size <= 10_000 for a in arrays)
+    # The graph holds the 1-D coordinates (160 KB), never a broadcast input (800 MB each):
+    # every chunk's task takes its part of them.
+    assert len(pickle.dumps(graph)) < 2 * 2**20
+    # The chunks depend on no other task, so dask.distributed spreads them over all its
+    # workers (a task with dependencies goes only to a worker holding one of them).
+    chunk_tasks = [k for k in graph if k[0].startswith("_call_")]
+    assert len(chunk_tasks) == lazy.data.npartitions
+    assert all(not get_dependencies(graph, k) for k in chunk_tasks)
 
 
 @pytest.fixture(scope="module")
