@@ -45,6 +45,7 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
+from .labelled import sweep
 
 __all__ = ["ZarrWrite", "open_zarr", "to_zarr"]
 
@@ -559,7 +560,10 @@ def _write_block(block: np.ndarray, *, block_info: Any = None, location: str,
     index = tuple(where["chunk-location"])
     region = tuple(slice(start, stop) for start, stop in where["array-location"])
     data, done = _arrays(location, options, variable, layout)
-    data[region] = block
+    # zarr's encoding and the file write copy the chunk into fresh buffers: with heap reuse
+    # on (see roomy_malloc) their pages fault in once a worker, not once a chunk.
+    with sweep.roomy_malloc():
+        data[region] = block
     done[index] = 1
     return np.ones((1,) * block.ndim, np.int64)
 
