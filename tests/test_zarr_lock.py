@@ -24,6 +24,28 @@ from xr_spdc import zarr_io  # noqa: E402  (needs zarr)
 
 HERE = Path(__file__).parent
 
+#: A to_zarr run of 8 chunks of 0.3 s each (one at a time), for a test to kill.
+SLOW_WRITER = f"""
+import sys, dask
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_zarr_lock import slow_sweep
+import xr_spdc
+with dask.config.set(scheduler="synchronous"):
+    xr_spdc.to_zarr(slow_sweep(), sys.argv[1], progress=False)
+"""
+
+
+def _slowly(block):
+    time.sleep(0.3)
+    return block
+
+
+def slow_sweep() -> xr.DataArray:
+    import dask.array as da
+
+    data = da.ones((8, 3), chunks=(1, 3)).map_blocks(_slowly, dtype=float)
+    return xr.DataArray(data, dims=("a", "b"), name="x")
+
 
 @pytest.fixture
 def lazy() -> xr.DataArray:
@@ -104,26 +126,26 @@ def test_a_running_writer_locks_out_a_second_one_until_it_is_killed(tmp_path):
     """A real second call during a real run is refused; after SIGKILL of the first, the
     same call resumes it."""
     path = tmp_path / "killed.zarr"
-    child = subprocess.Popen([sys.executable, str(HERE / "zarr_script.py"), str(path)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sys.path.insert(0, str(HERE))
-    from zarr_script import sweep
-
-    try:
-        deadline = time.monotonic() + 120
-        while not (path / zarr_io.PROGRESS / "zarr.json").exists():
-            assert time.monotonic() < deadline and child.poll() is None, child.communicate()
-            time.sleep(0.05)
-        with pytest.raises(zarr_io.StoreInUseError, match=f"process {child.pid} "):
-            xr_spdc.to_zarr(sweep(), path, progress=False)
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
-    finally:
-        if child.poll() is None:
-            child.kill()
+    with subprocess.Popen([sys.executable, "-c", SLOW_WRITER, str(path)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True) as child:
+        try:
+            deadline = time.monotonic() + 120
+            while not (path / zarr_io.PROGRESS / "zarr.json").exists():
+                assert time.monotonic() < deadline and child.poll() is None, \
+                    child.communicate()
+                time.sleep(0.05)
+            with pytest.raises(zarr_io.StoreInUseError, match=f"process {child.pid} "):
+                xr_spdc.to_zarr(slow_sweep(), path, progress=False)
+            child.send_signal(signal.SIGKILL)
+            child.wait(30)
+        finally:
+            if child.poll() is None:
+                child.kill()
     assert Path(f"{path}.lock").exists()
-    resumed = xr_spdc.to_zarr(sweep(), path, progress=False)
-    assert resumed.skipped + resumed.written == 24
+    resumed = xr_spdc.to_zarr(slow_sweep(), path, progress=False)
+    assert resumed.skipped + resumed.written == 8 and resumed.written >= 1
+    np.testing.assert_array_equal(xr_spdc.open_zarr(path)["x"].values, np.ones((8, 3)))
     assert not Path(f"{path}.lock").exists()
 
 
