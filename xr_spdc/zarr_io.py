@@ -723,7 +723,13 @@ def _arrays(location: str, options: Mapping[str, Any], name: str, layout: str
         if key not in _ARRAYS:
             group: Any = zarr.open_group(_zarr_store(location, options), mode="r+",
                                          zarr_format=3)
-            _ARRAYS[key] = (group[name], group[PROGRESS][name])
+            data = group[name]
+            if hasattr(data, "with_config"):  # zarr >= 3.1
+                # zarr skips a chunk equal to its fill value, testing every value of every
+                # chunk for it: 2-6x the CPU of writing the chunk (16 MiB: 22-46 ms against
+                # 7 ms, measured in a worker's environment).  Computed chunks are written.
+                data = data.with_config({"write_empty_chunks": True})
+            _ARRAYS[key] = (data, group[PROGRESS][name])
         return _ARRAYS[key]
 
 
