@@ -92,7 +92,7 @@ def map_outer(func: Callable[..., tuple[np.ndarray, ...]], arrays: Sequence[Any]
     -------
     tuple of dask arrays
         One per output.  A single output is ``func``'s own array (one task a chunk);
-        several travel stacked along a last axis and are sliced apart.
+        several travel as the fields of one structured array and are taken apart.
 
     Notes
     -----
@@ -135,17 +135,25 @@ def map_outer(func: Callable[..., tuple[np.ndarray, ...]], arrays: Sequence[Any]
         out = da.map_blocks(_call_one, *lazy, dtype=dtypes[0], chunks=tuple(out_chunks),
                             meta=np.empty((0,) * ndim, dtypes[0]), **kwargs)
         return (out,)
-    packed = np.result_type(np.float64, *dtypes)  # holds every output's values exactly
-    stacked = (*out_chunks, (len(dtypes),))
+    # Several outputs travel in one structured array (a field each, the chunk's shape), and
+    # each is taken out by a blockwise map that dask fuses into the chunk's task when it is
+    # the only output used (a lazy result): one task a chunk, where a stacked last axis
+    # sliced apart took two (a slice or a dropped axis does not fuse).
+    packed = np.dtype([(f"o{k}", dt) for k, dt in enumerate(dtypes)])
     if lazy:
-        mapped = da.map_blocks(_call_stacked, *lazy, dtype=packed, new_axis=ndim,
-                               chunks=stacked, meta=np.empty((0,) * (ndim + 1), packed),
-                               **kwargs)
+        mapped = da.map_blocks(_call_packed, *lazy, dtype=packed, chunks=tuple(out_chunks),
+                               meta=np.empty((0,) * ndim, packed), **kwargs)
     else:
-        mapped = da.map_blocks(_call_stacked, dtype=packed, chunks=stacked,
-                               meta=np.empty((0,) * (ndim + 1), packed), **kwargs)
-    return tuple(mapped[..., k] if dt == packed else mapped[..., k].real.astype(dt)
+        mapped = da.map_blocks(_call_packed, dtype=packed, chunks=tuple(out_chunks),
+                               meta=np.empty((0,) * ndim, packed), **kwargs)
+    return tuple(mapped.map_blocks(_field, f"o{k}", dt, dtype=dt,
+                                   meta=np.empty((0,) * ndim, dt))
                  for k, dt in enumerate(dtypes))
+
+
+def _field(packed: np.ndarray, name: str, dtype: np.dtype) -> np.ndarray:
+    """One output of a chunk's packed outputs, as an array of its own in its dtype."""
+    return np.ascontiguousarray(packed[name]).astype(dtype, copy=False)
 
 
 def _output_chunks(arrays: Sequence[Any], ndim: int,
@@ -193,7 +201,7 @@ def _arguments(blocks: Sequence[np.ndarray], where: Any, constants: Mapping[int,
 
 def _located(block_info: Any, ndim: int) -> Any:
     """``block_info`` as the chunk function reads it: where the chunk lies in the whole
-    output (map_blocks gives that under None; a stacked output's last axis dropped)."""
+    output (map_blocks gives that under None)."""
     where = block_info[None]
     return {0: {"array-location": list(where["array-location"])[:ndim],
                 "shape": tuple(where["shape"])[:ndim]}}
@@ -276,12 +284,16 @@ def _call_one(*blocks: np.ndarray, block_info: Any = None, _func: Callable[..., 
                      block_info=where, **kwargs)[0]
 
 
-def _call_stacked(*blocks: np.ndarray, block_info: Any = None, _func: Callable[..., Any],
-                  _constants: Mapping[int, np.ndarray], _embedded: Mapping[int, np.ndarray],
-                  _positions: Sequence[int], _n: int, _ndim: int, **kwargs: Any
-                  ) -> np.ndarray:
+def _call_packed(*blocks: np.ndarray, block_info: Any = None, _func: Callable[..., Any],
+                 _constants: Mapping[int, np.ndarray], _embedded: Mapping[int, np.ndarray],
+                 _positions: Sequence[int], _n: int, _ndim: int, **kwargs: Any
+                 ) -> np.ndarray:
     where = _located(block_info, _ndim)
     with roomy_malloc():
         outputs = _func(*_arguments(blocks, where, _constants, _embedded, _positions, _n),
                         block_info=where, **kwargs)
-    return np.stack(np.broadcast_arrays(*outputs), axis=-1)
+    shape = np.broadcast_shapes(*(np.shape(o) for o in outputs))
+    packed = np.empty(shape, [(f"o{k}", np.asarray(o).dtype) for k, o in enumerate(outputs)])
+    for k, output in enumerate(outputs):
+        packed[f"o{k}"] = output
+    return packed
