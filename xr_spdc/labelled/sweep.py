@@ -4,8 +4,10 @@ The inputs of a sweep are 1-D coordinates (φ along one dim, ξ along another, .
 with dask (``da.broadcast_arrays``) they become one full-size block per input and output
 chunk: 8 bytes a point per input, made by a task of its own and moved between processes to
 the task that computes the chunk.  Here the chunk function receives the 1-D (or size-1)
-blocks as they are and broadcasts them itself (:func:`map_outer`), so a chunk is one task
-fed by a few small ones and its inputs never leave the worker that computes it.
+blocks as they are and broadcasts them itself (:func:`map_outer`).  In-memory inputs (the
+usual 1-D coordinates) travel inside each chunk's task, which slices out its part: a chunk
+is one task that depends on no other, and dask.distributed spreads such tasks over all its
+workers (a task with dependencies goes only to a worker holding one of them).
 
 :func:`auto_chunks` picks chunk sizes by the number of points a chunk of the *result* holds
 (dask's own ``"auto"`` sizes each 1-D input alone, which gives one chunk for a whole
