@@ -6,7 +6,8 @@ On ``LocalCluster(n_workers=2, threads_per_worker=1)`` (started once, beforehand
 what one process does in the same run:
 
 1. the one-process rate of the exact kernel (eager ``overlap(workers=1)``, 4·10⁶ points);
-2. the 4·10⁶-point (2000 × 2000) classic grid ``.compute()`` back to the client;
+2. the 4·10⁶-point (2000 × 2000) classic grid ``.compute()`` back to the client, in chunks
+   of 250, 500 and 1000 rows (with the client's CPU time and how many chunks each worker ran);
 3. 10⁸ points (10⁴ × 10⁴) of the exact kernel to zarr (``chunks="auto"``: ~1M-point
    chunks): throughput against 2 × the one-process rate, the store's size, the graph's
    tasks and the time to build it, and peak RSS of each worker and of the client;
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +108,7 @@ def main() -> None:
     parser.add_argument("--folder", default=tempfile.gettempdir())
     parser.add_argument("--steps", default="12345", help="which steps to run, e.g. 25")
     args = parser.parse_args()
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, get_task_stream
 
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs")
     grid = classic(2000, 2000)
@@ -124,24 +126,30 @@ def main() -> None:
         print(f"   cluster: {client.dashboard_link}")
         classic(20, 20).spdc.overlap(chunks={"phi": 10}).compute()  # warm the workers
         # Eager and cluster runs alternate, so both see the same load; medians of 3 rounds.
-        for chunks in ({"phi": 500}, {"phi": 1000}) if "2" in args.steps else ():
-            eager_t, eager_c, cluster_t, worker_c = [], [], [], []
+        for chunks in ({"phi": 250}, {"phi": 500}, {"phi": 1000}) if "2" in args.steps else ():
+            eager_t, eager_c, cluster_t, worker_c, client_c = [], [], [], [], []
             for _ in range(3):
                 c0, start = cpu(), time.perf_counter()
                 grid.spdc.overlap(workers=1, progress=False)
                 eager_t.append(time.perf_counter() - start)
                 eager_c.append(cpu() - c0)
-                w0, start = client.run(cpu), time.perf_counter()
-                grid.spdc.overlap(chunks=chunks).compute()
+                w0, c0, start = client.run(cpu), cpu(), time.perf_counter()
+                with get_task_stream() as stream:
+                    grid.spdc.overlap(chunks=chunks).compute()
                 cluster_t.append(time.perf_counter() - start)
+                client_c.append(cpu() - c0)
                 w1 = client.run(cpu)
                 worker_c.append(max(w1[k] - w0[k] for k in w0))
+            # where the chunks ran (the last round): dask spreads them when they depend on
+            # no other task
+            spread = Counter(t["worker"] for t in stream.data if "_call_one" in str(t["key"]))
             te, tc = float(np.median(eager_t)), float(np.median(cluster_t))
             ce, cw = float(np.median(eager_c)), float(np.median(worker_c))
             print(f"2. 4e6 grid, eager workers=1 vs .compute() on the cluster, chunks={chunks}"
                   f" (medians of 3 alternated rounds): {te:.2f} s vs {tc:.2f} s = "
                   f"{te / tc:.2f}x; CPU: eager {ce:.2f} s, busiest worker {cw:.2f} s = "
-                  f"{ce / cw:.2f}x")
+                  f"{ce / cw:.2f}x, client {float(np.median(client_c)):.2f} s; chunks per "
+                  f"worker {sorted(spread.values())}")
 
         if "3" in args.steps:
             big_sweep(client, args, work, rate_one, cpu_one)

@@ -230,24 +230,26 @@ def test_chunks_auto_sizes_chunks_by_points_of_the_result():
 def test_a_killed_run_resumes_with_only_the_missing_chunks(tmp_path):
     """SIGKILL of the process running to_zarr mid-way; the rerun finishes it bitwise."""
     path = tmp_path / "killed.zarr"
-    child = subprocess.Popen([sys.executable, str(HERE / "zarr_script.py"), str(path)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        marked = 0
-        while time.monotonic() < deadline:
-            if (path / zarr_io.PROGRESS / "zarr.json").exists():
-                marked = int(done_marks(path).sum())
-                if marked >= 10:
-                    break
-            if child.poll() is not None:
-                pytest.fail(f"the child ended before it was killed: {child.communicate()}")
-            time.sleep(0.05)
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
-    finally:
-        if child.poll() is None:
-            child.kill()
+    # (as a context manager: its pipes are closed, not left to the garbage collector, whose
+    # ResourceWarning would fail whichever test runs then)
+    with subprocess.Popen([sys.executable, str(HERE / "zarr_script.py"), str(path)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        try:
+            deadline = time.monotonic() + 120
+            marked = 0
+            while time.monotonic() < deadline:
+                if (path / zarr_io.PROGRESS / "zarr.json").exists():
+                    marked = int(done_marks(path).sum())
+                    if marked >= 10:
+                        break
+                if child.poll() is not None:
+                    pytest.fail(f"the child ended before it was killed: {child.communicate()}")
+                time.sleep(0.05)
+            child.send_signal(signal.SIGKILL)
+            child.wait(30)
+        finally:
+            if child.poll() is None:
+                child.kill()
     sys.path.insert(0, str(HERE))
     from zarr_script import sweep
 

@@ -6,15 +6,17 @@ and the 2-D QUADPACK reference), on the package's one route (:func:`~.route.eval
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from .._version import __version__
 from ..engine.methods import METHODS
 from ..numerics.quadrature import EPSABS, EPSREL, LIMIT
-from . import inputs
+from . import inputs, sweep
 from . import names as labels
 from .route import evaluate
 
@@ -147,9 +149,7 @@ def focusing(
     named = {role: inputs.check_real(da, role, **rules[role]) for role, da in named.items()}
     inputs.check_focusing_domain(named)
     if phase_role == "phi":
-        with xr.set_options(keep_attrs=False):
-            sig = (-named["phi"] / (2 * named["xi"])).rename("sigma")
-        named["sigma"] = sig
+        named["sigma"] = _sigma(named, chunks)
     # Scalars that were passed as numbers add no coordinate (recorded in attrs instead).
     args: dict[str, xr.DataArray | float] = {}
     constants: dict[str, float] = {}
@@ -167,6 +167,7 @@ def focusing(
     result = evaluate(spec, args, name="h", options=options, checks=rules,
                       workers=checked_workers,
                       progress=progress, timeout=timeout, chunks=chunks)
+    result = _domain_checked_by_chunk(result, named)
     # phi too, where sigma was derived from it (labels.label_inputs keeps MultiIndex levels).
     result = labels.label_inputs(result, {"phi": "phi"})
     result.attrs = {"long_name": "Boyd-Kleinman focusing function h", "units": "1",
@@ -174,3 +175,82 @@ def focusing(
                     "references": labels.FOCUSING_REFERENCES, "method": method,
                     **constants, **options, "xr_spdc_version": __version__, **result.attrs}
     return result
+
+
+def _sigma(named: Mapping[str, xr.DataArray], chunks: Any) -> xr.DataArray:
+    """σ = −φ/(2ξ): in memory for an eager call; lazily, formed chunk by chunk (the grid of
+    φ × ξ is never built in memory: 8 bytes a point, 800 MB for 10⁸ points), cut like the
+    result will be so that each chunk of the evaluation takes its own chunk of σ."""
+    phi, xi = named["phi"], named["xi"]
+    with xr.set_options(keep_attrs=False):
+        if chunks is None and phi.chunks is None and xi.chunks is None:
+            return (-phi / (2 * xi)).rename("sigma")
+        dims = tuple(dict.fromkeys([*phi.dims, *xi.dims]))
+        # The result's chunks: those route.evaluate will cut all the inputs into.
+        others = {role: da for role, da in named.items() if role != "sigma"}
+        plan = {d: c for da in (inputs.chunk(others, chunks) if chunks is not None
+                                else others).values()
+                for d, c in (da.chunksizes.items() if da.chunks is not None else ())}
+        arrays = [_aligned(phi, dims, plan), _aligned(xi, dims, plan)]
+        (data,) = sweep.map_outer(_sigma_chunk, arrays, [np.float64],
+                                  chunks=[plan.get(d) for d in dims])
+        coords = {d: phi.coords[d] if d in phi.coords else xi.coords[d]
+                  for d in dims if d in phi.coords or d in xi.coords}
+        return xr.DataArray(data, dims=dims, coords=coords, name="sigma")
+
+
+def _aligned(da: xr.DataArray, dims: tuple[Hashable, ...],
+             plan: Mapping[Hashable, tuple[int, ...]]) -> Any:
+    """``da``'s data over ``dims`` (size 1 along those it lacks); dask-backed data cut like
+    ``plan``."""
+    if da.chunks is not None:
+        da = da.chunk({d: plan[d] for d in da.dims if d in plan})
+    return da.expand_dims([d for d in dims if d not in da.dims]).transpose(*dims).data
+
+
+def _sigma_chunk(phi: np.ndarray, xi: np.ndarray, *, block_info: Any
+                 ) -> tuple[np.ndarray]:
+    return (np.broadcast_to(-phi / (2 * xi), np.broadcast_shapes(phi.shape, xi.shape)),)
+
+
+_DOMAIN_ROLES = ("sigma", "xi", "kappa", "mu")
+
+
+def _domain_checked_by_chunk(h: xr.DataArray, named: Mapping[str, xr.DataArray]
+                             ) -> xr.DataArray:
+    """``h``, its chunks checked against the float64 domain as they compute, where an
+    input was dask-backed (eagerly, :func:`~.inputs.check_focusing_domain` refused it
+    before any work; on dask-backed inputs it cannot see the values).
+
+    Without it, κξ(1+μ) beyond the domain gives inf, silently.  Each chunk runs the eager
+    check on its own inputs (the same message, naming the points by their coordinates).
+    """
+    roles = [role for role in _DOMAIN_ROLES if role in named]
+    if h.chunks is None or not any(named[role].chunks is not None for role in roles):
+        return h
+    dims = h.dims
+    plan = dict(h.chunksizes)
+    # Positions in the whole sweep: a dim without coordinate values by its index.
+    coords = {d: np.asarray(h[d].values) if d in h.coords and h[d].dims == (d,)
+              else np.arange(h.sizes[d]) for d in dims}
+    parts = [_aligned(named[role], dims, plan) for role in roles]
+    varying = [tuple(i for i, n in enumerate(np.shape(p)) if n != 1) for p in parts]
+    (checked,) = sweep.map_outer(_check_chunk_domain, [h.data, *parts], [h.dtype],
+                                 chunks=[plan[d] for d in dims], roles=tuple(roles),
+                                 varying=varying, dims=dims, coords=coords)
+    return h.copy(data=checked)
+
+
+def _check_chunk_domain(h: np.ndarray, *parts: np.ndarray, block_info: Any,
+                        roles: tuple[str, ...], varying: Sequence[tuple[int, ...]],
+                        dims: tuple[Hashable, ...], coords: Mapping[Hashable, np.ndarray]
+                        ) -> tuple[np.ndarray]:
+    location = block_info[0]["array-location"]
+    named = {}
+    for role, part, axes in zip(roles, parts, varying, strict=True):
+        part = np.asarray(part)
+        named[role] = xr.DataArray(
+            part.reshape([part.shape[i] for i in axes]), dims=[dims[i] for i in axes],
+            coords={dims[i]: coords[dims[i]][slice(*location[i])] for i in axes})
+    inputs.check_focusing_domain(named)
+    return (h,)

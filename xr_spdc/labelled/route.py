@@ -93,14 +93,14 @@ def evaluate(
     options = dict(options or {})
     # 1. align; the given inputs label the result, their (chunked, checked) data is computed.
     given = inputs.align({role: a for role, a in args.items() if isinstance(a, xr.DataArray)})
-    data = _data_path(given, chunks, checks or {})
-    lazy = any(da.chunks is not None for da in data.values())
+    data, plan = _data_path(given, chunks, checks or {})
+    lazy = plan is not None or any(da.chunks is not None for da in data.values())
     # 2. where the blocks run: dask's scheduler, or this process / a pool.
     workers = _resolve_workers(workers, lazy, data, spec)
     dims = tuple(dict.fromkeys(d for da in given.values() for d in da.dims))
     kwargs = {"spec": spec, "options": options, "roles": tuple(args), "workers": workers,
               "progress": progress, "timeout": timeout, "dims": dims,
-              "coords": {d: _coord_values(given, d) for d in dims}}
+              "coords": {d: _coord_values(given, d) for d in dims}, "plan": plan}
     # 3. one apply_ufunc for numpy and dask alike.
     outputs = _apply([data.get(role, a) for role, a in args.items()], kwargs, given, name)
     # 4. the method's own result and diagnostics, labelled.
@@ -117,16 +117,27 @@ def evaluate(
 
 
 def _data_path(given: Mapping[str, xr.DataArray], chunks: Any,
-               checks: Mapping[str, Mapping[str, Any]]) -> dict[str, xr.DataArray]:
-    """The inputs as computed: chunked if asked, and, where they came dask-backed (their
-    values unseen by :func:`~.inputs.check_real`), checked as their chunks compute.  The
-    coordinates keep ``given``: a dask layer shared by a coordinate and the data it feeds
-    is lost by dask.distributed ("lost dependencies")."""
-    data = dict(given) if chunks is None else inputs.chunk(given, chunks)
+               checks: Mapping[str, Mapping[str, Any]]
+               ) -> tuple[dict[str, xr.DataArray], dict[Hashable, tuple[int, ...]] | None]:
+    """The inputs as computed, and the chunks asked for by dim (None: none asked).
+
+    dask-backed inputs are rechunked as asked and, their values unseen by
+    :func:`~.inputs.check_real`, checked as their chunks compute.  In-memory inputs stay in
+    memory: each chunk's task takes its own part of them (:func:`~.sweep.map_outer`), so
+    the chunks depend on no shared task and dask.distributed spreads them over all its
+    workers.  The coordinates keep ``given``: a dask layer shared by a coordinate and the
+    data it feeds is lost by dask.distributed ("lost dependencies")."""
+    if chunks is None:
+        data, plan = dict(given), None
+    else:
+        chunked = inputs.chunk(given, chunks)
+        plan = {d: tuple(c) for da in chunked.values() for d, c in da.chunksizes.items()}
+        data = {role: chunked[role] if da.chunks is not None else da
+                for role, da in given.items()}
     for role, da in given.items():
         if da.chunks is not None:
             data[role] = inputs.check_chunks(data[role], role, **checks.get(role, {}))
-    return data
+    return data, plan
 
 
 def _resolve_workers(workers: int | Executor | None, lazy: bool,
@@ -184,24 +195,28 @@ def _labelled(values: xr.DataArray, named: Mapping[str, xr.DataArray], name: str
 def _evaluate_array(*arrays: Any, spec: Method, options: Mapping[str, Any],
                     roles: tuple[str, ...], workers: int | Executor | None,
                     progress: bool | None, timeout: float | None, dims: tuple[Hashable, ...],
-                    coords: Mapping[Hashable, np.ndarray | None]) -> Any:
+                    coords: Mapping[Hashable, np.ndarray | None],
+                    plan: Mapping[Hashable, tuple[int, ...]] | None) -> Any:
     """The array-level function ``xr.apply_ufunc`` calls: numpy arrays -> computed outputs;
-    dask arrays -> the same computation mapped over their chunks."""
-    if not any(hasattr(a, "dask") for a in arrays):
+    dask arrays, or chunks asked for (``plan``) -> the same computation mapped over chunks."""
+    if plan is None and not any(hasattr(a, "dask") for a in arrays):
         outputs = _compute(arrays, spec, options, roles, workers, progress, timeout, dims,
                            coords)
     else:
-        outputs = _map_chunks(arrays, spec, options, roles, dims, coords)
+        outputs = _map_chunks(arrays, spec, options, roles, dims, coords, plan)
     return outputs if len(outputs) > 1 else outputs[0]
 
 
 def _map_chunks(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
                 roles: tuple[str, ...], dims: tuple[Hashable, ...],
-                coords: Mapping[Hashable, np.ndarray | None]) -> tuple[Any, ...]:
-    """The computation of :func:`_compute`, mapped lazily over dask's chunks; each chunk
+                coords: Mapping[Hashable, np.ndarray | None],
+                plan: Mapping[Hashable, tuple[int, ...]] | None) -> tuple[Any, ...]:
+    """The computation of :func:`_compute`, mapped lazily over chunks; each chunk
     forms its own outer product of the 1-D inputs (:func:`~.sweep.map_outer`)."""
+    chunks = None if plan is None else [plan.get(d) for d in dims]
     return sweep.map_outer(_compute_chunk, arrays, [dt for _, dt in spec.outputs],
-                           spec=spec, options=options, roles=roles, dims=dims, coords=coords)
+                           chunks=chunks, spec=spec, options=options, roles=roles, dims=dims,
+                           coords=coords)
 
 
 def _compute_chunk(*blocks: np.ndarray, block_info: Any, spec: Method,

@@ -4,8 +4,10 @@ The inputs of a sweep are 1-D coordinates (φ along one dim, ξ along another, .
 with dask (``da.broadcast_arrays``) they become one full-size block per input and output
 chunk: 8 bytes a point per input, made by a task of its own and moved between processes to
 the task that computes the chunk.  Here the chunk function receives the 1-D (or size-1)
-blocks as they are and broadcasts them itself (:func:`map_outer`), so a chunk is one task
-fed by a few small ones and its inputs never leave the worker that computes it.
+blocks as they are and broadcasts them itself (:func:`map_outer`).  In-memory inputs (the
+usual 1-D coordinates) travel inside each chunk's task, which slices out its part: a chunk
+is one task that depends on no other, and dask.distributed spreads such tasks over all its
+workers (a task with dependencies goes only to a worker holding one of them).
 
 :func:`auto_chunks` picks chunk sizes by the number of points a chunk of the *result* holds
 (dask's own ``"auto"`` sizes each 1-D input alone, which gives one chunk for a whole
@@ -59,8 +61,15 @@ def auto_chunks(sizes: Mapping[Hashable, int], points: int = AUTO_POINTS
     return {dim: chunks[dim] for dim in sizes}
 
 
+#: In-memory inputs of at most this many values travel inside every chunk's task, which
+#: slices out its own part (1-D coordinates: a 10⁴-value axis is 80 KB).  Larger ones (a
+#: broadcast 2-D grid) are cut into dask chunks that the chunk tasks depend on.
+EMBED_VALUES = 1 << 17
+
+
 def map_outer(func: Callable[..., tuple[np.ndarray, ...]], arrays: Sequence[Any],
-              dtypes: Sequence[Any], **kwargs: Any) -> tuple[Any, ...]:
+              dtypes: Sequence[Any], chunks: Sequence[tuple[int, ...] | None] | None = None,
+              **kwargs: Any) -> tuple[Any, ...]:
     """Map ``func`` over the chunks of the broadcast of ``arrays``, without broadcasting them.
 
     Parameters
@@ -70,10 +79,14 @@ def map_outer(func: Callable[..., tuple[np.ndarray, ...]], arrays: Sequence[Any]
         ``dtypes``, each of the broadcast shape of ``blocks`` (it broadcasts them itself).
         ``block_info[0]["array-location"]`` and ``["shape"]`` place the chunk in the whole.
     arrays : sequence
-        dask arrays, each already of the output's ndim with size-1 dims where it does not
-        vary (as ``xr.apply_ufunc`` hands them over), and numbers (0-d constants).
+        Each of the output's ndim with size-1 dims where it does not vary (as
+        ``xr.apply_ufunc`` hands them over): dask arrays, numpy arrays (in-memory inputs,
+        cut along ``chunks``), and numbers (0-d constants).
     dtypes : sequence of numpy dtype
         The outputs' dtypes.
+    chunks : sequence of tuple of int or None, optional
+        The output's chunks along each axis, for the axes along which only numpy arrays
+        vary (along the others, those of the dask arrays that vary along them).
     **kwargs
         Passed to ``func``.
 
@@ -81,48 +94,116 @@ def map_outer(func: Callable[..., tuple[np.ndarray, ...]], arrays: Sequence[Any]
     -------
     tuple of dask arrays
         One per output.  A single output is ``func``'s own array (one task a chunk);
-        several travel stacked along a last axis and are sliced apart.
+        several travel as the fields of one structured array and are taken apart.
+
+    Notes
+    -----
+    In-memory inputs (up to :data:`EMBED_VALUES` values each) go into every chunk's task,
+    which slices out its part: the chunk tasks then depend on no other task.
+    dask.distributed places a task that depends on others only on a worker that holds one
+    of its dependencies, so chunks fed from one shared input task (the whole ξ axis,
+    computed once on one worker) all queue on that worker and leave the others to work
+    stealing: on two workers, three chunks of four ran on one (measured).  Tasks without
+    dependencies are spread over all workers.
     """
     import dask.array as da
 
-    lazy = [a for a in arrays if isinstance(a, da.Array)]
-    ndim = max(a.ndim for a in lazy)
-    # The output's chunks: along each axis those of an input that varies along it.
-    chunks = []
-    for axis in range(ndim):
-        along = [a.chunks[axis - ndim + a.ndim] for a in lazy
-                 if a.ndim >= ndim - axis and a.shape[axis - ndim + a.ndim] != 1]
-        chunks.append(along[0] if along else (1,))
-    # Constants (a scalar μ) go in as keyword values: no task, no broadcast.
-    blocks = [a if isinstance(a, da.Array) else None for a in arrays]
-    constants = {i: np.asarray(a, np.float64) for i, a in enumerate(arrays) if blocks[i] is None}
+    ndim = max((np.ndim(a) for a in arrays), default=0)
+    if chunks is not None and len(chunks) != ndim:
+        raise ValueError(f"chunks has {len(chunks)} axes, the arrays {ndim}")
+    # Leading size-1 dims where xarray left them out (numpy broadcasting aligns the right).
+    arrays = [a if isinstance(a, da.Array) or np.ndim(a) == 0 else
+              np.asarray(a, np.float64).reshape((1,) * (ndim - np.ndim(a)) + np.shape(a))
+              for a in arrays]
+    out_chunks = _output_chunks(arrays, ndim, chunks)
+    lazy: list[Any] = []
+    embedded: dict[int, np.ndarray] = {}
+    constants: dict[int, np.ndarray] = {}
+    for i, a in enumerate(arrays):
+        if isinstance(a, da.Array):
+            lazy.append(a)
+        elif np.ndim(a) == 0:  # a scalar μ: a keyword value, no task, no broadcast
+            constants[i] = np.asarray(a, np.float64)
+        elif a.size <= EMBED_VALUES:
+            embedded[i] = a
+        else:
+            lazy.append(da.from_array(a, chunks=tuple(
+                c if a.shape[axis] != 1 else (1,) for axis, c in enumerate(out_chunks))))
+    positions = [i for i, a in enumerate(arrays) if i not in constants and i not in embedded]
     dtypes = [np.dtype(dt) for dt in dtypes]  # numpy types or dtypes
-    kwargs = {**kwargs, "_func": func, "_constants": constants, "_n": len(arrays),
-              "_ndim": ndim}
+    kwargs = {**kwargs, "_func": func, "_constants": constants, "_embedded": embedded,
+              "_positions": positions, "_n": len(arrays), "_ndim": ndim}
     if len(dtypes) == 1:
-        out = da.map_blocks(_call_one, *lazy, dtype=dtypes[0], chunks=tuple(chunks),
+        out = da.map_blocks(_call_one, *lazy, dtype=dtypes[0], chunks=tuple(out_chunks),
                             meta=np.empty((0,) * ndim, dtypes[0]), **kwargs)
         return (out,)
-    packed = np.result_type(np.float64, *dtypes)  # holds every output's values exactly
-    mapped = da.map_blocks(_call_stacked, *lazy, dtype=packed, new_axis=ndim,
-                           chunks=(*chunks, (len(dtypes),)),
-                           meta=np.empty((0,) * (ndim + 1), packed), **kwargs)
-    return tuple(mapped[..., k] if dt == packed else mapped[..., k].real.astype(dt)
+    # Several outputs travel in one structured array (a field each, the chunk's shape), and
+    # each is taken out by a blockwise map that dask fuses into the chunk's task when it is
+    # the only output used (a lazy result): one task a chunk, where a stacked last axis
+    # sliced apart took two (a slice or a dropped axis does not fuse).
+    packed = np.dtype([(f"o{k}", dt) for k, dt in enumerate(dtypes)])
+    if lazy:
+        mapped = da.map_blocks(_call_packed, *lazy, dtype=packed, chunks=tuple(out_chunks),
+                               meta=np.empty((0,) * ndim, packed), **kwargs)
+    else:
+        mapped = da.map_blocks(_call_packed, dtype=packed, chunks=tuple(out_chunks),
+                               meta=np.empty((0,) * ndim, packed), **kwargs)
+    return tuple(mapped.map_blocks(_field, f"o{k}", dt, dtype=dt,
+                                   meta=np.empty((0,) * ndim, dt))
                  for k, dt in enumerate(dtypes))
 
 
-def _arguments(blocks: Sequence[np.ndarray], constants: Mapping[int, np.ndarray], n: int
+def _field(packed: np.ndarray, name: str, dtype: np.dtype) -> np.ndarray:
+    """One output of a chunk's packed outputs, as an array of its own in its dtype."""
+    return np.ascontiguousarray(packed[name]).astype(dtype, copy=False)
+
+
+def _output_chunks(arrays: Sequence[Any], ndim: int,
+                   chunks: Sequence[tuple[int, ...] | None] | None) -> list[tuple[int, ...]]:
+    """The output's chunks: along each axis those of a dask input that varies along it,
+    else those asked for, else one chunk."""
+    import dask.array as da
+
+    out: list[tuple[int, ...]] = []
+    for axis in range(ndim):
+        varying = [a for a in arrays if np.ndim(a) >= ndim - axis
+                   and a.shape[axis - ndim + np.ndim(a)] != 1]
+        along = [a.chunks[axis - ndim + a.ndim] for a in varying if isinstance(a, da.Array)]
+        sizes = [a.shape[axis - ndim + np.ndim(a)] for a in varying]
+        asked = None if chunks is None else chunks[axis]
+        if along:
+            out.append(along[0])
+        elif asked is not None:
+            out.append(tuple(asked))
+        else:
+            out.append((sizes[0],) if sizes else (1,))
+    return out
+
+
+def _arguments(blocks: Sequence[np.ndarray], where: Any, constants: Mapping[int, np.ndarray],
+               embedded: Mapping[int, np.ndarray], positions: Sequence[int], n: int
                ) -> list[np.ndarray]:
-    """The chunk's blocks with the constants back in their places."""
-    given = iter(blocks)
-    return [constants[i] if i in constants else next(given) for i in range(n)]
+    """The chunk's blocks, with the constants and its part of each embedded input in their
+    places."""
+    given = dict(zip(positions, blocks, strict=True))
+    location = where[0]["array-location"]
+    out = []
+    for i in range(n):
+        if i in constants:
+            out.append(constants[i])
+        elif i in embedded:
+            a = embedded[i]
+            out.append(a[tuple(slice(start, stop) if size != 1 else slice(None)
+                               for (start, stop), size in zip(location, a.shape,
+                                                              strict=True))])
+        else:
+            out.append(given[i])
+    return out
 
 
 def _located(block_info: Any, ndim: int) -> Any:
     """``block_info`` as the chunk function reads it: where the chunk lies in the whole
-    output (map_blocks gives that under None; a stacked output's last axis dropped)."""
-    if not block_info or None not in block_info:
-        return block_info
+    output (map_blocks gives that under None)."""
     where = block_info[None]
     return {0: {"array-location": list(where["array-location"])[:ndim],
                 "shape": tuple(where["shape"])[:ndim]}}
@@ -197,17 +278,24 @@ def _glibc() -> Any:
 
 
 def _call_one(*blocks: np.ndarray, block_info: Any = None, _func: Callable[..., Any],
-              _constants: Mapping[int, np.ndarray], _n: int, _ndim: int, **kwargs: Any
-              ) -> np.ndarray:
+              _constants: Mapping[int, np.ndarray], _embedded: Mapping[int, np.ndarray],
+              _positions: Sequence[int], _n: int, _ndim: int, **kwargs: Any) -> np.ndarray:
+    where = _located(block_info, _ndim)
     with roomy_malloc():
-        return _func(*_arguments(blocks, _constants, _n),
-                     block_info=_located(block_info, _ndim), **kwargs)[0]
+        return _func(*_arguments(blocks, where, _constants, _embedded, _positions, _n),
+                     block_info=where, **kwargs)[0]
 
 
-def _call_stacked(*blocks: np.ndarray, block_info: Any = None, _func: Callable[..., Any],
-                  _constants: Mapping[int, np.ndarray], _n: int, _ndim: int,
-                  **kwargs: Any) -> np.ndarray:
+def _call_packed(*blocks: np.ndarray, block_info: Any = None, _func: Callable[..., Any],
+                 _constants: Mapping[int, np.ndarray], _embedded: Mapping[int, np.ndarray],
+                 _positions: Sequence[int], _n: int, _ndim: int, **kwargs: Any
+                 ) -> np.ndarray:
+    where = _located(block_info, _ndim)
     with roomy_malloc():
-        outputs = _func(*_arguments(blocks, _constants, _n),
-                        block_info=_located(block_info, _ndim), **kwargs)
-    return np.stack(np.broadcast_arrays(*outputs), axis=-1)
+        outputs = _func(*_arguments(blocks, where, _constants, _embedded, _positions, _n),
+                        block_info=where, **kwargs)
+    shape = np.broadcast_shapes(*(np.shape(o) for o in outputs))
+    packed = np.empty(shape, [(f"o{k}", np.asarray(o).dtype) for k, o in enumerate(outputs)])
+    for k, output in enumerate(outputs):
+        packed[f"o{k}"] = output
+    return packed
