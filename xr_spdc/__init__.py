@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
     from .physics.optimum import find_optimum, optimum_per_xi, walkoff_optimum
     from .physics.rates import heralding_tradeoff, optimal_waists
     from .plot import intensity, plot_classic, plot_walkoff_optimum
-    from .zarr_io import ZarrWrite, open_zarr, to_zarr
+    from .zarr_io import StoreInUseError, ZarrWrite, open_zarr, to_zarr
 
 #: Public names imported from their module on first use: name -> module.
 _LAZY = {
@@ -74,6 +74,7 @@ _LAZY = {
     "plot_classic": ".plot",
     "plot_walkoff_optimum": ".plot",
     "ZarrWrite": ".zarr_io",
+    "StoreInUseError": ".zarr_io",
     "open_zarr": ".zarr_io",
     "to_zarr": ".zarr_io",
 }
@@ -113,6 +114,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "FanoutError",
+    "StoreInUseError",
     "SpdcDataArrayAccessor",
     "SpdcDatasetAccessor",
     "WorkerDiedError",
