@@ -1,8 +1,8 @@
 """roomy_malloc in a dask worker's environment (``MALLOC_TRIM_THRESHOLD_=65536``): the heap
 is kept between chunks and trimmed once the process is idle; eager calls there use it too.
 
-Each check runs in a fresh interpreter with that variable set (glibc reads it at start-up),
-and reads glibc's own accounting (``mallinfo2``) rather than timings."""
+The probe runs in a fresh interpreter with that variable set (glibc reads it at start-up)
+and reads glibc's own accounting (``mallinfo2``), not timings."""
 
 from __future__ import annotations
 
@@ -55,19 +55,28 @@ PROBE = textwrap.dedent("""
     time.sleep(1.0)  # idle: trimmed, the thresholds set back
     out["trimmed"] = heap - state()["heap"]
     before = state(); a = big(); out["after_idle"] = state()["mmapped"] - before["mmapped"]
-    print(json.dumps({k: v / MIB for k, v in out.items()}))
+    out = {k: v / MIB for k, v in out.items()}
+    # An eager call (not a chunk) enters it too: the thresholds raised, the trim pending.
+    import xarray as xr, xr_spdc
+    ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, 400) * np.pi,
+                            "xi": np.logspace(-1.5, 2.5, 300)})
+    ds.spdc.overlap(workers=1, progress=False)
+    out["eager"] = {"raised": sweep._ROOMY_STATE.raised,
+                    "pending": sweep._ROOMY_STATE.idle_since is not None}
+    print(json.dumps(out))
 """)
 
 
-def run_probe(code: str) -> dict:
+@pytest.fixture(scope="module")
+def mib() -> dict:
+    """The probe's readings, in MiB, from an interpreter in a worker's environment."""
     env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
                           text=True, timeout=60, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_the_heap_is_kept_between_chunks_and_trimmed_once_idle():
-    mib = run_probe(PROBE)
+def test_the_heap_is_kept_between_chunks_and_trimmed_once_idle(mib):
     assert mib["outside"] >= 8  # the worker's environment: a large array is an mmap
     assert mib["inside_mmapped"] == 0  # while a chunk computes: from the heap
     assert mib["kept_after_chunk"] >= 8  # freed, but kept for the next chunk
@@ -76,15 +85,5 @@ def test_the_heap_is_kept_between_chunks_and_trimmed_once_idle():
     assert mib["after_idle"] >= 8  # and the environment's thresholds are back
 
 
-def test_an_eager_call_in_a_worker_environment_uses_the_heap():
-    code = textwrap.dedent("""
-        import json, numpy as np, xarray as xr, xr_spdc
-        from xr_spdc.labelled import sweep
-        ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, 400) * np.pi,
-                                "xi": np.logspace(-1.5, 2.5, 300)})
-        ds.spdc.overlap(workers=1, progress=False)
-        # the eager call entered roomy_malloc: the trim is pending, the thresholds raised
-        print(json.dumps({"raised": sweep._ROOMY_STATE.raised,
-                          "pending": sweep._ROOMY_STATE.idle_since is not None}))
-    """)
-    assert run_probe(code) == {"raised": True, "pending": True}
+def test_an_eager_call_in_a_worker_environment_uses_the_heap(mib):
+    assert mib["eager"] == {"raised": True, "pending": True}
