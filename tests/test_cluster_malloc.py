@@ -56,6 +56,14 @@ PROBE = textwrap.dedent("""
     out["trimmed"] = heap - state()["heap"]
     before = state(); a = big(); out["after_idle"] = state()["mmapped"] - before["mmapped"]
     out = {k: v / MIB for k, v in out.items()}
+    # A child forked while a chunk computes starts with none running and no trimmer.
+    import os
+    with sweep.roomy_malloc():
+        pid = os.fork()
+        if pid == 0:
+            state = sweep._ROOMY_STATE
+            os._exit(0 if state.users == 0 and state.thread is None else 1)
+        out["fork"] = os.waitpid(pid, 0)[1]
     # An eager call (not a chunk) enters it too: the thresholds raised, the trim pending.
     import xarray as xr, xr_spdc
     ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, 400) * np.pi,
@@ -83,6 +91,10 @@ def test_the_heap_is_kept_between_chunks_and_trimmed_once_idle(mib):
     assert mib["next_chunk_growth"] < 1  # ... which reuses it
     assert mib["trimmed"] >= 8  # idle: handed back to the system
     assert mib["after_idle"] >= 8  # and the environment's thresholds are back
+
+
+def test_a_forked_child_starts_with_no_chunk_and_no_trimmer(mib):
+    assert mib["fork"] == 0
 
 
 def test_an_eager_call_in_a_worker_environment_uses_the_heap(mib):

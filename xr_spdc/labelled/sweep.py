@@ -275,6 +275,17 @@ class _Roomy:
 _ROOMY_STATE = _Roomy()
 
 
+def _fresh_after_fork() -> None:
+    """A forked child has none of its parent's threads: neither its chunks nor its trimmer
+    (and the lock may have been held by one of them)."""
+    global _ROOMY_STATE
+    _ROOMY_STATE = _Roomy()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_after_fork)
+
+
 @contextlib.contextmanager
 def roomy_malloc() -> Iterator[None]:
     """Let glibc's malloc reuse freed memory while chunks compute; trim it once idle.
