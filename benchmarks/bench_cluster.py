@@ -188,6 +188,9 @@ def main() -> None:
             # where the chunks ran (the last round): dask spreads them when they depend on
             # no other task
             spread = Counter(t["worker"] for t in stream.data if "_call_one" in str(t["key"]))
+            # dask's final join of the chunks, on one worker (part of its task thread's CPU)
+            join = sum(s["stop"] - s["start"] for t in stream.data for s in t["startstops"]
+                       if "finalize" in str(t["key"]) and s["action"] == "compute")
             te, tc = float(np.median(eager_t)), float(np.median(cluster_t))
             ce, cw = float(np.median(eager_c)), float(np.median(worker_c))
             print(f"2. 4e6 grid, eager workers=1 vs .compute() on the cluster, chunks={chunks}"
@@ -196,8 +199,8 @@ def main() -> None:
                   f"{ce / cw:.2f}x, client {float(np.median(client_c)):.2f} s; chunks per "
                   f"worker {sorted(spread.values())}; µs of CPU a point: eager "
                   f"{ce / 4:.3f}, busiest worker {cw / 2:.3f} (its task thread "
-                  f"{float(np.median(task_c)) / 2:.3f}: the chunks and dask's final join; "
-                  f"the rest: its event loop, the transfers)")
+                  f"{float(np.median(task_c)) / 2:.3f}: the chunks and dask's final join, "
+                  f"{join:.3f} s in the last round; the rest: its event loop, the transfers)")
 
         if "3" in args.steps:
             big_sweep(client, args, work, rate_one, cpu_one)
