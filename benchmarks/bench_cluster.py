@@ -16,7 +16,12 @@ what one process does in the same run:
 5. the quad overlap and a user integrand through the cluster, against the plain serial loop
    of ``scipy.integrate.quad`` a user would write (same tolerances).
 
-The machine may be shared: the load average is printed before and after.
+The machine may be shared: the load average is printed before and after, and beside wall
+times the CPU each process used.  On the busiest worker that CPU is split, in µs a point,
+into its task thread (the chunks; to compare with the eager µs a point: the code's own
+overhead on a worker) and the rest of the process (dask's event loop, transfers, zarr's I/O
+threads).  Step 1 also times an eager call inside a worker's task, where dask's
+``MALLOC_TRIM_THRESHOLD_`` applies.
 """
 
 from __future__ import annotations
@@ -66,13 +71,45 @@ def cpu() -> float:
     return t.user + t.system
 
 
-def best(function, repeats: int = 2) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def task_cpu() -> float:
+    """CPU seconds of this dask worker's task threads (its thread pool, named
+    ``Dask-Default-Threads``): the chunks' own work, without the worker's event loop
+    (messages, transfers, heartbeats, dask's profiler) and zarr's I/O threads."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for task in Path("/proc/self/task").iterdir():
+        if "Dask-Default-Threads" not in names.get(int(task.name), ""):
+            continue
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def worker_cpu(client) -> dict[str, tuple[float, float]]:
+    """Each worker's (process CPU, task threads' CPU) in seconds."""
+    return client.run(lambda: (cpu(), task_cpu()))
+
+
+def busiest(before, after) -> tuple[float, float]:
+    """The busiest worker's process CPU between two :func:`worker_cpu` readings, and its
+    task threads' part."""
+    spent = {k: (after[k][0] - before[k][0], after[k][1] - before[k][1]) for k in before}
+    return max(spent.values())
+
+
+def eager_in_worker(n_phi: int, n_xi: int) -> float:
+    """µs of CPU a point of an eager ``overlap(workers=1)`` run inside a dask task (the
+    worker's environment: ``MALLOC_TRIM_THRESHOLD_`` set by its nanny)."""
+    grid = classic(n_phi, n_xi)
+    start = time.thread_time()
+    grid.spdc.overlap(workers=1, progress=False)
+    return (time.thread_time() - start) / (n_phi * n_xi) * 1e6
 
 
 def mib(n: float) -> str:
@@ -112,9 +149,12 @@ def main() -> None:
 
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs")
     grid = classic(2000, 2000)
-    c0 = cpu()
-    t_one = best(lambda: grid.spdc.overlap(workers=1, progress=False))
-    cpu_one = (cpu() - c0) / 2
+    runs = []  # the better of two runs, by wall and by CPU (the first pays for first touches)
+    for _ in range(2):
+        c0, start = cpu(), time.perf_counter()
+        grid.spdc.overlap(workers=1, progress=False)
+        runs.append((time.perf_counter() - start, cpu() - c0))
+    t_one, cpu_one = (min(r) for r in zip(*runs, strict=True))
     rate_one = grid.phi.size * grid.xi.size / t_one
     print(f"1. eager overlap(workers=1), 4e6 points: {t_one:.2f} s = {rate_one:.3g} points/s "
           f"(the one-process kernel rate; {cpu_one:.2f} s of CPU a run)")
@@ -125,31 +165,42 @@ def main() -> None:
     try:
         print(f"   cluster: {client.dashboard_link}")
         classic(20, 20).spdc.overlap(chunks={"phi": 10}).compute()  # warm the workers
+        inside = [client.submit(eager_in_worker, 1000, 2000, pure=False).result()
+                  for _ in range(2)]
+        print(f"   the same eager call inside a worker's task: {min(inside):.3f} µs of CPU a "
+              f"point (here {cpu_one / 4:.3f})")
         # Eager and cluster runs alternate, so both see the same load; medians of 3 rounds.
         for chunks in ({"phi": 250}, {"phi": 500}, {"phi": 1000}) if "2" in args.steps else ():
-            eager_t, eager_c, cluster_t, worker_c, client_c = [], [], [], [], []
+            eager_t, eager_c, cluster_t, worker_c, client_c, task_c = [], [], [], [], [], []
             for _ in range(3):
                 c0, start = cpu(), time.perf_counter()
                 grid.spdc.overlap(workers=1, progress=False)
                 eager_t.append(time.perf_counter() - start)
                 eager_c.append(cpu() - c0)
-                w0, c0, start = client.run(cpu), cpu(), time.perf_counter()
+                w0, c0, start = worker_cpu(client), cpu(), time.perf_counter()
                 with get_task_stream() as stream:
                     grid.spdc.overlap(chunks=chunks).compute()
                 cluster_t.append(time.perf_counter() - start)
                 client_c.append(cpu() - c0)
-                w1 = client.run(cpu)
-                worker_c.append(max(w1[k] - w0[k] for k in w0))
+                spent, tasks = busiest(w0, worker_cpu(client))
+                worker_c.append(spent)
+                task_c.append(tasks)
             # where the chunks ran (the last round): dask spreads them when they depend on
             # no other task
             spread = Counter(t["worker"] for t in stream.data if "_call_one" in str(t["key"]))
+            # dask's final join of the chunks, on one worker (part of its task thread's CPU)
+            join = sum(s["stop"] - s["start"] for t in stream.data for s in t["startstops"]
+                       if "finalize" in str(t["key"]) and s["action"] == "compute")
             te, tc = float(np.median(eager_t)), float(np.median(cluster_t))
             ce, cw = float(np.median(eager_c)), float(np.median(worker_c))
             print(f"2. 4e6 grid, eager workers=1 vs .compute() on the cluster, chunks={chunks}"
                   f" (medians of 3 alternated rounds): {te:.2f} s vs {tc:.2f} s = "
                   f"{te / tc:.2f}x; CPU: eager {ce:.2f} s, busiest worker {cw:.2f} s = "
                   f"{ce / cw:.2f}x, client {float(np.median(client_c)):.2f} s; chunks per "
-                  f"worker {sorted(spread.values())}")
+                  f"worker {sorted(spread.values())}; µs of CPU a point: eager "
+                  f"{ce / 4:.3f}, busiest worker {cw / 2:.3f} (its task thread "
+                  f"{float(np.median(task_c)) / 2:.3f}: the chunks and dask's final join, "
+                  f"{join:.3f} s in the last round; the rest: its event loop, the transfers)")
 
         if "3" in args.steps:
             big_sweep(client, args, work, rate_one, cpu_one)
@@ -173,21 +224,24 @@ def big_sweep(client, args, work: Path, rate_one: float, cpu_one: float) -> None
     tasks = len(lazy.data.__dask_graph__())
     t_graph = time.perf_counter() - start
     path = work / "big.zarr"
-    w0 = client.run(cpu)
+    w0, c0 = worker_cpu(client), cpu()
     start = time.perf_counter()
     report = xr_spdc.to_zarr(lazy, path, progress=False)
     t_z = time.perf_counter() - start
-    w1 = client.run(cpu)
-    busiest = max(w1[k] - w0[k] for k in w0)
+    client_cpu = cpu() - c0
+    most, in_tasks = busiest(w0, worker_cpu(client))
     rate = side * side / t_z
     worker_rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                             * 1024)
     print(f"3. {side}x{side} = {side * side:.3g} points to zarr: {t_z:.1f} s, "
           f"{rate:.3g} points/s = {rate / (2 * rate_one):.0%} of 2x the one-process "
-          f"rate (by CPU: busiest worker {busiest:.1f} s against "
+          f"rate (by CPU: busiest worker {most:.1f} s against "
           f"{cpu_one * side**2 / 4e6:.1f} s for the same points eagerly: "
-          f"{cpu_one * side**2 / 4e6 / busiest:.2f}x = "
-          f"{cpu_one * side**2 / 4e6 / busiest / 2:.0%} of 2x); {report.chunks} chunks, "
+          f"{cpu_one * side**2 / 4e6 / most:.2f}x = "
+          f"{cpu_one * side**2 / 4e6 / most / 2:.0%} of 2x; µs of CPU a point: eager "
+          f"{cpu_one / 4:.3f}, busiest worker {most / side**2 * 2e6:.3f}, its task thread "
+          f"{in_tasks / side**2 * 2e6:.3f}; the client and scheduler {client_cpu:.1f} s); "
+          f"{report.chunks} chunks, "
           f"graph of {tasks} tasks built in "
           f"{t_graph:.2f} s; store {mib(folder_size(path))} "
           f"({folder_size(path) / side**2:.2f} bytes a point); peak RSS: workers "

@@ -200,8 +200,9 @@ def _evaluate_array(*arrays: Any, spec: Method, options: Mapping[str, Any],
     """The array-level function ``xr.apply_ufunc`` calls: numpy arrays -> computed outputs;
     dask arrays, or chunks asked for (``plan``) -> the same computation mapped over chunks."""
     if plan is None and not any(hasattr(a, "dask") for a in arrays):
-        outputs = _compute(arrays, spec, options, roles, workers, progress, timeout, dims,
-                           coords)
+        with sweep.roomy_malloc():  # eager inside a dask worker: 2-3x faster (see there)
+            outputs = _compute(arrays, spec, options, roles, workers, progress, timeout,
+                               dims, coords)
     else:
         outputs = _map_chunks(arrays, spec, options, roles, dims, coords, plan)
     return outputs if len(outputs) > 1 else outputs[0]
