@@ -14,6 +14,7 @@ import pytest
 import xarray as xr
 
 import xr_spdc
+from xr_spdc.labelled import sweep
 
 dask = pytest.importorskip("dask")
 zarr = pytest.importorskip("zarr")
@@ -48,7 +49,8 @@ def test_a_1e8_point_graph_has_few_tasks_and_no_full_size_input(family):
     assert lazy.size == 10**8
     graph = dict(lazy.data.__dask_graph__())
     assert len(graph) <= 10**4
-    assert lazy.data.npartitions <= 200
+    # "auto": chunks of ~1 s of the method's estimated work, 2¹⁵-2²⁰ points
+    assert lazy.data.npartitions <= 2 * 10**8 // sweep.AUTO_MIN_POINTS  # whole rows
     # The graph holds the 1-D coordinates (160 KB), never a broadcast input (800 MB each):
     # every chunk's task takes its part of them.
     assert len(pickle.dumps(graph)) < 2 * 2**20
@@ -229,3 +231,14 @@ def test_compute_on_a_cluster_gives_the_eager_values(cluster, grid):
     # could queue on the one worker that held the ξ axis).
     ran = {t["worker"] for t in stream.data if "_call_one" in str(t["key"])}
     assert len(ran) == 2
+
+
+def test_auto_chunks_follow_the_methods_cost():
+    # 2²⁰-point chunks gave a 10⁶-point quad sweep one task (~60 s, one worker busy);
+    # "auto" now aims at ~1 s of the method's estimated work a chunk.
+    ds = big_grid(1000, 1000)
+    fast = ds.spdc.overlap(chunks="auto")
+    quad = ds.spdc.overlap(chunks="auto", method="quad")
+    assert fast.data.npartitions == 1
+    assert quad.data.npartitions >= 16
+    assert quad.chunksizes["xi"] == (1000,)  # rows stay whole, as stores keep them

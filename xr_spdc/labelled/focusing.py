@@ -149,7 +149,7 @@ def focusing(
     named = {role: inputs.check_real(da, role, **rules[role]) for role, da in named.items()}
     inputs.check_focusing_domain(named)
     if phase_role == "phi":
-        named["sigma"] = _sigma(named, chunks)
+        named["sigma"] = _sigma(named, chunks, spec.seconds_per_point)
     # Scalars that were passed as numbers add no coordinate (recorded in attrs instead).
     args: dict[str, xr.DataArray | float] = {}
     constants: dict[str, float] = {}
@@ -177,7 +177,8 @@ def focusing(
     return result
 
 
-def _sigma(named: Mapping[str, xr.DataArray], chunks: Any) -> xr.DataArray:
+def _sigma(named: Mapping[str, xr.DataArray], chunks: Any,
+           seconds_per_point: float | None = None) -> xr.DataArray:
     """σ = −φ/(2ξ): in memory for an eager call; lazily, formed chunk by chunk (the grid of
     φ × ξ is never built in memory: 8 bytes a point, 800 MB for 10⁸ points), cut like the
     result will be so that each chunk of the evaluation takes its own chunk of σ."""
@@ -188,8 +189,9 @@ def _sigma(named: Mapping[str, xr.DataArray], chunks: Any) -> xr.DataArray:
         dims = tuple(dict.fromkeys([*phi.dims, *xi.dims]))
         # The result's chunks: those route.evaluate will cut all the inputs into.
         others = {role: da for role, da in named.items() if role != "sigma"}
-        plan = {d: c for da in (inputs.chunk(others, chunks) if chunks is not None
-                                else others).values()
+        cut = (inputs.chunk(others, chunks, seconds_per_point) if chunks is not None
+               else others)
+        plan = {d: c for da in cut.values()
                 for d, c in (da.chunksizes.items() if da.chunks is not None else ())}
         arrays = [_aligned(phi, dims, plan), _aligned(xi, dims, plan)]
         (data,) = sweep.map_outer(_sigma_chunk, arrays, [np.float64],

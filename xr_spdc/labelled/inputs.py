@@ -429,9 +429,11 @@ def require_dask() -> None:
                           "pip install 'xr_spdc[dask]'") from None
 
 
-def chunk(named: Mapping[str, xr.DataArray], chunks: Any) -> dict[str, xr.DataArray]:
+def chunk(named: Mapping[str, xr.DataArray], chunks: Any,
+          seconds_per_point: float | None = None) -> dict[str, xr.DataArray]:
     """Chunk every input with dask along the dims it has (``"auto"``: chunks of the result
-    of ~2²⁰ points, :func:`xr_spdc.labelled.sweep.auto_chunks`)."""
+    of ~1 s of the method's estimated work, at most 2²⁰ points,
+    :func:`xr_spdc.labelled.sweep.auto_chunks` and :func:`~xr_spdc.labelled.sweep.auto_points`)."""
     require_dask()
     dims = {d: n for da in named.values() for d, n in da.sizes.items()}
     sizes = list(chunks.values()) if isinstance(chunks, Mapping) else [chunks]
@@ -447,8 +449,8 @@ def chunk(named: Mapping[str, xr.DataArray], chunks: Any) -> dict[str, xr.DataAr
             raise ValueError(f"chunks names dims {_listing(unknown)} that the inputs do not "
                              f"have; their dims are {dims}")
     if isinstance(chunks, str):  # "auto": by the points of a chunk of the result
-        from .sweep import auto_chunks
-        chunks = auto_chunks(dims)
+        from .sweep import auto_chunks, auto_points
+        chunks = auto_chunks(dims, auto_points(seconds_per_point))
     out = {}
     for role, da in named.items():
         per_array = ({d: c for d, c in chunks.items() if d in da.dims}

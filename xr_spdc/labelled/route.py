@@ -93,7 +93,7 @@ def evaluate(
     options = dict(options or {})
     # 1. align; the given inputs label the result, their (chunked, checked) data is computed.
     given = inputs.align({role: a for role, a in args.items() if isinstance(a, xr.DataArray)})
-    data, plan = _data_path(given, chunks, checks or {})
+    data, plan = _data_path(given, chunks, checks or {}, spec.seconds_per_point)
     lazy = plan is not None or any(da.chunks is not None for da in data.values())
     # 2. where the blocks run: dask's scheduler, or this process / a pool.
     workers = _resolve_workers(workers, lazy, data, spec)
@@ -117,7 +117,7 @@ def evaluate(
 
 
 def _data_path(given: Mapping[str, xr.DataArray], chunks: Any,
-               checks: Mapping[str, Mapping[str, Any]]
+               checks: Mapping[str, Mapping[str, Any]], seconds_per_point: float | None = None
                ) -> tuple[dict[str, xr.DataArray], dict[Hashable, tuple[int, ...]] | None]:
     """The inputs as computed, and the chunks asked for by dim (None: none asked).
 
@@ -130,7 +130,7 @@ def _data_path(given: Mapping[str, xr.DataArray], chunks: Any,
     if chunks is None:
         data, plan = dict(given), None
     else:
-        chunked = inputs.chunk(given, chunks)
+        chunked = inputs.chunk(given, chunks, seconds_per_point)
         plan = {d: tuple(c) for da in chunked.values() for d, c in da.chunksizes.items()}
         data = {role: chunked[role] if da.chunks is not None else da
                 for role, da in given.items()}

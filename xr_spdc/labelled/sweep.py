@@ -34,6 +34,30 @@ import numpy as np
 #: ~1 ms (0.2 %) and a 10⁸-point sweep has ~100 chunks (dask's guidance: tasks of 100 ms or
 #: more, chunks of 10-100 MB, fewer than ~10⁵ tasks).
 AUTO_POINTS = 1 << 20
+#: The method's estimated cost of a chunk of ``"auto"`` size: :data:`AUTO_POINTS` points at
+#: the exact kernel's estimate (``seconds_per_point`` 1e-6 in the registry).
+AUTO_SECONDS = AUTO_POINTS * 1e-6
+
+
+#: The fewest points of an ``"auto"`` chunk: ~3·10³ chunks per 10⁸ points (a method with
+#: several outputs has two graph layers before dask fuses them: ≤ 10⁴ tasks).
+AUTO_MIN_POINTS = 1 << 15
+
+
+def auto_points(seconds_per_point: float | None = None) -> int:
+    """Points per ``"auto"`` chunk for a method of this estimated cost per point: chunks of
+    ~:data:`AUTO_SECONDS` of work, between :data:`AUTO_MIN_POINTS` and :data:`AUTO_POINTS`
+    (16 MiB of complex128), so that a slow method (quad, a user's integrand) still gives a
+    grid of 10⁶ points some 30 chunks to spread, where 2²⁰-point chunks gave one.
+
+    Examples
+    --------
+    >>> auto_points(1e-6), auto_points(6e-5), auto_points(3e-4), auto_points(None)
+    (1048576, 32768, 32768, 1048576)
+    """
+    if seconds_per_point is None or seconds_per_point <= 0:
+        return AUTO_POINTS
+    return max(AUTO_MIN_POINTS, min(AUTO_POINTS, int(AUTO_SECONDS / seconds_per_point)))
 
 
 def auto_chunks(sizes: Mapping[Hashable, int], points: int = AUTO_POINTS
