@@ -26,12 +26,19 @@ loky threads (pickling, pipes, futures: ~0.1 ms a task plus the bytes) take thei
 the workers' cores.  Fewer, larger tasks pay the fixed part less often: blocks of ~30 ms
 (65536 points of the overlap kernel) bring workers=2 to ~90-94 % of the machine's
 two-process limit, blocks of ~7 ms (16384) to ~85 % (benchmarks/bench_overlap.py, the
-engine by block size).  A method's block size, not machinery here, is the lever.
+engine by block size).  A method's block size, not machinery here, is the lever.  The
+workers' allocator was the largest fixed cost left (CPU per call of 10^6 points, all
+threads of each process, medians): glibc gave a block's freed temporaries back to the OS
+and faulted them in again at the next block (~21,000 page faults, ~12 % of the kernel's
+CPU); the workers now keep them (:data:`_WORKER_MALLOC`): their CPU beyond the kernel's
+went from ~32-44 ms to ~20 ms, and the kernel's own from ~345 to ~312 ms.
 
-Measured and left out, as none earns the 10 % at 10^6 points that would justify it:
-shared-memory slots for the blocks (they could save only the bytes' part, ~7 % by the
-figures above; measured: results of one value instead of a block's <= 4 % faster, inputs
-made in the worker from a block number no faster), this process computing
+Measured and left out, as none earns the 15 ms at 10^6 points that would justify it:
+shared-memory slots for the blocks.  Measured as upper bounds on a warm pool (the
+workers' allocator fixed): blocks returning one value instead of their 1 MB (as if they
+wrote into a shared output) saved ~4 ms of this process's CPU a call and no wall time
+(177.5 against 176.7 ms, medians); blocks reading their inputs from a shared copy by
+range, ~7 ms (184 -> 177 ms).  Also left out: this process computing
 beside N - 1 workers and taking back unstarted blocks (no faster: 0.275 s against 0.271 s
 with two workers), more than two blocks in flight per worker (3 or 4: within 2 %), threads
 instead of processes for the package's own kernel (1.0-1.4x: it holds the GIL too long).
@@ -709,6 +716,32 @@ class _Payload:
 # ------------------------------------------------------------------ the one pool
 
 
+#: Bytes each of loky's two pipes (tasks to the workers, results back) may hold, where Linux
+#: lets a pipe grow (``F_SETPIPE_SZ``; 1 MB is its limit for unprivileged processes by
+#: default): a 65536-point block's 1 MB then crosses in one or two writes, not in sixteen of
+#: 64 kB each waiting for the other side to read.  Measured on a warm pool, 10^6 points,
+#: alternated in one process: ~4-6 ms less a call (median 188 -> 182-185 ms), ~2 ms less
+#: CPU on each side.
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipes(executor: Executor) -> None:
+    """Let the pipes of a loky ``executor`` hold :data:`_PIPE_BYTES` where the OS allows
+    (Linux); elsewhere, or if loky's layout changes, they keep their size."""
+    try:
+        import fcntl
+
+        setpipe = fcntl.F_SETPIPE_SZ  # type: ignore[attr-defined]  # Linux only
+        ends = [executor._call_queue._writer,  # type: ignore[attr-defined]
+                executor._result_queue._reader]  # type: ignore[attr-defined]
+        for end in ends:
+            fcntl.fcntl(end.fileno(), setpipe, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        # No fcntl (Windows), no F_SETPIPE_SZ (macOS), another loky, or a lower limit
+        # (/proc/sys/fs/pipe-max-size, the user's pipe-user-pages-soft used up).
+        pass
+
+
 class _Generation:
     """One executor of the process-wide pool and the calls using it."""
 
@@ -717,6 +750,7 @@ class _Generation:
 
         self.executor = ProcessPoolExecutor(max_workers=size, timeout=IDLE_TIMEOUT,
                                             initializer=_init_worker, env=_worker_env())
+        _widen_pipes(self.executor)
         self.size = size
         self.users: set[int] = set()
         self.shared = False  # whether two calls ever used it at once
