@@ -731,7 +731,7 @@ def _widen_pipes(executor: Executor) -> None:
     try:
         import fcntl
 
-        setpipe = fcntl.F_SETPIPE_SZ  # type: ignore[attr-defined]  # Linux only
+        setpipe = fcntl.F_SETPIPE_SZ  # Linux only
         ends = [executor._call_queue._writer,  # type: ignore[attr-defined]
                 executor._result_queue._reader]  # type: ignore[attr-defined]
         for end in ends:
