@@ -7,9 +7,11 @@ the overlap kernel faulted in ~21,000 pages a 10^6 points, ~12 % of its time), a
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
 import resource
+import signal
 import sys
 from pathlib import Path
 
@@ -45,6 +47,14 @@ def faults_of_a_second_kernel_run(phi, xi, mu):
     overlap_exact_block(phi, xi, mu)
     return (np.full(len(phi), resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before,
                     dtype=np.int64),)
+
+
+def die_at(phi, xi, mu, *, start):
+    """The worker evaluating the block that starts at phi == ``start`` is killed (SIGKILL,
+    as the OOM killer sends); never this process."""
+    if phi[0] == start and multiprocessing.parent_process() is not None:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return (phi + 1j * xi,)
 
 
 def ints_failing_at(phi, xi, mu, *, bad):
@@ -111,6 +121,20 @@ def test_a_partial_result_holds_the_finished_blocks_and_nan_elsewhere(workers):
     assert (np.isnan(later) | (later == expected[130:])).all()
     if workers == 1:
         assert np.isnan(later).all()
+
+
+def test_a_worker_killed_in_its_block_leaves_finished_blocks_and_nan_in_partial():
+    n = 200
+    arrays = [np.arange(float(n)), np.ones(n), np.zeros(n)]
+    with pytest.raises(fanout.WorkerDiedError) as info:
+        fanout.run_blocks(die_at, arrays, names=NAMES, out_dtypes=[np.complex128],
+                          kwargs={"start": 100.0}, workers=2, block_size=10)
+    (partial,) = info.value.partial
+    expected = arrays[0] + 1j
+    assert np.isnan(partial[100:110]).all()
+    # Blocks lost with the pool are NaN, never the uninitialised memory they start as.
+    assert (np.isnan(partial) | (partial == expected)).all()
+    assert (partial[:60] == expected[:60]).all()  # long finished before the kill
 
 
 def test_an_integer_partial_result_is_zero_where_no_block_wrote():
