@@ -20,7 +20,7 @@ second of its death (SIGKILL, SIGTERM), even in the middle of a block.
 
 Where the time goes with a warm pool (per-block timelines of the workers, 2 cores, 10^6
 points of the overlap kernel): between two blocks a worker waits ~0.3 ms, plus ~1 ms per
-MB sent and returned (a pipe holds 64 kB, so each 64 kB waits for the other side; measured
+MB sent and returned (with pipes of 64 kB, each 64 kB waited for the other side; measured
 with blocks that sleep instead of computing), and while both cores compute, the caller's
 loky threads (pickling, pipes, futures: ~0.1 ms a task plus the bytes) take their share of
 the workers' cores.  Fewer, larger tasks pay the fixed part less often: blocks of ~30 ms
@@ -31,17 +31,21 @@ workers' allocator was the largest fixed cost left (CPU per call of 10^6 points,
 threads of each process, medians): glibc gave a block's freed temporaries back to the OS
 and faulted them in again at the next block (~21,000 page faults, ~12 % of the kernel's
 CPU); the workers now keep them (:data:`_WORKER_MALLOC`): their CPU beyond the kernel's
-went from ~32-44 ms to ~20 ms, and the kernel's own from ~345 to ~312 ms.
+went from ~32-44 ms to ~20 ms, and the kernel's own from ~345 to ~312 ms.  With the pipes
+widened too (:data:`_PIPE_BYTES`), the CPU a workers=2 call takes beyond workers=1's (this
+process and the workers, all threads) went from 88 to 53 ms, and its wall time from 216 to
+194 ms (medians of 15 rounds, the two versions called alternately, load ~2).
 
 Measured and left out, as none earns the 15 ms at 10^6 points that would justify it:
 shared-memory slots for the blocks.  Measured as upper bounds on a warm pool (the
-workers' allocator fixed): blocks returning one value instead of their 1 MB (as if they
-wrote into a shared output) saved ~4 ms of this process's CPU a call and no wall time
-(177.5 against 176.7 ms, medians); blocks reading their inputs from a shared copy by
-range, ~7 ms (184 -> 177 ms).  Also left out: this process computing
-beside N - 1 workers and taking back unstarted blocks (no faster: 0.275 s against 0.271 s
-with two workers), more than two blocks in flight per worker (3 or 4: within 2 %), threads
-instead of processes for the package's own kernel (1.0-1.4x: it holds the GIL too long).
+workers' allocator fixed; medians of 9): blocks reading their inputs by range from a
+shared copy saved ~7 ms a call (184 -> 177 ms); blocks returning one value instead of
+their 1 MB, as if they wrote into a shared output, ~4 ms of this process's CPU and no wall
+time (177.5 ms with both, 176.7 ms with the inputs alone).  Also left out: this process
+computing beside N - 1 workers and taking back unstarted blocks (no faster: 0.275 s
+against 0.271 s with two workers), more than two blocks in flight per worker (3 or 4:
+within 2 %), threads instead of processes for the package's own kernel (1.0-1.4x: it
+holds the GIL too long).
 Kept, as measured: the package's own kernel computes a one-block job in this process
 (10^4 points: 7 ms here against 15 ms through a warm pool).
 
