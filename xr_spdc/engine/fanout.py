@@ -20,21 +20,32 @@ second of its death (SIGKILL, SIGTERM), even in the middle of a block.
 
 Where the time goes with a warm pool (per-block timelines of the workers, 2 cores, 10^6
 points of the overlap kernel): between two blocks a worker waits ~0.3 ms, plus ~1 ms per
-MB sent and returned (a pipe holds 64 kB, so each 64 kB waits for the other side; measured
+MB sent and returned (with pipes of 64 kB, each 64 kB waited for the other side; measured
 with blocks that sleep instead of computing), and while both cores compute, the caller's
 loky threads (pickling, pipes, futures: ~0.1 ms a task plus the bytes) take their share of
 the workers' cores.  Fewer, larger tasks pay the fixed part less often: blocks of ~30 ms
 (65536 points of the overlap kernel) bring workers=2 to ~90-94 % of the machine's
 two-process limit, blocks of ~7 ms (16384) to ~85 % (benchmarks/bench_overlap.py, the
-engine by block size).  A method's block size, not machinery here, is the lever.
+engine by block size).  A method's block size, not machinery here, is the lever.  The
+workers' allocator was the largest fixed cost left (CPU per call of 10^6 points, all
+threads of each process, medians): glibc gave a block's freed temporaries back to the OS
+and faulted them in again at the next block (~21,000 page faults, ~12 % of the kernel's
+CPU); the workers now keep them (:data:`_WORKER_MALLOC`): their CPU beyond the kernel's
+went from ~32-44 ms to ~20 ms, and the kernel's own from ~345 to ~312 ms.  With the pipes
+widened too (:data:`_PIPE_BYTES`), the CPU a workers=2 call takes beyond workers=1's (this
+process and the workers, all threads) went from 88 to 53 ms, and its wall time from 216 to
+194 ms (medians of 15 rounds, the two versions called alternately, load ~2).
 
-Measured and left out, as none earns the 10 % at 10^6 points that would justify it:
-shared-memory slots for the blocks (they could save only the bytes' part, ~7 % by the
-figures above; measured: results of one value instead of a block's <= 4 % faster, inputs
-made in the worker from a block number no faster), this process computing
-beside N - 1 workers and taking back unstarted blocks (no faster: 0.275 s against 0.271 s
-with two workers), more than two blocks in flight per worker (3 or 4: within 2 %), threads
-instead of processes for the package's own kernel (1.0-1.4x: it holds the GIL too long).
+Measured and left out, as none earns the 15 ms at 10^6 points that would justify it:
+shared-memory slots for the blocks.  Measured as upper bounds on a warm pool (the
+workers' allocator fixed; medians of 9): blocks reading their inputs by range from a
+shared copy saved ~7 ms a call (184 -> 177 ms); blocks returning one value instead of
+their 1 MB, as if they wrote into a shared output, ~4 ms of this process's CPU and no wall
+time (177.5 ms with both, 176.7 ms with the inputs alone).  Also left out: this process
+computing beside N - 1 workers and taking back unstarted blocks (no faster: 0.275 s
+against 0.271 s with two workers), more than two blocks in flight per worker (3 or 4:
+within 2 %), threads instead of processes for the package's own kernel (1.0-1.4x: it
+holds the GIL too long).
 Kept, as measured: the package's own kernel computes a one-block job in this process
 (10^4 points: 7 ms here against 15 ms through a warm pool).
 
@@ -422,6 +433,26 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
+#: glibc's allocator in the workers (its documented environment variables, read at the
+#: worker's start): arrays of up to 4 MB from its heap, and up to 32 MB of freed memory kept
+#: there for the next block.  By default glibc gives a block's freed temporaries (a few MB)
+#: back to the OS after each block and takes them again, zeroed, page by page: the overlap
+#: kernel then spends ~12 % of its time in page faults (21,000 a 10^6 points, measured with
+#: getrusage; none with these settings, and the same peak memory).  glibc's own adaptive
+#: thresholds reach 32 MB (mmap) and 64 MB (trim), so these stay within what it does by
+#: itself.  Other C libraries ignore them; a user's own settings win.
+_WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(4 << 20),
+                  "MALLOC_TRIM_THRESHOLD_": str(32 << 20)}
+
+
+def _worker_env() -> dict[str, str]:
+    """Environment variables the pool's workers start with (see :data:`_WORKER_MALLOC`)."""
+    if "malloc" in os.environ.get("GLIBC_TUNABLES", "") or any(
+            name.startswith("MALLOC_") for name in os.environ):
+        return {}
+    return dict(_WORKER_MALLOC)
+
+
 def _init_worker() -> None:
     global _IN_POOL_WORKER
     _IN_POOL_WORKER = True
@@ -689,6 +720,32 @@ class _Payload:
 # ------------------------------------------------------------------ the one pool
 
 
+#: Bytes each of loky's two pipes (tasks to the workers, results back) may hold, where Linux
+#: lets a pipe grow (``F_SETPIPE_SZ``; 1 MB is its limit for unprivileged processes by
+#: default): a 65536-point block's 1 MB then crosses in one or two writes, not in sixteen of
+#: 64 kB each waiting for the other side to read.  Measured on a warm pool, 10^6 points,
+#: alternated in one process: ~4-6 ms less a call (median 188 -> 182-185 ms), ~2 ms less
+#: CPU on each side.
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipes(executor: Executor) -> None:
+    """Let the pipes of a loky ``executor`` hold :data:`_PIPE_BYTES` where the OS allows
+    (Linux); elsewhere, or if loky's layout changes, they keep their size."""
+    try:
+        import fcntl
+
+        setpipe = fcntl.F_SETPIPE_SZ  # Linux only
+        ends = [executor._call_queue._writer,  # type: ignore[attr-defined]
+                executor._result_queue._reader]  # type: ignore[attr-defined]
+        for end in ends:
+            fcntl.fcntl(end.fileno(), setpipe, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        # No fcntl (Windows), no F_SETPIPE_SZ (macOS), another loky, or a lower limit
+        # (/proc/sys/fs/pipe-max-size, the user's pipe-user-pages-soft used up).
+        pass
+
+
 class _Generation:
     """One executor of the process-wide pool and the calls using it."""
 
@@ -696,7 +753,8 @@ class _Generation:
         from loky import ProcessPoolExecutor
 
         self.executor = ProcessPoolExecutor(max_workers=size, timeout=IDLE_TIMEOUT,
-                                            initializer=_init_worker)
+                                            initializer=_init_worker, env=_worker_env())
+        _widen_pipes(self.executor)
         self.size = size
         self.users: set[int] = set()
         self.shared = False  # whether two calls ever used it at once
@@ -894,8 +952,10 @@ def run_blocks(
     """
     kwargs = dict(kwargs or {})
     n_points = max((len(a) for a in arrays), default=0)
-    outputs = tuple(np.full(n_points, np.nan if np.dtype(dt).kind in "fc" else 0, dtype=dt)
-                    for dt in out_dtypes)
+    # Not np.full: filling 16 MB (10^6 complex points) took ~4 ms before the first block
+    # could be sent, while the workers waited; the blocks write every point, and what no
+    # block wrote is filled at the end (_Run.fill_unstored).
+    outputs = tuple(np.empty(n_points, dtype=dt) for dt in out_dtypes)
     slices = list(block_slices(n_points, block_size))
     pool_size = _pool_size(workers, timeout, isolate, len(slices))
     run = _Run(names, arrays, outputs, locate or _no_location, n_points,
@@ -907,8 +967,10 @@ def run_blocks(
             _run_pooled(pool_size, func, names, arrays, kwargs, slices, timeout, run)
         else:
             _run_in_process(func, names, arrays, kwargs, slices, run)
+        run.fill_unstored()
         run.raise_first()
     except FanoutError as exc:
+        run.fill_unstored()
         exc.partial = outputs
         raise
     finally:
@@ -961,6 +1023,7 @@ class _Run:
                  bar: Any) -> None:
         self.names, self.arrays, self.locate, self.n_points = names, arrays, locate, n_points
         self.outputs, self.bar = outputs, bar
+        self.stored: list[slice] = []  # the blocks whose values are in the outputs
         self.first: tuple[slice, _Failure] | None = None
         self.n_failed = 0
         self.evaluated = 0
@@ -975,10 +1038,22 @@ class _Run:
             return
         for output, value in zip(self.outputs, values, strict=True):
             output[block] = value
+        self.stored.append(block)
         self.evaluated += block.stop - block.start
         for key in dict.fromkeys(block_warnings):
             self.caught[key] = self.caught.get(key, 0) + 1
         self.bar.update(block.stop - block.start)
+
+    def fill_unstored(self) -> None:
+        """Fill the points no block wrote (failed, lost or never run) with NaN, or 0 for
+        integer and boolean outputs: the outputs start uninitialised."""
+        done = 0
+        for block in sorted(self.stored, key=lambda b: b.start) + [slice(self.n_points, 0)]:
+            if block.start > done:
+                for output in self.outputs:
+                    output[done:block.start] = np.nan if output.dtype.kind in "fc" else 0
+            done = max(done, block.stop)
+        self.stored = [slice(0, self.n_points)]
 
     def failed(self, block: slice, failure: _Failure) -> None:
         self.n_failed += max(failure.n_failed, 1)
@@ -1335,7 +1410,7 @@ def _run_alone(payload: _Payload, block: slice, names: Sequence[str],
     killed it."""
     from loky import ProcessPoolExecutor
 
-    alone = ProcessPoolExecutor(max_workers=1, initializer=_init_worker)
+    alone = ProcessPoolExecutor(max_workers=1, initializer=_init_worker, env=_worker_env())
     try:
         future = alone.submit(_pool_block, payload.token, payload.ref, payload.folder,
                               block.start, names, _block_of(arrays, block))
