@@ -44,6 +44,19 @@ def _run(func, arrays, **kwargs):
     return fanout.run_blocks(func, arrays, names=NAMES, **kwargs)
 
 
+def _both_workers_up() -> None:
+    """Warm the two-worker pool until both of its workers have run a block (one call can
+    run every block on one worker while the other is still starting, e.g. after a test
+    that killed one)."""
+    seen: set[float] = set()
+    for _ in range(50):
+        seen |= set(_run(which_process, _inputs(8), out_dtypes=[np.float64], workers=2,
+                         block_size=2)[0])
+        if len(seen) >= 2:
+            return
+    raise AssertionError(f"the pool's two workers did not both run a block: {seen}")
+
+
 # ------------------------------------------------------------ large captured state
 
 
@@ -283,7 +296,7 @@ def test_the_first_failing_point_in_grid_order_is_reported_with_the_count_of_oth
     arrays = _inputs(40)
     # Both workers up first, so that under load a worker's start-up (not the block's 1 s
     # sleep) cannot decide which failure arrives first.
-    _run(fail_where, _inputs(20), kwargs={"bad": []}, workers=2, block_size=10)
+    _both_workers_up()
     with pytest.raises(fanout.FanoutError) as info:
         # The block holding point 3 is slow: a later failing block finishes first.
         _run(fail_where, arrays, kwargs={"bad": [3.0, 5.0, 12.0], "slow_before": 10.0,
