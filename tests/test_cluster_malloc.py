@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 PROBE = textwrap.dedent("""
     import ctypes, json, sys, time
     import numpy as np
-    from xr_spdc.labelled import sweep
+    from xr_spdc.engine import allocator
 
     class Info(ctypes.Structure):
         _fields_ = [(n, ctypes.c_size_t) for n in (
@@ -31,7 +31,7 @@ PROBE = textwrap.dedent("""
     libc = ctypes.CDLL("libc.so.6")
     libc.mallinfo2.restype = Info
     MIB = 1 << 20
-    sweep.TRIM_AFTER_IDLE = 0.3
+    allocator.TRIM_AFTER_IDLE = 0.3
 
     def state():
         i = libc.mallinfo2()
@@ -43,13 +43,13 @@ PROBE = textwrap.dedent("""
     out = {}
     before = state(); a = big(); out["outside"] = state()["mmapped"] - before["mmapped"]
     del a
-    with sweep.roomy_malloc():
+    with allocator.roomy_malloc():
         before = state(); a = big(); during = state()
         out["inside_mmapped"] = during["mmapped"] - before["mmapped"]
         del a
     heap = state()["heap"]
     out["kept_after_chunk"] = heap - before["heap"]
-    with sweep.roomy_malloc():  # the next chunk at once: the same heap, no new pages
+    with allocator.roomy_malloc():  # the next chunk at once: the same heap, no new pages
         a = big(); out["next_chunk_growth"] = state()["heap"] - heap
         del a
     time.sleep(1.0)  # idle: trimmed, the thresholds set back
@@ -58,10 +58,10 @@ PROBE = textwrap.dedent("""
     out = {k: v / MIB for k, v in out.items()}
     # A child forked while a chunk computes starts with none running and no trimmer.
     import os
-    with sweep.roomy_malloc():
+    with allocator.roomy_malloc():
         pid = os.fork()
         if pid == 0:
-            state = sweep._ROOMY_STATE
+            state = allocator._ROOMY_STATE
             os._exit(0 if state.users == 0 and state.thread is None else 1)
         out["fork"] = os.waitpid(pid, 0)[1]
     # An eager call (not a chunk) enters it too: the thresholds raised, the trim pending.
@@ -69,8 +69,8 @@ PROBE = textwrap.dedent("""
     ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, 400) * np.pi,
                             "xi": np.logspace(-1.5, 2.5, 300)})
     ds.spdc.overlap(workers=1, progress=False)
-    out["eager"] = {"raised": sweep._ROOMY_STATE.raised,
-                    "pending": sweep._ROOMY_STATE.idle_since is not None}
+    out["eager"] = {"raised": allocator._ROOMY_STATE.raised,
+                    "pending": allocator._ROOMY_STATE.idle_since is not None}
     print(json.dumps(out))
 """)
 

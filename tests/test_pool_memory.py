@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from poolfuncs import fail_where
 
-from xr_spdc.engine import fanout
+from xr_spdc.engine import allocator, fanout
 from xr_spdc.engine.methods import overlap_exact_block
 
 NAMES = ["phi", "xi", "mu"]
@@ -73,13 +73,13 @@ def test_a_users_own_malloc_settings_are_left_to_the_workers(monkeypatch):
     for name in [n for n in os.environ if n.startswith("MALLOC_")]:
         monkeypatch.delenv(name)
     monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
-    assert fanout._worker_env() == {"MALLOC_MMAP_THRESHOLD_": str(4 << 20),
+    assert allocator.worker_env() == {"MALLOC_MMAP_THRESHOLD_": str(4 << 20),
                                     "MALLOC_TRIM_THRESHOLD_": str(32 << 20)}
     monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
-    assert fanout._worker_env() == {}
+    assert allocator.worker_env() == {}
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=0")
-    assert fanout._worker_env() == {}
+    assert allocator.worker_env() == {}
 
 
 @pytest.mark.skipif(not GLIBC or USER_MALLOC, reason="glibc's malloc, with our settings")

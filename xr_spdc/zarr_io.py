@@ -49,7 +49,7 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
-from .labelled import sweep
+from .engine import allocator
 
 __all__ = ["StoreInUseError", "ZarrWrite", "open_zarr", "to_zarr"]
 
@@ -746,7 +746,7 @@ def _write_block(block: np.ndarray, *, block_info: Any = None, location: str,
     data, done = _arrays(location, options, variable, layout)
     # zarr's encoding and the file write copy the chunk into fresh buffers: with heap reuse
     # on (see roomy_malloc) their pages fault in once a worker, not once a chunk.
-    with sweep.roomy_malloc():
+    with allocator.roomy_malloc():
         data[region] = block
     done[index] = 1
     return np.ones((1,) * block.ndim, np.int64)

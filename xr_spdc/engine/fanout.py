@@ -30,11 +30,12 @@ engine by block size).  A method's block size, not machinery here, is the lever.
 workers' allocator was the largest fixed cost left (CPU per call of 10^6 points, all
 threads of each process, medians): glibc gave a block's freed temporaries back to the OS
 and faulted them in again at the next block (~21,000 page faults, ~12 % of the kernel's
-CPU); the workers now keep them (:data:`_WORKER_MALLOC`): their CPU beyond the kernel's
-went from ~32-44 ms to ~20 ms, and the kernel's own from ~345 to ~312 ms.  Widening
-loky's pipes to 1 MB (F_SETPIPE_SZ) saved another ~4-6 ms a call but was left out: more
-tasks then sit in the pipe where a failure can no longer withdraw them, and the first
-failing point's report lost its count of the others (tests/test_pool.py).
+CPU); the workers now keep them (:data:`~xr_spdc.engine.allocator.WORKER_MALLOC`):
+their CPU beyond the kernel's went from ~32-44 ms to ~20 ms, and the kernel's own from
+~345 to ~312 ms.  Widening loky's pipes to 1 MB (F_SETPIPE_SZ) saved another ~4-6 ms a
+call but was left out: more tasks then sit in the pipe where a failure can no longer
+withdraw them, and the first failing point's report lost its count of the others
+(tests/test_pool.py).
 
 Measured and left out, as none earns the 15 ms at 10^6 points that would justify it:
 shared-memory slots for the blocks.  Measured as upper bounds on a warm pool (the
@@ -106,7 +107,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import snapshots
+from . import allocator, snapshots
 
 BlockFunction = Callable[..., tuple[np.ndarray, ...]]
 
@@ -433,26 +434,6 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-#: glibc's allocator in the workers (its documented environment variables, read at the
-#: worker's start): arrays of up to 4 MB from its heap, and up to 32 MB of freed memory kept
-#: there for the next block.  By default glibc gives a block's freed temporaries (a few MB)
-#: back to the OS after each block and takes them again, zeroed, page by page: the overlap
-#: kernel then spends ~12 % of its time in page faults (21,000 a 10^6 points, measured with
-#: getrusage; none with these settings, and the same peak memory).  glibc's own adaptive
-#: thresholds reach 32 MB (mmap) and 64 MB (trim), so these stay within what it does by
-#: itself.  Other C libraries ignore them; a user's own settings win.
-_WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(4 << 20),
-                  "MALLOC_TRIM_THRESHOLD_": str(32 << 20)}
-
-
-def _worker_env() -> dict[str, str]:
-    """Environment variables the pool's workers start with (see :data:`_WORKER_MALLOC`)."""
-    if "malloc" in os.environ.get("GLIBC_TUNABLES", "") or any(
-            name.startswith("MALLOC_") for name in os.environ):
-        return {}
-    return dict(_WORKER_MALLOC)
-
-
 def _init_worker() -> None:
     global _IN_POOL_WORKER
     _IN_POOL_WORKER = True
@@ -685,8 +666,7 @@ class _Payload:
             def reducer_override(self, obj: Any) -> Any:
                 # Large arrays go to shared memory, the workers map that one copy: the
                 # array's snapshot, kept across calls while unchanged, else this call's.
-                if type(obj) is np.ndarray and obj.nbytes >= snapshots.SHARED_ARRAY_BYTES \
-                        and not obj.dtype.hasobject:
+                if snapshots.shareable(obj):
                     snap = snapshots.snapshot(obj)
                     if snap is not None:
                         return _load_shared_array, (snap.path,)
@@ -727,7 +707,7 @@ class _Generation:
         from loky import ProcessPoolExecutor
 
         self.executor = ProcessPoolExecutor(max_workers=size, timeout=IDLE_TIMEOUT,
-                                            initializer=_init_worker, env=_worker_env())
+                                            initializer=_init_worker, env=allocator.worker_env())
         self.size = size
         self.users: set[int] = set()
         self.shared = False  # whether two calls ever used it at once
@@ -1383,7 +1363,7 @@ def _run_alone(payload: _Payload, block: slice, names: Sequence[str],
     killed it."""
     from loky import ProcessPoolExecutor
 
-    alone = ProcessPoolExecutor(max_workers=1, initializer=_init_worker, env=_worker_env())
+    alone = ProcessPoolExecutor(max_workers=1, initializer=_init_worker, env=allocator.worker_env())
     try:
         future = alone.submit(_pool_block, payload.token, payload.ref, payload.folder,
                               block.start, names, _block_of(arrays, block))

@@ -35,7 +35,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
-import ctypes.util
 import mmap
 import os
 import shutil
@@ -47,6 +46,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import numpy as np
+
+from . import allocator
 
 #: numpy arrays at least this large are shared through snapshots (joblib's ``max_nbytes``
 #: is 1 MB too); smaller ones travel inside the pickle, and cost little to hash.
@@ -96,12 +97,17 @@ class Snapshot:
         return _order(array) == _order(copy) and _same_bytes(array, copy)
 
 
-def eligible(obj: Any) -> bool:
-    """Whether ``obj`` is an array a snapshot is made of: a plain ndarray (no subclass, no
-    Python objects), C- or Fortran-contiguous, of at least :data:`SHARED_ARRAY_BYTES`."""
+def shareable(obj: Any) -> bool:
+    """Whether ``obj`` is an array that travels to workers as a file: a plain ndarray (no
+    subclass, no Python objects) of at least :data:`SHARED_ARRAY_BYTES`."""
     return (type(obj) is np.ndarray and obj.nbytes >= SHARED_ARRAY_BYTES
-            and not obj.dtype.hasobject
-            and (obj.flags.c_contiguous or obj.flags.f_contiguous))
+            and not obj.dtype.hasobject)
+
+
+def eligible(obj: Any) -> bool:
+    """Whether ``obj`` is an array a snapshot is made of: :func:`shareable`, and C- or
+    Fortran-contiguous."""
+    return shareable(obj) and (obj.flags.c_contiguous or obj.flags.f_contiguous)
 
 
 def snapshot(array: np.ndarray, beside: Callable[[], Any] | None = None) -> Snapshot | None:
@@ -174,15 +180,18 @@ def folder() -> str | None:
     return _FOLDER
 
 
-def scratch_dir() -> str | None:
-    """Shared memory (/dev/shm) when it has room, else None (the temporary directory)."""
+def _shm_free() -> int:
+    """Bytes free in /dev/shm (0 where there is none, or no statvfs: Windows)."""
     try:
         stats = os.statvfs("/dev/shm")
-        if stats.f_bavail * stats.f_frsize > 2 << 30:
-            return "/dev/shm"
-    except (OSError, AttributeError):  # no /dev/shm, or no statvfs (Windows)
-        pass
-    return None
+    except (OSError, AttributeError):
+        return 0
+    return stats.f_bavail * stats.f_frsize
+
+
+def scratch_dir() -> str | None:
+    """Shared memory (/dev/shm) when it has room, else None (the temporary directory)."""
+    return "/dev/shm" if _shm_free() > 2 << 30 else None
 
 
 def remove_orphans(scratch: str | None) -> None:
@@ -223,11 +232,7 @@ def _write(array: np.ndarray, beside: Callable[[], Any] | None) -> Snapshot | No
     """A new snapshot of ``array`` in this process's folder, with ``beside()`` run in a
     thread meanwhile; None without room (and ``beside`` not called)."""
     global _FOLDER
-    try:
-        stats = os.statvfs("/dev/shm")
-    except (OSError, AttributeError):
-        return None
-    if stats.f_bavail * stats.f_frsize < array.nbytes + _SHM_MARGIN:
+    if _shm_free() < array.nbytes + _SHM_MARGIN:
         return None
     if _FOLDER is None or not os.path.isdir(_FOLDER):
         remove_orphans("/dev/shm")
@@ -334,10 +339,9 @@ if hasattr(os, "register_at_fork"):
 
 
 def _libc_memcmp() -> Any:
-    name = ctypes.util.find_library("c")
-    try:
-        memcmp = ctypes.CDLL(name).memcmp  # releases the GIL while it compares
-    except (OSError, AttributeError, TypeError):
+    libc = allocator.c_library()
+    memcmp = getattr(libc, "memcmp", None)  # releases the GIL while it compares
+    if memcmp is None:
         return None
     memcmp.restype = ctypes.c_int
     memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]

@@ -24,7 +24,7 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
-from ..engine import fanout, identity, snapshots
+from ..engine import allocator, fanout, identity, snapshots
 from ..engine.methods import METHODS, Method
 from ..numerics import overlap as overlap_kernel
 from ..numerics.quadrature import EPSABS, EPSREL, LIMIT
@@ -200,7 +200,7 @@ def _evaluate_array(*arrays: Any, spec: Method, options: Mapping[str, Any],
     """The array-level function ``xr.apply_ufunc`` calls: numpy arrays -> computed outputs;
     dask arrays, or chunks asked for (``plan``) -> the same computation mapped over chunks."""
     if plan is None and not any(hasattr(a, "dask") for a in arrays):
-        with sweep.roomy_malloc():  # eager inside a dask worker: 2-3x faster (see there)
+        with allocator.roomy_malloc():  # eager inside a dask worker: 2-3x faster (see there)
             outputs = _compute(arrays, spec, options, roles, workers, progress, timeout,
                                dims, coords)
     else:

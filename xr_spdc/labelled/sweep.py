@@ -16,18 +16,13 @@ workers (a task with dependencies goes only to a worker holding one of them).
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import math
-import os
-import sys
-import threading
-import time
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from ..engine import allocator
 
 #: Points per chunk for ``chunks="auto"``: 2²⁰ points are 16 MiB of complex128, about half a
 #: second of the exact overlap kernel on one core; a chunk's task then costs its scheduler
@@ -234,139 +229,11 @@ def _located(block_info: Any, ndim: int) -> Any:
                 "shape": tuple(where["shape"])[:ndim]}}
 
 
-# glibc's mallopt parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-#: While chunks compute: freed memory below this stays with the process, and arrays below
-#: it come from the heap rather than from a fresh mmap.
-_ROOMY = 64 << 20
-#: Seconds without a chunk computing in the process before its heap is trimmed and
-#: malloc's thresholds are set back: between the chunks of a sweep the heap stays, so a
-#: chunk's temporaries reuse pages the previous one faulted in.
-TRIM_AFTER_IDLE = 1.0
-
-
-class _Roomy:
-    """The process's malloc thresholds, raised while chunks compute, restored and trimmed
-    after :data:`TRIM_AFTER_IDLE` seconds without one (by a daemon thread, started once)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Condition()
-        self.users = 0
-        self.raised = False
-        self.idle_since: float | None = None
-        self.thread: threading.Thread | None = None
-
-    def enter(self, libc: Any) -> None:
-        with self.lock:
-            self.users += 1
-            self.idle_since = None
-            if not self.raised:
-                libc.mallopt(_M_MMAP_THRESHOLD, _ROOMY)
-                libc.mallopt(_M_TRIM_THRESHOLD, _ROOMY)
-                self.raised = True
-
-    def exit(self, libc: Any) -> None:
-        with self.lock:
-            self.users -= 1
-            if self.users:
-                return
-            self.idle_since = time.monotonic()
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._trimmer, args=(libc,),
-                                               daemon=True, name="xr_spdc malloc trim")
-                self.thread.start()
-            self.lock.notify()
-
-    def _trimmer(self, libc: Any) -> None:
-        with self.lock:
-            while True:
-                if self.idle_since is None:  # computing, or trimmed: wait to be told
-                    self.lock.wait()
-                    continue
-                left = self.idle_since + TRIM_AFTER_IDLE - time.monotonic()
-                if left > 0:
-                    self.lock.wait(left)
-                    continue
-                self.idle_since = None
-                self.raised = False
-                trim = os.environ.get("MALLOC_TRIM_THRESHOLD_", "")
-                mmap = os.environ.get("MALLOC_MMAP_THRESHOLD_", "")
-                libc.mallopt(_M_MMAP_THRESHOLD, _int(mmap, 128 << 10))
-                libc.mallopt(_M_TRIM_THRESHOLD, _int(trim, 128 << 10))
-                libc.malloc_trim(0)
-
-
-_ROOMY_STATE = _Roomy()
-
-
-def _fresh_after_fork() -> None:
-    """A forked child has none of its parent's threads: neither its chunks nor its trimmer
-    (and the lock may have been held by one of them)."""
-    global _ROOMY_STATE
-    _ROOMY_STATE = _Roomy()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_after_fork)
-
-
-@contextlib.contextmanager
-def roomy_malloc() -> Iterator[None]:
-    """Let glibc's malloc reuse freed memory while chunks compute; trim it once idle.
-
-    dask.distributed starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (to hand
-    memory back to the system).  Setting it also switches off glibc's adaptive mmap
-    threshold, so every array above 128 KiB is a fresh mmap whose pages fault in again:
-    the exact kernel then costs 3× its CPU time, most of it the system's (0.96 µs a point,
-    0.58 of them system time, against 0.32, measured in a worker).  While any chunk (or
-    eager call, see :mod:`~xr_spdc.labelled.route`) runs in the process the thresholds are
-    raised to 64 MiB.  They are set back to the environment's, and the heap
-    is trimmed, only once no chunk has run for :data:`TRIM_AFTER_IDLE` seconds: trimming
-    after every chunk made the next one fault its pages in again (6 % more CPU a point,
-    measured with chunks of 5·10⁵ points).  A busy worker keeps at most 64 MiB of freed
-    heap; an idle one returns its memory as dask intends.  Only where that environment
-    variable is set (glibc on Linux); elsewhere nothing.
-    """
-    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
-    libc = _glibc() if trim is not None else None
-    if libc is None:
-        yield
-        return
-    _ROOMY_STATE.enter(libc)
-    try:
-        yield
-    finally:
-        _ROOMY_STATE.exit(libc)
-
-
-def _int(text: str, default: int) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        return default
-
-
-_LIBC: list[Any] = []
-
-
-def _glibc() -> Any:
-    """glibc, or None (another C library, or not Linux)."""
-    if not _LIBC:
-        libc = None
-        if sys.platform.startswith("linux"):
-            with contextlib.suppress(OSError, AttributeError):
-                candidate = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                candidate.gnu_get_libc_version  # noqa: B018  (glibc only)
-                libc = candidate
-        _LIBC.append(libc)
-    return _LIBC[0]
-
-
 def _call_one(*blocks: np.ndarray, block_info: Any = None, _func: Callable[..., Any],
               _constants: Mapping[int, np.ndarray], _embedded: Mapping[int, np.ndarray],
               _positions: Sequence[int], _n: int, _ndim: int, **kwargs: Any) -> np.ndarray:
     where = _located(block_info, _ndim)
-    with roomy_malloc():
+    with allocator.roomy_malloc():
         return _func(*_arguments(blocks, where, _constants, _embedded, _positions, _n),
                      block_info=where, **kwargs)[0]
 
@@ -376,7 +243,7 @@ def _call_packed(*blocks: np.ndarray, block_info: Any = None, _func: Callable[..
                  _positions: Sequence[int], _n: int, _ndim: int, **kwargs: Any
                  ) -> np.ndarray:
     where = _located(block_info, _ndim)
-    with roomy_malloc():
+    with allocator.roomy_malloc():
         outputs = _func(*_arguments(blocks, where, _constants, _embedded, _positions, _n),
                         block_info=where, **kwargs)
     shape = np.broadcast_shapes(*(np.shape(o) for o in outputs))
