@@ -309,9 +309,9 @@ def quad_runs(client) -> None:
         loop_c.append(cpu() - c0)
         for times, cpus, run in (
                 (quad_t, quad_c, lambda: qgrid.spdc.overlap(
-                    method="quad", chunks={"phi": 4}).compute()),
+                    method="quad", chunks="auto").compute()),
                 (user_t, user_c, lambda: qgrid.spdc.integrate(
-                    user_integrand, chunks={"phi": 4}).compute())):
+                    user_integrand, chunks="auto").compute())):
             w0, start = client.run(cpu), time.perf_counter()
             run()
             times.append(time.perf_counter() - start)
@@ -319,7 +319,10 @@ def quad_runs(client) -> None:
             cpus.append(max(w1[k] - w0[k] for k in w0))
     tl, tq, tu = (float(np.median(t)) for t in (loop_t, quad_t, user_t))
     cl, cq, cu = (float(np.median(c)) for c in (loop_c, quad_c, user_c))
-    print(f"5. {side_q}x{side_q} points (medians of 3 alternated rounds): serial quad loop "
+    n_quad = qgrid.spdc.overlap(method="quad", chunks="auto").data.npartitions
+    n_user = qgrid.spdc.integrate(user_integrand, chunks="auto").data.npartitions
+    print(f"5. {side_q}x{side_q} points, chunks='auto' ({n_quad} and {n_user} chunks; medians "
+          f"of 3 alternated rounds): serial quad loop "
           f"{tl:.2f} s; on the cluster: overlap(method='quad') {tq:.2f} s "
           f"({tl / tq:.2f}x), integrate(user integrand) {tu:.2f} s ({tl / tu:.2f}x); CPU: "
           f"loop {cl:.2f} s, busiest worker {cq:.2f} s ({cl / cq:.2f}x) and {cu:.2f} s "

@@ -49,8 +49,8 @@ def test_a_1e8_point_graph_has_few_tasks_and_no_full_size_input(family):
     assert lazy.size == 10**8
     graph = dict(lazy.data.__dask_graph__())
     assert len(graph) <= 10**4
-    # "auto": chunks of ~1 s of the method's estimated work, 2¹⁵-2²⁰ points
-    assert lazy.data.npartitions <= 2 * 10**8 // sweep.AUTO_MIN_POINTS  # whole rows
+    # "auto": chunks of ~1 s of the method's estimated work, ≤ 2²⁰ points, ≤ ~3072 chunks
+    assert lazy.data.npartitions <= 2 * sweep.AUTO_MAX_CHUNKS  # whole rows
     # The graph holds the 1-D coordinates (160 KB), never a broadcast input (800 MB each):
     # every chunk's task takes its part of them.
     assert len(pickle.dumps(graph)) < 2 * 2**20
@@ -239,6 +239,21 @@ def test_auto_chunks_follow_the_methods_cost():
     ds = big_grid(1000, 1000)
     fast = ds.spdc.overlap(chunks="auto")
     quad = ds.spdc.overlap(chunks="auto", method="quad")
-    assert fast.data.npartitions == 1
-    assert quad.data.npartitions >= 16
+    # 10⁶ points of the exact kernel are ~1 s of estimated work: cut into 10 chunks of 10⁵
+    # (≥ 0.1 s each), where one chunk left a cluster's other workers idle.
+    assert fast.chunksizes["phi"] == (100,) * 10
+    assert quad.data.npartitions >= 32
     assert quad.chunksizes["xi"] == (1000,)  # rows stay whole, as stores keep them
+
+
+def test_auto_chunks_spread_a_small_sweep_of_a_slow_method():
+    # A 100 × 100 grid of a user's integrand (~1-3 s of work) was one 2¹⁵-point chunk: one
+    # worker of a cluster computed it all.  Now ≥ 32 chunks of ~0.1 s of estimated work
+    # (0.1 s / 3e-4 s a point = 333 points: 3 whole rows).
+    ds = big_grid(100, 100)
+    lazy = ds.spdc.integrate(lambda l, phi, xi: np.cos(phi * l) * xi, chunks="auto")
+    assert lazy.data.npartitions >= 32
+    assert lazy.chunksizes["xi"] == (100,)
+    assert lazy.chunksizes["phi"][0] == int(sweep.AUTO_MIN_SECONDS / 3e-4) // 100 == 3
+    # the exact kernel's 10⁴ points (~10 ms of work) stay one chunk
+    assert ds.spdc.overlap(chunks="auto").data.npartitions == 1

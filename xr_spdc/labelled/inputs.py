@@ -6,6 +6,7 @@ value), names the argument, and shows a few of the offending values with their p
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Hashable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -432,8 +433,9 @@ def require_dask() -> None:
 def chunk(named: Mapping[str, xr.DataArray], chunks: Any,
           seconds_per_point: float | None = None) -> dict[str, xr.DataArray]:
     """Chunk every input with dask along the dims it has (``"auto"``: chunks of the result
-    of ~1 s of the method's estimated work, at most 2²⁰ points,
-    :func:`xr_spdc.labelled.sweep.auto_chunks` and :func:`~xr_spdc.labelled.sweep.auto_points`)."""
+    of ~1 s of the method's estimated work, at most 2²⁰ points, and at least 32 of them
+    where each still holds 0.1 s: :func:`xr_spdc.labelled.sweep.auto_chunks` and
+    :func:`~xr_spdc.labelled.sweep.auto_points`)."""
     require_dask()
     dims = {d: n for da in named.values() for d, n in da.sizes.items()}
     sizes = list(chunks.values()) if isinstance(chunks, Mapping) else [chunks]
@@ -450,7 +452,7 @@ def chunk(named: Mapping[str, xr.DataArray], chunks: Any,
                              f"have; their dims are {dims}")
     if isinstance(chunks, str):  # "auto": by the points of a chunk of the result
         from .sweep import auto_chunks, auto_points
-        chunks = auto_chunks(dims, auto_points(seconds_per_point))
+        chunks = auto_chunks(dims, auto_points(seconds_per_point, math.prod(dims.values())))
     out = {}
     for role, da in named.items():
         per_array = ({d: c for d, c in chunks.items() if d in da.dims}

@@ -34,25 +34,49 @@ AUTO_POINTS = 1 << 20
 AUTO_SECONDS = AUTO_POINTS * 1e-6
 
 
-#: The fewest points of an ``"auto"`` chunk: ~3·10³ chunks per 10⁸ points (a method with
+#: The most chunks ``"auto"`` aims at: a 10⁸-point sweep of a slow method (quad, a user's
+#: integrand) gets chunks of ≥ 32,553 points (3 rows of 10⁴: 3,334 chunks; a method with
 #: several outputs has two graph layers before dask fuses them: ≤ 10⁴ tasks).
-AUTO_MIN_POINTS = 1 << 15
+AUTO_MAX_CHUNKS = 3072
+#: A sweep too small to fill :data:`AUTO_SECONDS` chunks is still cut into this many, so that
+#: every worker of a cluster gets several (a worker that gets one chunk more than another
+#: idles at the end: with 32 chunks on 2 workers, at most 1/16 of the time)...
+AUTO_MIN_CHUNKS = 32
+#: ... of at least this much estimated work each (a task costs dask ~1 ms).
+AUTO_MIN_SECONDS = 0.1
 
 
-def auto_points(seconds_per_point: float | None = None) -> int:
-    """Points per ``"auto"`` chunk for a method of this estimated cost per point: chunks of
-    ~:data:`AUTO_SECONDS` of work, between :data:`AUTO_MIN_POINTS` and :data:`AUTO_POINTS`
-    (16 MiB of complex128), so that a slow method (quad, a user's integrand) still gives a
-    grid of 10⁶ points some 30 chunks to spread, where 2²⁰-point chunks gave one.
+def auto_points(seconds_per_point: float | None = None, total: int | None = None) -> int:
+    """Points per ``"auto"`` chunk for a method of this estimated cost per point.
+
+    Chunks hold ~:data:`AUTO_SECONDS` of estimated work, at most :data:`AUTO_POINTS` (16 MiB
+    of complex128).  A sweep of ``total`` points that this would cut into fewer than
+    :data:`AUTO_MIN_CHUNKS` chunks is cut into that many, down to :data:`AUTO_MIN_SECONDS`
+    of work a chunk (a 100 × 100 grid of a user's integrand gets ~32 chunks, where it got
+    one); and never into more than ~:data:`AUTO_MAX_CHUNKS`.
 
     Examples
     --------
-    >>> auto_points(1e-6), auto_points(6e-5), auto_points(3e-4), auto_points(None)
-    (1048576, 32768, 32768, 1048576)
+    >>> auto_points(1e-6), auto_points(3e-4), auto_points(None)
+    (1048576, 3495, 1048576)
+    >>> auto_points(1e-6, total=10**8), auto_points(3e-4, total=10**8)  # ≤ 3072 chunks
+    (1048576, 32553)
+    >>> auto_points(3e-4, total=10**4), auto_points(1e-6, total=4 * 10**6)  # ≥ 32 chunks
+    (333, 125000)
+    >>> auto_points(1e-6, total=10**4)  # too little work to cut
+    100000
     """
     if seconds_per_point is None or seconds_per_point <= 0:
-        return AUTO_POINTS
-    return max(AUTO_MIN_POINTS, min(AUTO_POINTS, int(AUTO_SECONDS / seconds_per_point)))
+        points = AUTO_POINTS
+    else:
+        points = min(AUTO_POINTS, int(AUTO_SECONDS / seconds_per_point))
+        if total is not None:
+            spread = max(math.ceil(total / AUTO_MIN_CHUNKS),
+                         int(AUTO_MIN_SECONDS / seconds_per_point))
+            points = min(points, spread)
+    if total is not None:
+        points = max(points, math.ceil(total / AUTO_MAX_CHUNKS))
+    return max(points, 1)
 
 
 def auto_chunks(sizes: Mapping[Hashable, int], points: int = AUTO_POINTS
