@@ -340,8 +340,11 @@ def overlap(
         workers' pids (a stopped or hung worker).
     chunks : int, "auto" or dict, optional
         Evaluate lazily with dask, the inputs cut into these chunks (as for
-        ``DataArray.chunk``, e.g. ``{"phi": 100}``).  Needs the ``dask`` extra.  Inputs that
-        are dask-backed already are evaluated lazily without it.  A lazy ``method="quad"``
+        ``DataArray.chunk``, e.g. ``{"phi": 100}``).  ``"auto"``: chunks of the result of
+        ~1 s of the method's estimated work (at most 2²⁰ points, whole along the last
+        dims), and at least 32 chunks where each still holds ~0.1 s, so that every worker
+        of a cluster gets several.  Needs the ``dask`` extra.  Inputs that are dask-backed
+        already are evaluated lazily without it.  A lazy ``method="quad"``
         result cannot carry QUADPACK's diagnostics in attrs: it warns as chunks compute.
 
     Returns
