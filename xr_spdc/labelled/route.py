@@ -216,8 +216,8 @@ def _map_chunks(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
     forms its own outer product of the 1-D inputs (:func:`~.sweep.map_outer`)."""
     chunks = None if plan is None else [plan.get(d) for d in dims]
     return sweep.map_outer(_compute_chunk, arrays, [dt for _, dt in spec.outputs],
-                           chunks=chunks, spec=spec, options=options, roles=roles, dims=dims,
-                           coords=coords)
+                           chunks=chunks, spec=spec, options=sweep.shared(options), roles=roles,
+                           dims=dims, coords=coords)
 
 
 def _compute_chunk(*blocks: np.ndarray, block_info: Any, spec: Method,
