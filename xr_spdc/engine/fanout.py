@@ -984,7 +984,17 @@ class _Run:
         self.caught: dict[tuple[type[Warning], str], int] = {}
 
     def store(self, block: slice, result: _BlockResult) -> None:
-        """Take a block's result: its outputs, or its failure."""
+        """Take a block's result: its outputs, or its failure.
+
+        A block later in grid order than a failure already taken is dropped, as
+        :func:`_drop_unwanted` drops one still computing: a block already sent to a worker
+        cannot be withdrawn, and one that finished in the same instant as the failure (a
+        worker runs a queued block in microseconds) came back in the same wait; keeping it
+        made the report (how many points were evaluated) and ``partial`` depend on how soon
+        this process woke up.
+        """
+        if not self.wanted(block):
+            return
         values, block_warnings = result
         if isinstance(values, _Failure):
             self.failed(block, values)
@@ -1159,7 +1169,9 @@ class _ExecutorRun:
                 "stop blocks that hang", RuntimeWarning, stacklevel=_user_stacklevel())
 
     def _collect(self, done: set[Future[Any]]) -> None:
-        for future in [f for f in self.pending if f in done]:
+        # In grid order, so that a failure is taken before the later blocks that finished
+        # with it (which it then drops).
+        for future in sorted(done & self.pending.keys(), key=lambda f: self.pending[f].start):
             block = self.pending.pop(future)
             self.started.pop(future, None)
             self.last = time.monotonic()
@@ -1280,7 +1292,9 @@ class _PooledRun:
         return max(wait_for, 0.0)
 
     def _collect(self, done: set[Future[Any]]) -> None:
-        for future in [f for f in self.pending if f in done]:
+        # In grid order, so that a failure is taken before the later blocks that finished
+        # with it (which it then drops, _Run.store).
+        for future in sorted(done & self.pending.keys(), key=lambda f: self.pending[f].start):
             try:
                 result = future.result()
             except (BrokenProcessPool, CancelledError, RuntimeError) as exc:
