@@ -266,6 +266,11 @@ def test_an_unsendable_result_is_named_as_the_result():
 @pytest.mark.slow
 def test_a_stopped_worker_without_timeout_is_reported_once_with_its_block_and_pid(
         tmp_path, monkeypatch):
+    # A warm pool first: the 1.5 s run from the call's start, and a cold pool's workers
+    # take ~0.5-1.5 s to start here under load; a warning issued while they start names no
+    # block ("computing nothing (the workers may be starting or stopped)"), which this test
+    # would read as a failure (it did, after tests that left no pool up).
+    _both_workers_up()
     monkeypatch.setattr(fanout, "STALL_SECONDS", 1.5)
     mark = tmp_path / "stopped"
 
