@@ -149,7 +149,9 @@ class FanoutError(RuntimeError):
         unknown, e.g. on a user's executor).
     partial : tuple or None
         Set in the calling process of an eager run: the outputs with every completed block
-        filled in and NaN (or 0 for integer outputs) elsewhere, so no finished work is lost.
+        filled in and NaN (or 0 for integer outputs) elsewhere, so no finished work is lost;
+        after a failing point, a block later in grid order counts as completed only if it
+        came back before that failure did.
     """
 
     def __init__(self, message: str, point: Mapping[str, float], index: int,
@@ -1208,8 +1210,9 @@ def _run_pooled(size: int, func: BlockFunction, names: Sequence[str],
     Whatever this call ends early for (a timeout, Ctrl-C, a worker dying in its block)
     kills the pool's workers, so none goes on computing, and marks the pool as this call's
     doing; a point failing only cancels the blocks not yet started (those already computing
-    before it in grid order are awaited, to report the first failure in grid order).  Blocks
-    lost to another call's doing are resubmitted on a fresh pool.
+    before it in grid order are awaited, to report the first failure in grid order; those
+    after it are dropped, even if they come back with it).  Blocks lost to another call's
+    doing are resubmitted on a fresh pool.
     """
     payload = _Payload(func, kwargs)  # raises TypeError naming anything unsendable
     job = _PooledRun(size, payload, names, arrays, slices, timeout, run)
