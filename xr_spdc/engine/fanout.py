@@ -696,7 +696,17 @@ class _Payload:
                 f.write(data)
 
     def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        # Blocks of this call may still be computing (those after a failing point cannot be
+        # withdrawn once sent), each writing and removing its mark here: a mark written
+        # between rmtree's listing and its rmdir kept the folder for as long as this process
+        # lived (6 failing calls in 100).  Renamed first, the folder takes no new file (a
+        # worker's open of its old path fails), so what rmtree lists is all there is.
+        closed = f"{self.folder}-closed"  # still ours by name (remove_orphans)
+        try:
+            os.rename(self.folder, closed)
+        except OSError:  # gone already, or a platform that cannot rename it while in use
+            closed = self.folder
+        shutil.rmtree(closed, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ the one pool
