@@ -44,10 +44,13 @@ def nested_policy(phi, xi, mu):
     return (np.full(len(phi), 10.0 * auto + explicit),)
 
 
-def fail_where(phi, xi, mu, *, bad, slow_before=None, seconds=0.0):
-    """Fails at every phi in ``bad``; blocks starting below ``slow_before`` first sleep."""
+def fail_where(phi, xi, mu, *, bad, slow_before=None, until=None):
+    """Fails at every phi in ``bad``; blocks starting below ``slow_before`` first wait until
+    the file ``until`` exists (for at most a minute)."""
     if slow_before is not None and phi[0] < slow_before:
-        time.sleep(seconds)
+        deadline = time.monotonic() + 60.0
+        while not os.path.exists(until) and time.monotonic() < deadline:
+            time.sleep(0.01)
     if np.isin(phi, bad).any():
         raise ValueError(f"bad phi in {sorted(set(np.asarray(phi)[np.isin(phi, bad)]))}")
     return (phi + 1j * xi,)

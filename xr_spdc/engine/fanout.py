@@ -149,7 +149,9 @@ class FanoutError(RuntimeError):
         unknown, e.g. on a user's executor).
     partial : tuple or None
         Set in the calling process of an eager run: the outputs with every completed block
-        filled in and NaN (or 0 for integer outputs) elsewhere, so no finished work is lost.
+        filled in and NaN (or 0 for integer outputs) elsewhere, so no finished work is lost;
+        after a failing point, a block later in grid order counts as completed only if it
+        came back before that failure did.
     """
 
     def __init__(self, message: str, point: Mapping[str, float], index: int,
@@ -694,7 +696,17 @@ class _Payload:
                 f.write(data)
 
     def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        # Blocks of this call may still be computing (those after a failing point cannot be
+        # withdrawn once sent), each writing and removing its mark here: a mark written
+        # between rmtree's listing and its rmdir kept the folder for as long as this process
+        # lived (6 failing calls in 100).  Renamed first, the folder takes no new file (a
+        # worker's open of its old path fails), so what rmtree lists is all there is.
+        closed = f"{self.folder}-closed"  # still ours by name (remove_orphans)
+        try:
+            os.rename(self.folder, closed)
+        except OSError:  # gone already, or a platform that cannot rename it while in use
+            closed = self.folder
+        shutil.rmtree(closed, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ the one pool
@@ -984,7 +996,17 @@ class _Run:
         self.caught: dict[tuple[type[Warning], str], int] = {}
 
     def store(self, block: slice, result: _BlockResult) -> None:
-        """Take a block's result: its outputs, or its failure."""
+        """Take a block's result: its outputs, or its failure.
+
+        A block later in grid order than a failure already taken is dropped, as
+        :func:`_drop_unwanted` drops one still computing: a block already sent to a worker
+        cannot be withdrawn, and one that finished in the same instant as the failure (a
+        worker runs a queued block in microseconds) came back in the same wait; keeping it
+        made the report (how many points were evaluated) and ``partial`` depend on how soon
+        this process woke up.
+        """
+        if not self.wanted(block):
+            return
         values, block_warnings = result
         if isinstance(values, _Failure):
             self.failed(block, values)
@@ -1159,7 +1181,9 @@ class _ExecutorRun:
                 "stop blocks that hang", RuntimeWarning, stacklevel=_user_stacklevel())
 
     def _collect(self, done: set[Future[Any]]) -> None:
-        for future in [f for f in self.pending if f in done]:
+        # In grid order, so that a failure is taken before the later blocks that finished
+        # with it (which it then drops).
+        for future in sorted(done & self.pending.keys(), key=lambda f: self.pending[f].start):
             block = self.pending.pop(future)
             self.started.pop(future, None)
             self.last = time.monotonic()
@@ -1196,8 +1220,9 @@ def _run_pooled(size: int, func: BlockFunction, names: Sequence[str],
     Whatever this call ends early for (a timeout, Ctrl-C, a worker dying in its block)
     kills the pool's workers, so none goes on computing, and marks the pool as this call's
     doing; a point failing only cancels the blocks not yet started (those already computing
-    before it in grid order are awaited, to report the first failure in grid order).  Blocks
-    lost to another call's doing are resubmitted on a fresh pool.
+    before it in grid order are awaited, to report the first failure in grid order; those
+    after it are dropped, even if they come back with it).  Blocks lost to another call's
+    doing are resubmitted on a fresh pool.
     """
     payload = _Payload(func, kwargs)  # raises TypeError naming anything unsendable
     job = _PooledRun(size, payload, names, arrays, slices, timeout, run)
@@ -1280,7 +1305,9 @@ class _PooledRun:
         return max(wait_for, 0.0)
 
     def _collect(self, done: set[Future[Any]]) -> None:
-        for future in [f for f in self.pending if f in done]:
+        # In grid order, so that a failure is taken before the later blocks that finished
+        # with it (which it then drops, _Run.store).
+        for future in sorted(done & self.pending.keys(), key=lambda f: self.pending[f].start):
             try:
                 result = future.result()
             except (BrokenProcessPool, CancelledError, RuntimeError) as exc:
