@@ -12,6 +12,8 @@ import os
 import platform
 import resource
 import signal
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,3 +146,17 @@ def test_an_integer_partial_result_is_zero_where_no_block_wrote():
     (partial,) = info.value.partial
     np.testing.assert_array_equal(partial[:50], np.arange(50) + 1)
     np.testing.assert_array_equal(partial[50:], 0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_SETPIPE_SZ is Linux's")
+def test_the_pools_pipes_hold_a_whole_block():
+    import fcntl
+
+    fanout.run_blocks(trim_threshold, _grid(40), names=NAMES, out_dtypes=[np.float64],
+                      workers=2, block_size=10)
+    executor = fanout._POOL.executor
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < 1 << 20:
+        pytest.skip("this machine caps pipes below 1 MB")
+    for end in (executor._call_queue._writer, executor._result_queue._reader):
+        # Before: 64 kB, so a 1 MB block crossed in sixteen writes.
+        assert fcntl.fcntl(end.fileno(), fcntl.F_GETPIPE_SZ) == 1 << 20

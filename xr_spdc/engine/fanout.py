@@ -32,10 +32,12 @@ threads of each process, medians): glibc gave a block's freed temporaries back t
 and faulted them in again at the next block (~21,000 page faults, ~12 % of the kernel's
 CPU); the workers now keep them (:data:`~xr_spdc.engine.allocator.WORKER_MALLOC`):
 their CPU beyond the kernel's went from ~32-44 ms to ~20 ms, and the kernel's own from
-~345 to ~312 ms.  Widening loky's pipes to 1 MB (F_SETPIPE_SZ) saved another ~4-6 ms a
-call but was left out: more tasks then sit in the pipe where a failure can no longer
-withdraw them, and the first failing point's report lost its count of the others
-(tests/test_pool.py).
+~345 to ~312 ms.  With loky's pipes widened too (:data:`_PIPE_BYTES`), the CPU a workers=2
+call takes beyond workers=1's (this process and the workers, all threads) went from 88 to
+53 ms, and its wall time from 216 to 194 ms (medians of 15 rounds, the two versions called
+alternately, load ~2).  More tasks then sit in a pipe where a failure cannot withdraw them;
+those after the failing point in grid order are dropped when they come back
+(:meth:`_Run.store`), so a failure's report does not depend on how many there were.
 
 Measured and left out, as none earns the 15 ms at 10^6 points that would justify it:
 shared-memory slots for the blocks.  Measured as upper bounds on a warm pool (the
@@ -712,6 +714,32 @@ class _Payload:
 # ------------------------------------------------------------------ the one pool
 
 
+#: Bytes each of loky's two pipes (tasks to the workers, results back) may hold, where Linux
+#: lets a pipe grow (``F_SETPIPE_SZ``; 1 MB is its limit for unprivileged processes by
+#: default): a 65536-point block's 1 MB then crosses in one or two writes, not in sixteen of
+#: 64 kB each waiting for the other side to read.  Measured on a warm pool, 10^6 points,
+#: alternated in one process: ~4-6 ms less a call (median 188 -> 182-185 ms), ~2 ms less
+#: CPU on each side.
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipes(executor: Executor) -> None:
+    """Let the pipes of a loky ``executor`` hold :data:`_PIPE_BYTES` where the OS allows
+    (Linux); elsewhere, or if loky's layout changes, they keep their size."""
+    try:
+        import fcntl
+
+        setpipe = fcntl.F_SETPIPE_SZ  # Linux only
+        ends = [executor._call_queue._writer,  # type: ignore[attr-defined]
+                executor._result_queue._reader]  # type: ignore[attr-defined]
+        for end in ends:
+            fcntl.fcntl(end.fileno(), setpipe, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        # No fcntl (Windows), no F_SETPIPE_SZ (macOS), another loky, or a lower limit
+        # (/proc/sys/fs/pipe-max-size, the user's pipe-user-pages-soft used up).
+        pass
+
+
 class _Generation:
     """One executor of the process-wide pool and the calls using it."""
 
@@ -720,6 +748,7 @@ class _Generation:
 
         self.executor = ProcessPoolExecutor(max_workers=size, timeout=IDLE_TIMEOUT,
                                             initializer=_init_worker, env=allocator.worker_env())
+        _widen_pipes(self.executor)
         self.size = size
         self.users: set[int] = set()
         self.shared = False  # whether two calls ever used it at once
