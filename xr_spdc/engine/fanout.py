@@ -110,6 +110,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import allocator, snapshots
+from .flattened import Flattened
 
 BlockFunction = Callable[..., tuple[np.ndarray, ...]]
 
@@ -308,17 +309,24 @@ class _Failure(NamedTuple):
     note: str = ""  # set when the block computed but its result could not be sent back
 
 
-def _point(names: Sequence[str], arrays: Sequence[np.ndarray], i: int) -> dict[str, float]:
+#: An input of a call: a 1-D array (or length-1 constant), or a coordinate flattened over
+#: the grid whose points each block forms where it runs.
+Input = np.ndarray | Flattened
+
+
+def _point(names: Sequence[str], arrays: Sequence[Input], i: int) -> dict[str, float]:
     return {name: float(array[i if len(array) > 1 else 0])
             for name, array in zip(names, arrays, strict=True)}
 
 
-def _block_of(arrays: Sequence[np.ndarray], block: slice) -> list[np.ndarray]:
-    """Each input's part of ``block``; a constant (length 1) travels as it is."""
+def _block_of(arrays: Sequence[Input], block: slice) -> list[Input]:
+    """Each input's part of ``block``; a constant (length 1) travels as it is, a
+    :class:`~xr_spdc.engine.flattened.Flattened` one as a view (its points are formed by
+    :func:`run_block`, in the worker)."""
     return [a if len(a) == 1 else a[block] for a in arrays]
 
 
-def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
+def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[Input],
                     kwargs: Mapping[str, Any], block_tb: str, block_reason: str) -> _Failure:
     """Re-run a failed block point by point: its first failing point, and how many fail."""
     first: _Failure | None = None
@@ -341,7 +349,7 @@ def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[
 _BlockResult = tuple[tuple[np.ndarray, ...] | _Failure, list[tuple[type[Warning], str]]]
 
 
-def run_block(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
+def run_block(func: BlockFunction, names: Sequence[str], arrays: Sequence[Input],
               kwargs: Mapping[str, Any]) -> _BlockResult:
     """Evaluate one block: its outputs (or a :class:`_Failure`) and the warnings it raised.
 
@@ -497,7 +505,7 @@ def _load_call(token: str, payload: bytes | str) -> tuple[BlockFunction, dict[st
 
 
 def _pool_block(token: str, payload: bytes | str, folder: str, start: int,
-                names: Sequence[str], arrays: Sequence[np.ndarray]) -> Any:
+                names: Sequence[str], arrays: Sequence[Input]) -> Any:
     """A task on our pool: load the call's function once per worker, mark the block as
     running (for timeouts, stall warnings and telling whose block killed a worker), run it."""
     global _CALL_FOLDER
@@ -865,7 +873,7 @@ def _reemit(caught: Mapping[tuple[type[Warning], str], int]) -> None:
 
 def run_blocks(
     func: BlockFunction,
-    arrays: Sequence[np.ndarray],
+    arrays: Sequence[Input],
     *,
     names: Sequence[str],
     out_dtypes: Sequence[np.dtype | type],
@@ -884,10 +892,12 @@ def run_blocks(
     func : callable
         ``func(*blocks, **kwargs) -> tuple of arrays``; any callable cloudpickle can send
         (a lambda, a function defined in a notebook).
-    arrays : sequence of ndarray
+    arrays : sequence of ndarray or Flattened
         1-D inputs of equal length, or of length 1 for a constant (sent as it is, and
         broadcast to the block's length for ``func``: a constant costs no memory or
-        transfer per point).
+        transfer per point).  A :class:`~xr_spdc.engine.flattened.Flattened` input (a
+        coordinate broadcast over a grid) travels as its few values and each block forms
+        its own points where it runs.
     names : sequence of str
         One name per input, used in error messages.
     out_dtypes : sequence of dtype
@@ -999,7 +1009,7 @@ def _pool_size(workers: int | Executor, timeout: float | None, isolate: bool,
     return pool_size
 
 
-def _run_in_process(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
+def _run_in_process(func: BlockFunction, names: Sequence[str], arrays: Sequence[Input],
                     kwargs: Mapping[str, Any], slices: list[slice], run: _Run) -> None:
     """Run the blocks one after another in this process, up to the first failing one."""
     for block in slices:
@@ -1012,7 +1022,7 @@ class _Run:
     """A call's bookkeeping: its outputs, warnings and progress as blocks come back, and its
     failures (the first in grid order wins)."""
 
-    def __init__(self, names: Sequence[str], arrays: Sequence[np.ndarray],
+    def __init__(self, names: Sequence[str], arrays: Sequence[Input],
                  outputs: tuple[np.ndarray, ...], locate: Locate, n_points: int,
                  bar: Any) -> None:
         self.names, self.arrays, self.locate, self.n_points = names, arrays, locate, n_points
@@ -1119,7 +1129,7 @@ def _drop_unwanted(todo: deque[slice], pending: dict[Future[Any], slice], run: _
 
 
 def _run_on(executor: Executor, func: BlockFunction, names: Sequence[str],
-            arrays: Sequence[np.ndarray], kwargs: Mapping[str, Any], slices: list[slice],
+            arrays: Sequence[Input], kwargs: Mapping[str, Any], slices: list[slice],
             timeout: float | None, run: _Run) -> None:
     """Run the blocks on a user's ``executor``, at most a few per worker at a time.
 
@@ -1139,7 +1149,7 @@ class _ExecutorRun:
     """One call's blocks on a user's executor (see :func:`_run_on`)."""
 
     def __init__(self, executor: Executor, func: BlockFunction, names: Sequence[str],
-                 arrays: Sequence[np.ndarray], kwargs: Mapping[str, Any], slices: list[slice],
+                 arrays: Sequence[Input], kwargs: Mapping[str, Any], slices: list[slice],
                  timeout: float | None, run: _Run) -> None:
         self.executor, self.func, self.kwargs = executor, func, kwargs
         self.names, self.arrays, self.timeout, self.run = names, arrays, timeout, run
@@ -1242,7 +1252,7 @@ class _PoolLost(Exception):
 
 
 def _run_pooled(size: int, func: BlockFunction, names: Sequence[str],
-                arrays: Sequence[np.ndarray], kwargs: Mapping[str, Any], slices: list[slice],
+                arrays: Sequence[Input], kwargs: Mapping[str, Any], slices: list[slice],
                 timeout: float | None, run: _Run) -> None:
     """Run the blocks on the process's pool, at most ``size`` of them computing at once.
 
@@ -1274,7 +1284,7 @@ class _PooledRun:
     """One call's blocks on the process's pool (see :func:`_run_pooled`); joins the pool."""
 
     def __init__(self, size: int, payload: _Payload, names: Sequence[str],
-                 arrays: Sequence[np.ndarray], slices: list[slice], timeout: float | None,
+                 arrays: Sequence[Input], slices: list[slice], timeout: float | None,
                  run: _Run) -> None:
         self.size, self.payload, self.names, self.arrays = size, payload, names, arrays
         self.timeout, self.run = timeout, run
@@ -1414,7 +1424,7 @@ def _died(run: _Run, blocks: list[slice], computing: Mapping[int, tuple[int, flo
 
 
 def _run_alone(payload: _Payload, block: slice, names: Sequence[str],
-               arrays: Sequence[np.ndarray], run: _Run) -> None:
+               arrays: Sequence[Input], run: _Run) -> None:
     """Run a suspect block in a one-worker pool of its own: if that worker dies, the block
     killed it."""
     from loky import ProcessPoolExecutor

@@ -16,6 +16,7 @@ and ``ds.spdc.integrate``.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
@@ -25,6 +26,7 @@ import xarray as xr
 
 from .._version import __version__
 from ..engine import allocator, fanout, identity, snapshots
+from ..engine.flattened import Flattened
 from ..engine.methods import METHODS, Method
 from ..numerics import overlap as overlap_kernel
 from ..numerics.quadrature import EPSABS, EPSREL, LIMIT
@@ -238,12 +240,12 @@ def _compute(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
              location: tuple[list[int], tuple[int, ...]] | None = None
              ) -> tuple[np.ndarray, ...]:
     values = [np.asarray(a, np.float64) for a in arrays]
-    broadcast = np.broadcast_arrays(*values)
-    shape = broadcast[0].shape
-    # A constant (μ = 0 by default) stays one value: broadcast, it would cost 8 bytes a
-    # point of memory here and of transfer to the pool (1 GB at the eager limit).
-    flat = [v.reshape(1) if v.size == 1 else np.ascontiguousarray(b).ravel()
-            for v, b in zip(values, broadcast, strict=True)]
+    shape = np.broadcast_shapes(*(v.shape for v in values))
+    # A constant (μ = 0 by default) stays one value, and an input that varies along fewer
+    # dims than the grid (a coordinate) is formed block by block where the block runs:
+    # broadcast here, each would cost 8 bytes a point of memory, and of transfer to the
+    # pool (16 MB for 10⁶ points of φ and ξ; 1 GB at the eager limit).
+    flat = [_flat(v, shape) for v in values]
     starts, whole = location or ([0] * len(shape), shape)
 
     def locate(i: int) -> tuple[int, dict[str, Any]]:
@@ -267,6 +269,16 @@ def _compute(arrays: Sequence[Any], spec: Method, options: Mapping[str, Any],
         spec.check(dict(zip((n for n, _ in spec.outputs), outputs, strict=True)),
                    dict(zip(roles, np.broadcast_arrays(*flat), strict=True)))
     return tuple(out.reshape(shape) for out in outputs)
+
+
+def _flat(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | Flattened:
+    """One input of :func:`_compute`, flattened over the grid of ``shape``."""
+    if value.size == 1:
+        return value.reshape(1)
+    if value.size <= sweep.EMBED_VALUES and value.size < math.prod(shape):
+        # a few values (a coordinate) travel with every block, which forms its points
+        return Flattened(value.reshape((1,) * (len(shape) - value.ndim) + value.shape), shape)
+    return np.ascontiguousarray(np.broadcast_to(value, shape)).ravel()
 
 
 def overlap(
