@@ -326,7 +326,7 @@ def _block_of(arrays: Sequence[Input], block: slice) -> list[Input]:
     return [a if len(a) == 1 else a[block] for a in arrays]
 
 
-def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[Input],
+def _locate_failure(func: BlockFunction, names: Sequence[str], arrays: Sequence[np.ndarray],
                     kwargs: Mapping[str, Any], block_tb: str, block_reason: str) -> _Failure:
     """Re-run a failed block point by point: its first failing point, and how many fail."""
     first: _Failure | None = None
@@ -1128,6 +1128,14 @@ def _drop_unwanted(todo: deque[slice], pending: dict[Future[Any], slice], run: _
         del pending[future]
 
 
+def _in_grid_order(done: set[Future[Any]], pending: Mapping[Future[Any], slice]
+                   ) -> list[Future[Any]]:
+    """The finished ones among a call's ``pending`` blocks, in grid order: a failure is
+    then taken before the later blocks that finished with it, which :meth:`_Run.store`
+    drops."""
+    return sorted(done & pending.keys(), key=lambda future: pending[future].start)
+
+
 def _run_on(executor: Executor, func: BlockFunction, names: Sequence[str],
             arrays: Sequence[Input], kwargs: Mapping[str, Any], slices: list[slice],
             timeout: float | None, run: _Run) -> None:
@@ -1220,9 +1228,7 @@ class _ExecutorRun:
                 "stop blocks that hang", RuntimeWarning, stacklevel=_user_stacklevel())
 
     def _collect(self, done: set[Future[Any]]) -> None:
-        # In grid order, so that a failure is taken before the later blocks that finished
-        # with it (which it then drops).
-        for future in sorted(done & self.pending.keys(), key=lambda f: self.pending[f].start):
+        for future in _in_grid_order(done, self.pending):
             block = self.pending.pop(future)
             self.started.pop(future, None)
             self.last = time.monotonic()
@@ -1344,9 +1350,7 @@ class _PooledRun:
         return max(wait_for, 0.0)
 
     def _collect(self, done: set[Future[Any]]) -> None:
-        # In grid order, so that a failure is taken before the later blocks that finished
-        # with it (which it then drops, _Run.store).
-        for future in sorted(done & self.pending.keys(), key=lambda f: self.pending[f].start):
+        for future in _in_grid_order(done, self.pending):
             try:
                 result = future.result()
             except (BrokenProcessPool, CancelledError, RuntimeError) as exc:
