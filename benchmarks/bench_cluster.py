@@ -5,9 +5,13 @@
 On ``LocalCluster(n_workers=2, threads_per_worker=1)`` (started once, beforehand), against
 what one process does in the same run:
 
-1. the one-process rate of the exact kernel (eager ``overlap(workers=1)``, 4·10⁶ points);
+1. the one-process rate of the exact kernel (eager ``overlap(workers=1)``, 4·10⁶ points),
+   and the machine's own limit for two processes: the same blocks split between two warm
+   plain processes that need nothing sent (``bench_overlap.kernel_share``), against one;
 2. the 4·10⁶-point (2000 × 2000) classic grid ``.compute()`` back to the client, in chunks
-   of 250, 500 and 1000 rows (with the client's CPU time and how many chunks each worker ran);
+   of 250, 500 and 1000 rows (with the client's CPU time and how many chunks each worker
+   ran), by a default ``Client`` (its results reach it through the scheduler) and by one
+   made with ``direct_to_workers=True`` (they come straight from the workers);
 3. 10⁸ points (10⁴ × 10⁴) of the exact kernel to zarr (``chunks="auto"``: ~1M-point
    chunks): throughput against 2 × the one-process rate, the store's size, the graph's
    tasks and the time to build it, and peak RSS of each worker and of the client;
@@ -46,6 +50,9 @@ from scipy.integrate import quad
 
 import xr_spdc
 from xr_spdc import zarr_io
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_overlap import _hold, flat_inputs, kernel_share  # noqa: E402 - the limit's code
 
 #: The child that is killed half-way: a client of the running cluster.
 CHILD = """
@@ -112,6 +119,25 @@ def eager_in_worker(n_phi: int, n_xi: int) -> float:
     return (time.thread_time() - start) / (n_phi * n_xi) * 1e6
 
 
+def two_process_limit(grid: xr.Dataset, rounds: int = 3) -> float:
+    """The machine's limit for two processes on ``grid``'s exact kernel: one warm plain
+    process doing every 65,536-point block, against two doing half each (nothing sent,
+    nothing started), the best of ``rounds`` alternated."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    arrays = flat_inputs(grid)
+    alone, together = [], []
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_hold, initargs=(arrays,)) as pool:
+        list(pool.map(kernel_share, [65536, 65536], [0, 1]))
+        for _ in range(rounds):
+            alone.append(pool.submit(kernel_share, 65536, None).result()[0])
+            halves = list(pool.map(kernel_share, [65536, 65536], [0, 1]))
+            together.append(max(seconds for seconds, _ in halves))
+    return min(alone) / min(together)
+
+
 def mib(n: float) -> str:
     return f"{n / 2**20:.0f} MiB"
 
@@ -145,7 +171,7 @@ def main() -> None:
     parser.add_argument("--folder", default=tempfile.gettempdir())
     parser.add_argument("--steps", default="12345", help="which steps to run, e.g. 25")
     args = parser.parse_args()
-    from distributed import Client, LocalCluster, get_task_stream
+    from distributed import Client, LocalCluster
 
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs")
     grid = classic(2000, 2000)
@@ -158,10 +184,14 @@ def main() -> None:
     rate_one = grid.phi.size * grid.xi.size / t_one
     print(f"1. eager overlap(workers=1), 4e6 points: {t_one:.2f} s = {rate_one:.3g} points/s "
           f"(the one-process kernel rate; {cpu_one:.2f} s of CPU a run)")
+    limit = two_process_limit(grid)
+    print(f"   the machine's limit for two processes: {limit:.2f}x one (the same blocks in two "
+          f"warm plain processes, nothing sent): 90 % of 2x is {1.8 / limit:.0%} of it")
 
     work = Path(tempfile.mkdtemp(dir=args.folder, prefix="bench_cluster."))
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
     client = Client(cluster)
+    direct = Client(cluster, direct_to_workers=True, set_as_default=False)
     try:
         print(f"   cluster: {client.dashboard_link}")
         classic(20, 20).spdc.overlap(chunks={"phi": 10}).compute()  # warm the workers
@@ -171,51 +201,66 @@ def main() -> None:
               f"point (here {cpu_one / 4:.3f})")
         # Eager and cluster runs alternate, so both see the same load; medians of 3 rounds.
         for chunks in ({"phi": 250}, {"phi": 500}, {"phi": 1000}) if "2" in args.steps else ():
-            eager_t, eager_c, cluster_t, worker_c, client_c, task_c = [], [], [], [], [], []
-            for _ in range(3):
-                c0, start = cpu(), time.perf_counter()
-                grid.spdc.overlap(workers=1, progress=False)
-                eager_t.append(time.perf_counter() - start)
-                eager_c.append(cpu() - c0)
-                w0, c0, start = worker_cpu(client), cpu(), time.perf_counter()
-                with get_task_stream() as stream:
-                    grid.spdc.overlap(chunks=chunks).compute()
-                cluster_t.append(time.perf_counter() - start)
-                client_c.append(cpu() - c0)
-                spent, tasks = busiest(w0, worker_cpu(client))
-                worker_c.append(spent)
-                task_c.append(tasks)
-            # where the chunks ran (the last round): dask spreads them when they depend on
-            # no other task
-            spread = Counter(t["worker"] for t in stream.data if "_call_one" in str(t["key"]))
-            # dask's final join of the chunks, on one worker (part of its task thread's CPU)
-            join = sum(s["stop"] - s["start"] for t in stream.data for s in t["startstops"]
-                       if "finalize" in str(t["key"]) and s["action"] == "compute")
-            te, tc = float(np.median(eager_t)), float(np.median(cluster_t))
-            ce, cw = float(np.median(eager_c)), float(np.median(worker_c))
-            print(f"2. 4e6 grid, eager workers=1 vs .compute() on the cluster, chunks={chunks}"
-                  f" (medians of 3 alternated rounds): {te:.2f} s vs {tc:.2f} s = "
-                  f"{te / tc:.2f}x; CPU: eager {ce:.2f} s, busiest worker {cw:.2f} s = "
-                  f"{ce / cw:.2f}x, client {float(np.median(client_c)):.2f} s; chunks per "
-                  f"worker {sorted(spread.values())}; µs of CPU a point: eager "
-                  f"{ce / 4:.3f}, busiest worker {cw / 2:.3f} (its task thread "
-                  f"{float(np.median(task_c)) / 2:.3f}: the chunks and dask's final join, "
-                  f"{join:.3f} s in the last round; the rest: its event loop, the transfers)")
+            compare_compute(grid, chunks, client, direct)
 
         if "3" in args.steps:
-            big_sweep(client, args, work, rate_one, cpu_one)
+            big_sweep(client, args, work, rate_one, cpu_one, limit)
         if "4" in args.steps:
             resume(client, cluster, work)
         if "5" in args.steps:
             quad_runs(client)
     finally:
+        direct.close()
         client.close()
         cluster.close()
         shutil.rmtree(work, ignore_errors=True)
     print(f"load average after: {os.getloadavg()}")
 
 
-def big_sweep(client, args, work: Path, rate_one: float, cpu_one: float) -> None:
+def compare_compute(grid: xr.Dataset, chunks: dict[str, int], client, direct) -> None:
+    """Step 2 for one chunking: eager workers=1, ``.compute()`` by the default client and
+    by the ``direct_to_workers=True`` one, alternated over 3 rounds; medians."""
+    from distributed import get_task_stream
+
+    rows: dict[str, dict[str, list[float]]] = {
+        name: {"t": [], "c": [], "w": [], "task": []} for name in ("eager", "default", "direct")}
+    for r in range(3):
+        c0, start = cpu(), time.perf_counter()
+        grid.spdc.overlap(workers=1, progress=False)
+        rows["eager"]["t"].append(time.perf_counter() - start)
+        rows["eager"]["c"].append(cpu() - c0)
+        for name, who in (("default", client), ("direct", direct))[::1 if r % 2 else -1]:
+            w0, c0, start = worker_cpu(client), cpu(), time.perf_counter()
+            with get_task_stream(client) as stream:
+                grid.spdc.overlap(chunks=chunks).compute(scheduler=who)
+            rows[name]["t"].append(time.perf_counter() - start)
+            rows[name]["c"].append(cpu() - c0)
+            spent, tasks = busiest(w0, worker_cpu(client))
+            rows[name]["w"].append(spent)
+            rows[name]["task"].append(tasks)
+    # where the chunks ran (the last round): dask spreads them when they depend on no other
+    spread = Counter(t["worker"] for t in stream.data if "_call_one" in str(t["key"]))
+    # dask's final join of the chunks, on one worker (part of its task thread's CPU)
+    join = sum(s["stop"] - s["start"] for t in stream.data for s in t["startstops"]
+               if "finalize" in str(t["key"]) and s["action"] == "compute")
+    med = {name: {k: float(np.median(v)) for k, v in row.items() if v}
+           for name, row in rows.items()}
+    te, ce = med["eager"]["t"], med["eager"]["c"]
+    print(f"2. 4e6 grid, eager workers=1 vs .compute() on the cluster, chunks={chunks} (medians "
+          f"of 3 alternated rounds): eager {te:.2f} s ({ce / 4:.3f} µs of CPU a point); "
+          f"chunks per worker {sorted(spread.values())}; dask's final join "
+          f"{join:.3f} s in the last round")
+    for name, label in (("default", "Client(cluster)"),
+                        ("direct", "Client(cluster, direct_to_workers=True)")):
+        m = med[name]
+        print(f"   {label}: {m['t']:.2f} s = {te / m['t']:.2f}x; CPU: busiest worker "
+              f"{m['w']:.2f} s = {ce / m['w']:.2f}x (its task thread {m['task'] / 2:.3f} µs a "
+              f"point: the chunks and the join; the rest: its event loop, the transfers), "
+              f"the client and scheduler {m['c']:.2f} s")
+
+
+def big_sweep(client, args, work: Path, rate_one: float, cpu_one: float,
+              limit: float) -> None:
     """Step 3: the 10⁸-point sweep to zarr."""
     side = int(round(math.sqrt(args.points)))
     big = classic(side, side)
@@ -235,7 +280,8 @@ def big_sweep(client, args, work: Path, rate_one: float, cpu_one: float) -> None
                             * 1024)
     print(f"3. {side}x{side} = {side * side:.3g} points to zarr: {t_z:.1f} s, "
           f"{rate:.3g} points/s = {rate / (2 * rate_one):.0%} of 2x the one-process "
-          f"rate (by CPU: busiest worker {most:.1f} s against "
+          f"rate, {rate / (limit * rate_one):.0%} of the machine's limit (by CPU: busiest "
+          f"worker {most:.1f} s against "
           f"{cpu_one * side**2 / 4e6:.1f} s for the same points eagerly: "
           f"{cpu_one * side**2 / 4e6 / most:.2f}x = "
           f"{cpu_one * side**2 / 4e6 / most / 2:.0%} of 2x; µs of CPU a point: eager "
