@@ -12,24 +12,27 @@ start), printed side by side:
   table's weight in the value is tiny, so that QUADPACK needs its 21 nodes a point
   whatever the table holds.
 
-Rows, on the same points: a plain serial quad loop; joblib's ``Parallel(n_jobs=2)`` (one
-task a point, its pool warm); ``integrate(workers=1)`` on its first call with the table
-(the table's shared copy is made) and again; ``workers=2`` cold (the pool starts) and
-warm; the default ``workers=None``, warm; and ``workers=2`` on a warm pool with a new
-table of the same size (its first call).  The loop and the warm rows are the best of
-three (joblib's of two).  CPU seconds are those of this process and its children in that
-run: where other work shares the machine, they show what each way costs when wall times
-cannot.  Memory is the PSS (pages shared between processes counted once) of this process
-and all its children, sampled every 20 ms in a run of its own after the timed ones (the
-sampling costs CPU): per row, the peak above the moment before (first calls: after minus
-before); for the last row, above the idle pool, which is the issue's measure (want <= 2x
-the table).
+Rows, on the same points: a plain serial quad loop; the machine's limit for two processes
+(the same loop in two warm plain processes, every other point each, against one of them
+doing every point: what two cores give this integrand with nothing sent); joblib's
+``Parallel(n_jobs=2)`` (one task a point, its pool warm); ``integrate(workers=1)`` on its
+first call with the table (the table's shared copy is made) and again; ``workers=2`` cold
+(the pool starts) and warm; the default ``workers=None``, warm; and ``workers=2`` on a
+warm pool with a new table of the same size (its first call). The loop and the warm rows
+are the best of three (joblib's of two). CPU seconds are those of this process and its
+children in that run: where other work shares the machine, they show what each way costs
+when wall times cannot. Memory is the PSS (pages shared between processes counted once) of
+this process and all its children, sampled every 20 ms in a run of its own after the timed
+ones (the sampling costs CPU): per row, the peak above the moment before (first calls:
+after minus before); for the last row, above the idle pool, which is the issue's measure
+(want <= 2x the table).
 """
 
 from __future__ import annotations
 
 import gc
 import math
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -133,9 +136,36 @@ def peak_growth(run, base=None) -> float:
     return max(peak[0], pss_mb()) - base
 
 
+INTEGRANDS = {"light": light, "heavy": heavy}
+
+
+def plain_loop(kind: str, start: int, step: int) -> float:
+    """Seconds of the serial quad loop over every ``step``-th point from ``start`` (in a
+    plain process of the limit: its own copy of the table, from the same seed)."""
+    integrand = INTEGRANDS[kind]
+    begin = time.perf_counter()
+    for x in np.linspace(1.0, 3.0, N)[start::step]:
+        quad(integrand, -1.0, 1.0, args=(x,), epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT)
+    return time.perf_counter() - begin
+
+
+def two_process_limit(kind: str, rounds: int = 3) -> tuple[float, float]:
+    """Best seconds of the loop in one warm plain process, and in two doing half each
+    (alternate points: the integrand's cost varies with a), over ``rounds``."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    alone, together = [], []
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(plain_loop, [kind, kind], [0, 1], [64, 64]))  # both started and warm
+        for _ in range(rounds):
+            alone.append(pool.submit(plain_loop, kind, 0, 1).result())
+            together.append(max(pool.map(plain_loop, [kind, kind], [0, 1], [2, 2])))
+    return min(alone), min(together)
+
+
 def one_kind(kind: str) -> None:
     """Every row for one integrand, printed as ``name|seconds|CPU seconds|MB`` lines."""
-    integrand = {"light": light, "heavy": heavy}[kind]
+    integrand = INTEGRANDS[kind]
     a = np.linspace(1.0, 3.0, N)
     ds = xr.Dataset(coords={"a": a})
 
@@ -155,6 +185,9 @@ def one_kind(kind: str) -> None:
         return value
 
     loop = row("serial quad loop", lambda: np.array([one_point(x) for x in a]), 3)
+    alone, together = two_process_limit(kind)
+    rows.append(("limit: one plain process", alone, math.nan, math.nan))
+    rows.append(("limit: two plain processes, half each", together, math.nan, math.nan))
     try:
         from joblib import Parallel, delayed
 
@@ -222,6 +255,8 @@ def main() -> None:
 
     ratio("workers=1 / loop", "workers=1", "serial quad loop", "<= 1.1")
     ratio("workers=1 / workers=2 (warm)", "workers=1", "workers=2, warm", ">= 1.6")
+    ratio("the machine's limit for two processes", "limit: one plain process",
+          "limit: two plain processes, half each", "what two cores give")
     if "joblib Parallel(n_jobs=2), warm" in names:
         ratio("joblib / workers=2 (warm)", "joblib Parallel(n_jobs=2), warm",
               "workers=2, warm", ">= 1")
