@@ -34,7 +34,6 @@ import argparse
 import cmath
 import math
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -52,7 +51,7 @@ import xr_spdc
 from xr_spdc import zarr_io
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_overlap import _hold, flat_inputs, kernel_share  # noqa: E402 - the limit's code
+from bench_overlap import _hold, flat_inputs, kernel_share, peak_rss  # noqa: E402
 
 #: The child that is killed half-way: a client of the running cluster.
 CHILD = """
@@ -152,10 +151,6 @@ def two_process_limit(grid: xr.Dataset, rounds: int = 3) -> float:
 
 def mib(n: float) -> str:
     return f"{n / 2**20:.0f} MiB"
-
-
-def peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def folder_size(path: Path) -> int:
@@ -289,8 +284,7 @@ def big_sweep(client, args, work: Path, grid: xr.Dataset, limit: float) -> None:
     rate_one = grid.phi.size * grid.xi.size / t_one
     slow_one = grid.phi.size * grid.xi.size / max(before[0], after[0])
     rate = side * side / t_z
-    worker_rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                            * 1024)
+    worker_rss = client.run(peak_rss)
     print(f"3. {side}x{side} = {side * side:.3g} points to zarr: {t_z:.1f} s, "
           f"{rate:.3g} points/s = {rate / (2 * rate_one):.0%} of 2x the one-process "
           f"rate ({rate / (2 * slow_one):.0%} of 2x its slower reading: eager 4e6 points "

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_save.py [N_PHI N_XI]
 
 Each case runs in a fresh child process and reports its own peak resident set size
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) and wall time; "imports only" is the same
+(``VmHWM``: see ``bench_overlap.peak_rss``) and wall time; "imports only" is the same
 child stopping before it computes anything, so the difference is what the save costs.  The
 grid is 2000 x 5000 (10^7 points, 160 MB of complex128 values) on Bennink's classic domain,
 chunked ``{"phi": 100}`` (100 blocks of 8 MB) for the lazy cases.
@@ -18,9 +18,11 @@ import tempfile
 from pathlib import Path
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np, xarray as xr, xr_spdc
 case, n_phi, n_xi, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+sys.path.insert(0, sys.argv[5])
+from bench_overlap import peak_rss
 ds = xr.Dataset(coords={"phi": np.linspace(-7, 3, n_phi, endpoint=False) * np.pi,
                         "xi": np.logspace(-1.5, 2.5, n_xi, endpoint=False)})
 start = time.perf_counter()
@@ -31,7 +33,7 @@ elif case == "lazy: o.spdc.to_netcdf":
 elif case == "eager: overlap(workers=1), then save":
     xr_spdc.to_netcdf(ds.spdc.overlap(workers=1, progress=False), path)
 seconds = time.perf_counter() - start
-print(json.dumps([seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024]))
+print(json.dumps([seconds, peak_rss()]))
 """
 
 CASES = ("imports only", "lazy: xr_spdc.to_netcdf", "lazy: o.spdc.to_netcdf",
@@ -47,7 +49,8 @@ def main(n_phi: int = 2000, n_xi: int = 5000) -> None:
         baseline = None
         for case in CASES:
             done = subprocess.run([sys.executable, "-c", CHILD, case, str(n_phi), str(n_xi),
-                                   str(path)], capture_output=True, text=True, check=True)
+                                   str(path), str(Path(__file__).parent)],
+                                  capture_output=True, text=True, check=True)
             seconds, peak = json.loads(done.stdout.strip().splitlines()[-1])
             baseline = peak if baseline is None else baseline
             size = f"{path.stat().st_size / 2**20:6.0f} MiB file" if path.exists() else ""
