@@ -149,7 +149,7 @@ def plain_loop(kind: str, start: int, step: int) -> float:
     return time.perf_counter() - begin
 
 
-def two_process_limit(kind: str, rounds: int = 3) -> tuple[float, float]:
+def two_process_limit(kind: str, rounds: int = 5) -> tuple[float, float]:
     """Best seconds of the loop in one warm plain process, and in two doing half each
     (alternate points: the integrand's cost varies with a), over ``rounds``."""
     from concurrent.futures import ProcessPoolExecutor
