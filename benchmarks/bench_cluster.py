@@ -51,7 +51,7 @@ import xr_spdc
 from xr_spdc import zarr_io
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_overlap import _hold, flat_inputs, kernel_share, peak_rss  # noqa: E402
+from bench_overlap import flat_inputs, hold_inputs, kernel_share, peak_rss  # noqa: E402
 
 #: The child that is killed half-way: a client of the running cluster.
 CHILD = """
@@ -140,7 +140,7 @@ def two_process_limit(grid: xr.Dataset, rounds: int = 3) -> float:
     arrays = flat_inputs(grid)
     alone, together = [], []
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_hold, initargs=(arrays,)) as pool:
+                             initializer=hold_inputs, initargs=(arrays,)) as pool:
         list(pool.map(kernel_share, [65536, 65536], [0, 1]))
         for _ in range(rounds):
             alone.append(pool.submit(kernel_share, 65536, None).result()[0])

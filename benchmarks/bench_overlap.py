@@ -118,7 +118,7 @@ def flat_inputs(grid: xr.Dataset) -> list[np.ndarray]:
 _HELD: dict[str, list[np.ndarray]] = {}
 
 
-def _hold(arrays: list[np.ndarray]) -> None:
+def hold_inputs(arrays: list[np.ndarray]) -> None:
     """Initializer of the limit's processes: the inputs are theirs before any timing."""
     _HELD["arrays"] = arrays
 
@@ -185,7 +185,7 @@ def fine_grid(grid: xr.Dataset, rounds: int, size: int | None = None) -> Rounds:
 
     times = Rounds([], [], [], [])
     context = multiprocessing.get_context("spawn")  # warm before the rounds: any method does
-    with ProcessPoolExecutor(2, mp_context=context, initializer=_hold,
+    with ProcessPoolExecutor(2, mp_context=context, initializer=hold_inputs,
                              initargs=(arrays,)) as pool:
         list(pool.map(kernel_share, [block, block], [0, 1]))
         run(2)
