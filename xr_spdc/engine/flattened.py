@@ -95,16 +95,11 @@ def _form(values: np.ndarray, shape: tuple[int, ...], start: int, stop: int) -> 
         counts[0] -= start - first * inner
         counts[-1] -= (last + 1) * inner - stop
         return np.repeat(_tiled(line, first, last + 1), counts)
-    # Several axes vary (a 2-D input, not an outer product): index arithmetic.
-    flat = np.arange(start, stop)
-    index = np.zeros(stop - start, np.intp)
-    step, stride = 1, 1
-    for axis in reversed(range(len(shape))):
-        if values.shape[axis] != 1:
-            index += (flat // step % shape[axis]) * stride
-            stride *= shape[axis]
-        step *= shape[axis]
-    return np.ascontiguousarray(values).reshape(-1)[index]
+    # Several axes vary (a 2-D input, not an outer product): each point's position in the
+    # grid, taken as 0 along the axes where ``values`` does not vary.
+    position = np.unravel_index(np.arange(start, stop), shape)
+    return values[tuple(p if n != 1 else 0 for p, n in zip(position, values.shape,
+                                                              strict=True))]
 
 
 def _tiled(line: np.ndarray, start: int, stop: int) -> np.ndarray:
