@@ -139,13 +139,19 @@ def peak_growth(run, base=None) -> float:
 INTEGRANDS = {"light": light, "heavy": heavy}
 
 
+def one_point(integrand, x: float) -> float:
+    """The loop's work for one point: one quad, the package's tolerances."""
+    return quad(integrand, -1.0, 1.0, args=(x,), epsabs=EPSABS, epsrel=EPSREL,
+                limit=LIMIT)[0]
+
+
 def plain_loop(kind: str, start: int, step: int) -> float:
     """Seconds of the serial quad loop over every ``step``-th point from ``start`` (in a
     plain process of the limit: its own copy of the table, from the same seed)."""
     integrand = INTEGRANDS[kind]
     begin = time.perf_counter()
     for x in np.linspace(1.0, 3.0, N)[start::step]:
-        quad(integrand, -1.0, 1.0, args=(x,), epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT)
+        one_point(integrand, x)
     return time.perf_counter() - begin
 
 
@@ -169,10 +175,6 @@ def one_kind(kind: str) -> None:
     a = np.linspace(1.0, 3.0, N)
     ds = xr.Dataset(coords={"a": a})
 
-    def one_point(x):
-        return quad(integrand, -1.0, 1.0, args=(x,), epsabs=EPSABS, epsrel=EPSREL,
-                    limit=LIMIT)[0]
-
     rows = []
 
     def row(name, run, repeat=1, sampled=True):
@@ -184,7 +186,7 @@ def one_kind(kind: str) -> None:
         rows.append((name, t, cpu, grew))
         return value
 
-    loop = row("serial quad loop", lambda: np.array([one_point(x) for x in a]), 3)
+    loop = row("serial quad loop", lambda: np.array([one_point(integrand, x) for x in a]), 3)
     alone, together = two_process_limit(kind)
     rows.append(("limit: one plain process", alone, math.nan, math.nan))
     rows.append(("limit: two plain processes, half each", together, math.nan, math.nan))
@@ -193,7 +195,8 @@ def one_kind(kind: str) -> None:
 
         Parallel(n_jobs=2)(delayed(abs)(x) for x in range(4))  # start its pool first
         jl = row("joblib Parallel(n_jobs=2), warm",
-                 lambda: np.array(Parallel(n_jobs=2)(delayed(one_point)(x) for x in a)), 2)
+                 lambda: np.array(Parallel(n_jobs=2)(delayed(one_point)(integrand, x)
+                                                     for x in a)), 2)
         np.testing.assert_allclose(jl, loop, rtol=1e-12)
     except ImportError:
         print("joblib not installed: its row is left out", file=sys.stderr)

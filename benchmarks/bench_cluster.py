@@ -7,7 +7,7 @@ what one process does in the same run:
 
 1. the one-process rate of the exact kernel (eager ``overlap(workers=1)``, 4·10⁶ points),
    and the machine's own limit for two processes: the same blocks split between two warm
-   plain processes that need nothing sent (``bench_overlap.kernel_share``), against one;
+   plain processes that need nothing sent (``bench_overlap.limit_round``), against one;
 2. the 4·10⁶-point (2000 × 2000) classic grid ``.compute()`` back to the client, in chunks
    of 250, 500 and 1000 rows (with the client's CPU time and how many chunks each worker
    ran), by a default ``Client`` (its results reach it through the scheduler) and by one
@@ -51,7 +51,7 @@ import xr_spdc
 from xr_spdc import zarr_io
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_overlap import flat_inputs, hold_inputs, kernel_share, peak_rss  # noqa: E402
+from bench_overlap import flat_inputs, hold_inputs, kernel_share, limit_round, peak_rss  # noqa: E402
 
 #: The child that is killed half-way: a client of the running cluster.
 CHILD = """
@@ -118,14 +118,17 @@ def eager_in_worker(n_phi: int, n_xi: int) -> float:
     return (time.thread_time() - start) / (n_phi * n_xi) * 1e6
 
 
+def eager_run(grid: xr.Dataset) -> tuple[float, float]:
+    """Seconds and CPU seconds of one eager ``overlap(workers=1)`` on ``grid``."""
+    c0, start = cpu(), time.perf_counter()
+    grid.spdc.overlap(workers=1, progress=False)
+    return time.perf_counter() - start, cpu() - c0
+
+
 def one_process(grid: xr.Dataset) -> tuple[float, float]:
-    """Seconds and CPU seconds of eager ``overlap(workers=1)`` on ``grid``: the better of two
-    runs, by wall and by CPU (the first pays for first touches)."""
-    runs = []
-    for _ in range(2):
-        c0, start = cpu(), time.perf_counter()
-        grid.spdc.overlap(workers=1, progress=False)
-        runs.append((time.perf_counter() - start, cpu() - c0))
+    """:func:`eager_run`, the better of two runs by wall and by CPU (the first pays for
+    first touches)."""
+    runs = [eager_run(grid) for _ in range(2)]
     seconds, cpu_seconds = (min(r) for r in zip(*runs, strict=True))
     return seconds, cpu_seconds
 
@@ -141,11 +144,11 @@ def two_process_limit(grid: xr.Dataset, rounds: int = 3) -> float:
     alone, together = [], []
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),
                              initializer=hold_inputs, initargs=(arrays,)) as pool:
-        list(pool.map(kernel_share, [65536, 65536], [0, 1]))
+        list(pool.map(kernel_share, [65536, 65536], [0, 1]))  # both started and warm
         for _ in range(rounds):
-            alone.append(pool.submit(kernel_share, 65536, None).result()[0])
-            halves = list(pool.map(kernel_share, [65536, 65536], [0, 1]))
-            together.append(max(seconds for seconds, _ in halves))
+            one, two = limit_round(pool, 65536)
+            alone.append(one)
+            together.append(two)
     return min(alone) / min(together)
 
 
@@ -227,10 +230,9 @@ def compare_compute(grid: xr.Dataset, chunks: dict[str, int], client, direct) ->
     rows: dict[str, dict[str, list[float]]] = {
         name: {"t": [], "c": [], "w": [], "task": []} for name in ("eager", "default", "direct")}
     for r in range(3):
-        c0, start = cpu(), time.perf_counter()
-        grid.spdc.overlap(workers=1, progress=False)
-        rows["eager"]["t"].append(time.perf_counter() - start)
-        rows["eager"]["c"].append(cpu() - c0)
+        seconds, cpu_seconds = eager_run(grid)
+        rows["eager"]["t"].append(seconds)
+        rows["eager"]["c"].append(cpu_seconds)
         for name, who in (("default", client), ("direct", direct))[::1 if r % 2 else -1]:
             w0 = worker_cpu(client)
             # Timed inside the block: leaving it fetches the task stream from the scheduler.
@@ -287,6 +289,7 @@ def big_sweep(client, args, work: Path, grid: xr.Dataset, limit: float) -> None:
     slow_one = grid.phi.size * grid.xi.size / max(before[0], after[0])
     rate = side * side / t_z
     worker_rss = client.run(peak_rss)
+    store = folder_size(path)
     print(f"3. {side}x{side} = {side * side:.3g} points to zarr: {t_z:.1f} s, "
           f"{rate:.3g} points/s = {rate / (2 * rate_one):.0%} of 2x the one-process "
           f"rate ({rate / (2 * slow_one):.0%} of 2x its slower reading: eager 4e6 points "
@@ -300,8 +303,8 @@ def big_sweep(client, args, work: Path, grid: xr.Dataset, limit: float) -> None:
           f"{in_tasks / side**2 * 2e6:.3f}; the client and scheduler {client_cpu:.1f} s); "
           f"{report.chunks} chunks, "
           f"graph of {tasks} tasks built in "
-          f"{t_graph:.2f} s; store {mib(folder_size(path))} "
-          f"({folder_size(path) / side**2:.2f} bytes a point); peak RSS: workers "
+          f"{t_graph:.2f} s; store {mib(store)} "
+          f"({store / side**2:.2f} bytes a point); peak RSS: workers "
           f"{', '.join(mib(v) for v in worker_rss.values())}, client "
           f"{mib(peak_rss())}")
     back = xr_spdc.open_zarr(path)["overlap"]

@@ -140,6 +140,16 @@ def kernel_share(size: int, parity: int | None) -> tuple[float, int]:
     return time.perf_counter() - start, os.getpid()
 
 
+def limit_round(pool: ProcessPoolExecutor, block: int) -> tuple[float, float]:
+    """One reading of the machine's limit on ``pool``'s two warm processes (initialised
+    with :func:`hold_inputs`): seconds for one of them to do every block, and for the two
+    to do half each."""
+    alone = pool.submit(kernel_share, block, None).result()[0]
+    halves = list(pool.map(kernel_share, [block, block], [0, 1]))
+    assert halves[0][1] != halves[1][1], "both halves ran in one process"
+    return alone, max(seconds for seconds, _ in halves)
+
+
 class Rounds(NamedTuple):
     one: list[float]  # workers=1
     two: list[float]  # workers=2
@@ -191,10 +201,9 @@ def fine_grid(grid: xr.Dataset, rounds: int, size: int | None = None) -> Rounds:
         run(2)
         for r in range(rounds):
             def limit() -> None:
-                times.alone.append(pool.submit(kernel_share, block, None).result()[0])
-                halves = list(pool.map(kernel_share, [block, block], [0, 1]))
-                assert halves[0][1] != halves[1][1], "both halves ran in one process"
-                times.together.append(max(seconds for seconds, _ in halves))
+                alone, together = limit_round(pool, block)
+                times.alone.append(alone)
+                times.together.append(together)
 
             def ours() -> None:
                 times.one.append(run(1))
@@ -300,14 +309,15 @@ def main() -> None:
         print(f"  {n_side * n_side:>8} points: workers=1 {t1:7.4f} s, workers=2 {t2:7.4f} s, "
               f"ratio {t1 / t2:4.2f}")
 
+    shares = fine.shares()
     print("\nSummary (issue 11's targets)")
     print(f"  10^4 points, workers=2 (2nd-5th calls) / workers=1: {t_fast2 / t_fast1:6.2f}x   "
           "target <= 1.2x")
     print(f"  10^6 points, workers 1 -> 2: {t_big1 / t_big2:.2f}x, the machine's limit "
           f"{ceiling:.2f}x: {speedup / ceiling:6.0%} of it (medians: "
           f"{speedup_median / ceiling_median:.0%}; per round: median "
-          f"{float(np.median(fine.shares())):.0%}, {min(fine.shares()):.0%}-"
-          f"{max(fine.shares()):.0%})   target >= 90 %")
+          f"{float(np.median(shares)):.0%}, {shares.min():.0%}-{shares.max():.0%})   "
+          "target >= 90 %")
     print(f"  integrate, 100 x 100, workers 1 -> 2:           {t_int1 / t_int2:6.2f}x   "
           "target >= 1.8x")
     print(f"  fast path vs the seed's serial loop:  {t_seed / t_fast1:7.0f}x (workers=1), "
