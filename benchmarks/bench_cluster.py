@@ -304,6 +304,7 @@ def big_sweep(client, args, work: Path, grid: xr.Dataset, limit: float) -> None:
     rate_one = grid.phi.size * grid.xi.size / t_one
     slow_one = grid.phi.size * grid.xi.size / max(before[0], after[0])
     rate = side * side / t_z
+    eager_cpu = cpu_one * side**2 / (grid.phi.size * grid.xi.size)  # the sweep's, eagerly
     worker_rss = client.run(peak_rss)
     store = folder_size(path)
     print(f"3. {side}x{side} = {side * side:.3g} points to zarr: {t_z:.1f} s, "
@@ -312,9 +313,8 @@ def big_sweep(client, args, work: Path, grid: xr.Dataset, limit: float) -> None:
           f"{before[0]:.2f} s before, {after[0]:.2f} s after), "
           f"{rate / (limit * rate_one):.0%} of the machine's limit (by CPU: busiest "
           f"worker {most:.1f} s against "
-          f"{cpu_one * side**2 / 4e6:.1f} s for the same points eagerly: "
-          f"{cpu_one * side**2 / 4e6 / most:.2f}x = "
-          f"{cpu_one * side**2 / 4e6 / most / 2:.0%} of 2x; µs of CPU a point: eager "
+          f"{eager_cpu:.1f} s for the same points eagerly: "
+          f"{eager_cpu / most:.2f}x = {eager_cpu / most / 2:.0%} of 2x; µs of CPU a point: eager "
           f"{cpu_one / 4:.3f}, busiest worker {most / side**2 * 2e6:.3f}, its task thread "
           f"{in_tasks / side**2 * 2e6:.3f}; the client and scheduler {client_cpu:.1f} s); "
           f"{report.chunks} chunks, "
@@ -329,7 +329,7 @@ def big_sweep(client, args, work: Path, grid: xr.Dataset, limit: float) -> None:
     writes = file_cpu * store / (16 << 20)
     print(f"   the folder's own cost of writing the store ({work.parent}): "
           f"{file_cpu * 1e3:.1f} ms of CPU a new 16 MiB file, {writes:.1f} s for the store "
-          f"= {writes / (cpu_one * side**2 / 4e6):.0%} of the sweep's eager CPU, "
+          f"= {writes / eager_cpu:.0%} of the sweep's eager CPU, "
           f"on top of computing it")
     print("   rows read back equal the eager values bitwise:",
           back.isel(phi=rows).values.tobytes() == eager_rows.values.tobytes())

@@ -21,27 +21,18 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
-import numpy as np
-
-from xr_spdc.engine.fanout import block_slices
-from xr_spdc.engine.methods import overlap_exact_block
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_overlap import classic, flat_inputs, hold_inputs, kernel_share  # noqa: E402
 
 
 def reading(repeats: int) -> list[float]:
-    """µs a point of the exact kernel over 10^6 points, once per repeat."""
-    phi = np.linspace(-7, 3, 1000) * np.pi
-    xi = np.logspace(-1.5, 2.5, 1000)
-    flat_phi, flat_xi = (a.ravel() for a in np.meshgrid(phi, xi, indexing="ij"))
-    mu = np.zeros(1)
-    blocks = list(block_slices(flat_phi.size, 1 << 16))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for block in blocks:
-            overlap_exact_block(flat_phi[block], flat_xi[block], mu)
-        times.append((time.perf_counter() - start) / flat_phi.size * 1e6)
-    return times
+    """µs a point of the exact kernel over 10^6 points, once per repeat (the blocks as a
+    pool's worker evaluates them: ``bench_overlap.kernel_share``)."""
+    arrays = flat_inputs(classic(1000, 1000))
+    hold_inputs(arrays)
+    return [kernel_share(1 << 16, None)[0] / arrays[0].size * 1e6 for _ in range(repeats)]
 
 
 def main() -> int:
